@@ -1,0 +1,84 @@
+// The extern "C" boundary's shared machinery: argument checks that record
+// a detail message, translation of core statuses, and the guard that keeps
+// every C++ exception on this side of the ABI.
+#pragma once
+
+#include <lox/lox.h>
+
+#include <cmath>
+#include <exception>
+#include <new>
+#include <system_error>
+
+#include "common/deadline.hpp"
+#include "common/error.hpp"
+#include "common/status.hpp"
+#include "log/log.hpp"
+
+namespace lox::capi {
+
+using core::Status;
+
+static_assert(LOX_OK == core::to_int(Status::ok) && LOX_TIMEOUT == core::to_int(Status::timeout) &&
+              LOX_EINVAL == core::to_int(Status::invalid) && LOX_ENOMEM == core::to_int(Status::no_memory) &&
+              LOX_ESTATE == core::to_int(Status::bad_state) && LOX_ECLOSED == core::to_int(Status::closed) &&
+              LOX_ETASK == core::to_int(Status::task_failed) && LOX_EWORKER == core::to_int(Status::worker_died) &&
+              LOX_ESYS == core::to_int(Status::system),
+              "core statuses must equal the C ABI's codes");
+
+inline int to_c(Status s) noexcept { return core::to_int(s); }
+
+// Records "<op>: <what> is NULL" and returns LOX_EINVAL.
+inline int null_argument(const char* op, const char* what) noexcept {
+  return to_c(core::fail(Status::invalid, "{}: {} is NULL", op, what));
+}
+
+// Converts a C timeout to a deadline; NaN is LOX_EINVAL (returns false).
+inline bool to_deadline(const char* op, double timeout, core::Deadline& out) noexcept {
+  if (std::isnan(timeout)) {
+    core::fail(Status::invalid, "{}: timeout is NaN", op);
+    return false;
+  }
+  out = core::Deadline::after_seconds(timeout);
+  return true;
+}
+
+// Checks an options struct's struct_size: it must cover at least the
+// fields of the first ABI version (`min_size`) and not exceed what this
+// library knows (a newer caller's larger struct would carry fields we
+// would silently ignore).
+inline bool check_struct_size(const char* op, const char* type, size_t given, size_t min_size,
+                              size_t known) noexcept {
+  if (given < min_size || given > known) {
+    core::fail(Status::invalid, "{}: {}.struct_size is {} (expected {}; initialise it with {}_init)", op, type,
+               given, known, type);
+    return false;
+  }
+  return true;
+}
+
+// Runs `body` (returning Status or int) and maps any escaping exception to
+// a status: bad_alloc -> LOX_ENOMEM, system_error -> LOX_ESYS, anything
+// else -> LOX_ESTATE with the exception text (a bug, logged at ERROR).
+template <typename Body>
+int guard(const char* op, Body&& body) noexcept {
+  try {
+    if constexpr (std::is_same_v<decltype(body()), Status>) {
+      return to_c(body());
+    } else {
+      return body();
+    }
+  } catch (const std::bad_alloc&) {
+    return to_c(core::fail(Status::no_memory, "{}: out of memory", op));
+  } catch (const std::system_error& e) {
+    return to_c(core::fail(Status::system, "{}: {}", op, e.what()));
+  } catch (const std::exception& e) {
+    core::log::emit(core::log::Level::error, "{}: internal error: {}", op, e.what());
+    return to_c(core::fail(Status::bad_state, "{}: internal error: {}", op, e.what()));
+  } catch (...) {
+    core::log::emit(core::log::Level::error, "{}: internal error", op);
+    return to_c(core::fail(Status::bad_state, "{}: internal error", op));
+  }
+}
+
+}  // namespace lox::capi

@@ -1,0 +1,58 @@
+// lox_results_*: read-only access to a gathered round.
+#include <lox/lox.h>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+
+using namespace lox;
+using lox::capi::Status;
+
+namespace {
+bool check_index(const char* op, const lox_results* r, size_t i) noexcept {
+  if (!r) {
+    capi::null_argument(op, "results");
+    return false;
+  }
+  if (i >= r->results->count()) {
+    core::fail(Status::invalid, "{}: index {} out of range (count {})", op, i, r->results->count());
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+extern "C" {
+
+LOX_API size_t lox_results_count(const lox_results* r) { return r ? r->results->count() : 0; }
+
+LOX_API int lox_results_status(const lox_results* r, size_t i) {
+  if (!check_index("results status", r, i)) return LOX_EINVAL;
+  return r->results->status(i);
+}
+
+LOX_API void* lox_results_value(const lox_results* r, size_t i) {
+  if (!check_index("results value", r, i)) return nullptr;
+  return r->results->value(i);
+}
+
+LOX_API int lox_results_bytes(const lox_results* r, size_t i, const void** data, size_t* len) {
+  if (!data) return capi::null_argument("results bytes", "data");
+  if (!len) return capi::null_argument("results bytes", "len");
+  if (!check_index("results bytes", r, i)) return LOX_EINVAL;
+  const void* d = nullptr;
+  size_t n = 0;
+  if (!r->results->bytes(i, &d, &n))
+    return capi::to_c(core::fail(Status::invalid, "results bytes: these results hold values, not bytes (thread pool)"));
+  *data = d;
+  *len = n;
+  return LOX_OK;
+}
+
+LOX_API const char* lox_results_error(const lox_results* r, size_t i) {
+  if (!r || i >= r->results->count()) return nullptr;
+  return r->results->error(i);
+}
+
+LOX_API void lox_results_destroy(lox_results* r) { delete r; }
+
+}  // extern "C"

@@ -1,0 +1,117 @@
+// lox_thread_*: the C face of core::thread::Pool.
+#include <lox/lox.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+#include "thread/context.hpp"
+
+using namespace lox;
+using lox::capi::Status;
+
+namespace {
+
+// LOX_DEBUG=1/true/yes/on forces every pool into inline (debug) mode.
+bool debug_forced() noexcept {
+  const char* v = std::getenv("LOX_DEBUG");
+  if (!v) return false;
+  for (const char* yes : {"1", "true", "yes", "on"})
+    if (strcasecmp(v, yes) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+extern "C" {
+
+LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void* ctx, const lox_thread_opts* opts,
+                                 lox_thread** out) {
+  constexpr const char* op = "thread create";
+  if (!out) return capi::null_argument(op, "out");
+  lox_thread_opts o = LOX_THREAD_OPTS_INIT;
+  if (opts) {
+    if (!capi::check_struct_size(op, "lox_thread_opts", opts->struct_size, sizeof(lox_thread_opts),
+                                 sizeof(lox_thread_opts)))
+      return LOX_EINVAL;
+    o = *opts;
+  }
+  if (std::isnan(o.idle_timeout) || o.idle_timeout < 0)
+    return capi::to_c(core::fail(Status::invalid, "{}: idle_timeout is {} (must be >= 0)", op, o.idle_timeout));
+  if (max_workers == LOX_DEFAULT_WORKERS) max_workers = core::thread::Pool::kDefaultWorkers;
+  if (debug_forced()) max_workers = 0;
+  auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(std::min(o.idle_timeout, 1e9)));
+  return capi::guard(op, [&] {
+    *out = new lox_thread(max_workers, fn, ctx, idle);
+    return LOX_OK;
+  });
+}
+
+LOX_API int lox_thread_create(size_t max_workers, lox_task_fn fn, void* ctx, lox_thread** out) {
+  return lox_thread_create_ex(max_workers, fn, ctx, nullptr, out);
+}
+
+LOX_API void lox_thread_destroy(lox_thread* pool) {
+  if (!pool) return;
+  if (pool->pool.inside_own_task()) {
+    core::fail(Status::bad_state, "thread destroy: called from inside one of the pool's own tasks; pool not destroyed");
+    core::log::emit(core::log::Level::error, "{}", core::last_error());
+    return;
+  }
+  delete pool;
+}
+
+LOX_API int lox_thread_call(lox_thread* pool, void* arg, void** result) {
+  constexpr const char* op = "thread call";
+  if (!pool) return capi::null_argument(op, "pool");
+  if (!pool->pool.default_fn()) return capi::null_argument(op, "the pool's task function");
+  void* scratch = nullptr;
+  if (!result) result = &scratch;
+  *result = nullptr;
+  return core::thread::invoke_task(pool->pool.default_fn(), pool->pool.default_ctx(), arg, result);
+}
+
+LOX_API int lox_thread_scatter(lox_thread* pool, void* arg, size_t* index) {
+  if (!pool) return capi::null_argument("thread scatter", "pool");
+  if (!pool->pool.default_fn())
+    return capi::null_argument("thread scatter", "the pool's task function (use lox_thread_scatter_fn)");
+  return capi::to_c(pool->pool.scatter(pool->pool.default_fn(), pool->pool.default_ctx(), arg, index));
+}
+
+LOX_API int lox_thread_scatter_fn(lox_thread* pool, lox_task_fn fn, void* ctx, void* arg, size_t* index) {
+  if (!pool) return capi::null_argument("thread scatter_fn", "pool");
+  if (!fn) return capi::null_argument("thread scatter_fn", "fn");
+  return capi::to_c(pool->pool.scatter(fn, ctx, arg, index));
+}
+
+LOX_API size_t lox_thread_pending(const lox_thread* pool) { return pool ? pool->pool.pending() : 0; }
+
+LOX_API size_t lox_thread_workers(const lox_thread* pool) { return pool ? pool->pool.workers() : 0; }
+
+LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox_results** out) {
+  constexpr const char* op = "thread gather";
+  if (!pool) return capi::null_argument(op, "pool");
+  if (!out) return capi::null_argument(op, "out");
+  core::thread::GatherRequest req;
+  if (opts) {
+    if (!capi::check_struct_size(op, "lox_gather_opts", opts->struct_size, sizeof(lox_gather_opts),
+                                 sizeof(lox_gather_opts)))
+      return LOX_EINVAL;
+    if (!capi::to_deadline(op, opts->timeout, req.deadline)) return LOX_EINVAL;
+    req.progress = opts->progress;
+    req.progress_ctx = opts->progress_ctx;
+    req.progress_bar = opts->progress_bar != 0;
+  }
+  return capi::guard(op, [&]() -> int {
+    // Allocate the handle first: once gather took the round, nothing may fail.
+    auto handle = std::make_unique<lox_results>(nullptr);
+    Status st = pool->pool.gather(req, handle->results);
+    if (handle->results) *out = handle.release();
+    return capi::to_c(st);
+  });
+}
+
+}  // extern "C"

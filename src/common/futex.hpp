@@ -1,0 +1,90 @@
+// The one place where a thread goes to sleep and is woken. Every blocking
+// wait in liblox is "spin briefly, then sleep on a 32-bit word until it
+// changes or the deadline passes" (see Parker below), so the spin/sleep and
+// timeout policy lives here and nowhere else.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "common/deadline.hpp"
+
+namespace lox::core {
+
+// Sleeps while `word == expected`, until woken, the deadline passes or a
+// spurious wake-up. Returns false only when the deadline has passed.
+bool futex_wait(const std::atomic<uint32_t>& word, uint32_t expected, const Deadline& deadline) noexcept;
+
+// Wakes up to `count` threads sleeping on `word`.
+void futex_wake(const std::atomic<uint32_t>& word, int count) noexcept;
+
+// One CPU "pause": tells the core we are spinning (cheaper for the sibling
+// hyper-thread, less power) without giving up the time slice.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Spin with `cpu_relax` while `ready()` is false, for at most about
+// `budget`. Returns true as soon as `ready()` holds. Spinning is bounded in
+// time, not iterations, since a pause costs 10 to 150 cycles depending on the
+// CPU.
+template <typename Ready>
+bool spin_until(Ready&& ready, std::chrono::nanoseconds budget) {
+  if (ready()) return true;
+  auto end = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      cpu_relax();
+      if (ready()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= end) return false;
+  }
+}
+
+// An event count: the waiter/notifier pair that lets a thread sleep until
+// some condition (checked by the caller) may have changed, without lost
+// wake-ups and without a system call on notify when nobody sleeps.
+//
+//   waiter:   auto t = ec.prepare(); if (!cond()) ec.wait(t, deadline); else ec.cancel();
+//   notifier: make cond() true; ec.notify_all();   (or notify_one)
+//
+// prepare() registers the waiter before it re-checks the condition, and
+// notify() reads the waiter count after the condition was made true (both
+// sequentially consistent), so either the waiter sees the condition or the
+// notifier sees the waiter.
+class EventCount {
+ public:
+  using Ticket = uint32_t;
+
+  Ticket prepare() noexcept {
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_seq_cst);
+  }
+  void cancel() noexcept { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+  // Sleeps unless notified since prepare(); returns false if the deadline
+  // passed. Unregisters the waiter either way.
+  bool wait(Ticket t, const Deadline& deadline) noexcept {
+    bool ok = futex_wait(epoch_, t, deadline);
+    waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    return ok;
+  }
+  bool has_waiters() const noexcept { return waiters_.load(std::memory_order_seq_cst) != 0; }
+  void notify_one() noexcept { notify(1); }
+  void notify_all() noexcept { notify(INT32_MAX); }
+
+ private:
+  void notify(int count) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake(epoch_, count);
+  }
+  std::atomic<uint32_t> epoch_{0};
+  std::atomic<uint32_t> waiters_{0};
+};
+
+}  // namespace lox::core

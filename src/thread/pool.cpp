@@ -1,0 +1,346 @@
+#include "thread/pool.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+#include "common/error.hpp"
+#include "log/log.hpp"
+#include "thread/context.hpp"
+#include "thread/results.hpp"
+
+namespace lox::core::thread {
+namespace {
+// How long an out-of-work worker or a gatherer spins before sleeping: long
+// enough to catch the next task of a scatter loop or a short round without a
+// futex round trip, short enough that an idle pool costs nothing measurable.
+constexpr std::chrono::microseconds kSpin{50};
+}  // namespace
+
+Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds idle_timeout)
+    : max_workers_(max_workers), inline_(max_workers == 0), fn_(fn), ctx_(ctx), idle_timeout_(idle_timeout) {}
+
+Pool::~Pool() {
+  {
+    // Under workers_mu_: from here on no worker retires itself (moves its
+    // handle) and none is spawned; every thread is joined below.
+    std::lock_guard lk(workers_mu_);
+    stopping_.store(true, std::memory_order_seq_cst);
+  }
+  idle_event_.notify_all();
+  // The destroying thread helps drain: every scattered task runs even if no
+  // worker thread could be started.
+  {
+    RunningScope scope(this);
+    WorkerState ws;
+    Round::Batch b;
+    while (claim(ws, b)) run_batches(ws, b);
+  }
+  std::list<std::thread> threads;
+  std::vector<std::thread> retired;
+  {
+    std::lock_guard lk(workers_mu_);
+    threads.swap(threads_);
+    retired.swap(retired_);
+  }
+  for (auto& t : threads) t.join();
+  for (auto& t : retired) t.join();
+}
+
+bool Pool::inside_own_task() const noexcept { return RunningScope::inside(this); }
+
+// ---------------------------------------------------------------- scatter --
+
+Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
+  size_t i;
+  Chunk* chunk;
+  RoundPtr inline_round;
+  WakeAction action = WakeAction::none;
+  try {
+    std::lock_guard lk(mu_);
+    if (!open_) {
+      auto r = std::make_shared<Round>(next_round_id_);
+      queue_.push_back(r);
+      ++next_round_id_;
+      open_ = newest_ = std::move(r);
+      version_.fetch_add(1, std::memory_order_release);
+    }
+    i = open_->append(fn, ctx, arg, chunk);
+    if (inline_) {
+      inline_round = open_;
+    } else {
+      // Decided under mu_: a worker about to sleep re-checks for work under
+      // mu_ after announcing itself, so one of the two always sees the other.
+      action = wake_action();
+    }
+  } catch (const std::bad_alloc&) {
+    return fail(Status::no_memory, "thread scatter: out of memory");
+  }
+  if (index) *index = i;
+  if (inline_round) {
+    RunningScope scope(this);
+    inline_round->run(Round::Batch{i, i + 1}, chunk);
+  } else {
+    perform(action);
+  }
+  return Status::ok;
+}
+
+Pool::WakeAction Pool::wake_action() noexcept {
+  if (spinning_.load(std::memory_order_seq_cst) != 0) return WakeAction::none;  // it will find the work
+  if (idle_event_.has_waiters()) {
+    // One wake-up in flight is enough: the woken worker wakes the next one if
+    // it finds more work than it can take.
+    return wake_pending_.exchange(true, std::memory_order_acq_rel) ? WakeAction::none : WakeAction::wake_sleeper;
+  }
+  if (live_.load(std::memory_order_seq_cst) < max_workers_) return WakeAction::spawn;
+  return WakeAction::none;  // every worker is busy; they come back for more
+}
+
+void Pool::perform(WakeAction action) noexcept {
+  switch (action) {
+    case WakeAction::none:
+      break;
+    case WakeAction::wake_sleeper:
+      idle_event_.notify_one();
+      break;
+    case WakeAction::spawn:
+      spawn_worker();
+      break;
+  }
+}
+
+void Pool::spawn_worker() noexcept {
+  std::vector<std::thread> to_join;
+  {
+    std::lock_guard lk(workers_mu_);
+    join_retired_locked(to_join);
+    if (live_.load() < max_workers_ && !stopping_.load()) {
+      live_.fetch_add(1, std::memory_order_seq_cst);
+      spinning_.fetch_add(1, std::memory_order_seq_cst);  // it starts out looking for work
+      try {
+        threads_.emplace_front();
+        auto self = threads_.begin();
+        *self = std::thread([this, self] { worker_main(self); });
+      } catch (const std::exception& e) {
+        if (!threads_.empty() && !threads_.front().joinable()) threads_.pop_front();
+        live_.fetch_sub(1, std::memory_order_seq_cst);
+        spinning_.fetch_sub(1, std::memory_order_seq_cst);
+        // Nothing is lost: the task stays queued for the workers that exist,
+        // for a later scatter's new worker, or for destroy, which runs it.
+        log::emit(log::Level::error, "thread pool: cannot start a worker thread ({}); {} worker(s) left", e.what(),
+                  live_.load());
+      }
+    }
+  }
+  for (auto& t : to_join) t.join();
+}
+
+void Pool::join_retired_locked(std::vector<std::thread>& out) {
+  for (auto& t : retired_) out.push_back(std::move(t));
+  retired_.clear();
+}
+
+// ---------------------------------------------------------------- workers --
+
+bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
+  const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
+  if (ws.round && ws.round->claim(n, batch)) return true;
+  // Nothing in our round. Unless a round was created (or reopened) since we
+  // last looked, or ours is finished being handed out, there is nothing new.
+  uint64_t v = version_.load(std::memory_order_acquire);
+  if (v == ws.seen_version && (!ws.round || !ws.round->exhausted())) return false;
+
+  std::unique_lock lk(mu_);
+  ws.seen_version = version_.load(std::memory_order_relaxed);
+  while (!queue_.empty() && queue_.front()->exhausted()) queue_.pop_front();
+  for (const RoundPtr& r : queue_) {
+    if (!r->has_unclaimed()) continue;
+    if (ws.round != r) {
+      ws.round = r;
+      ws.cursor = nullptr;
+    }
+    lk.unlock();
+    if (r->claim(n, batch)) return true;
+    lk.lock();
+  }
+  if (ws.round && ws.round->exhausted()) {
+    ws.round.reset();
+    ws.cursor = nullptr;
+  }
+  return false;
+}
+
+bool Pool::any_unclaimed() const noexcept {
+  std::lock_guard lk(mu_);
+  return std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); });
+}
+
+void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
+  const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
+  do {
+    ws.round->run(batch, ws.cursor);
+  } while (ws.round->claim(n, batch));
+}
+
+void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
+  RunningScope scope(this);
+  WorkerState ws;
+  Round::Batch batch;
+  auto can_claim = [&] {
+    return (ws.round && ws.round->has_unclaimed()) || version_.load(std::memory_order_acquire) != ws.seen_version ||
+           (ws.round && ws.round->exhausted());
+  };
+  for (;;) {
+    // Awake and counted in spinning_ here.
+    if (claim(ws, batch)) {
+      if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && ws.round->has_unclaimed()) {
+        // We were the last worker looking for work and there is more than we
+        // took: wake (or start) another one so the work spreads.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        perform(wake_action());
+      }
+      run_batches(ws, batch);
+      spinning_.fetch_add(1, std::memory_order_seq_cst);
+      continue;
+    }
+    if (spin_until(can_claim, kSpin)) continue;  // claim (and account) at the top
+
+    // Sleep: announce ourselves, then re-check under mu_ (see wake_action).
+    auto ticket = idle_event_.prepare();
+    spinning_.fetch_sub(1, std::memory_order_seq_cst);
+    bool stopping = stopping_.load(std::memory_order_seq_cst);
+    if (any_unclaimed() || stopping) {
+      idle_event_.cancel();
+      spinning_.fetch_add(1, std::memory_order_seq_cst);
+      if (stopping && !any_unclaimed()) break;
+      continue;
+    }
+    bool woken = idle_event_.wait(ticket, Deadline::after_seconds(
+                                              std::chrono::duration<double>(idle_timeout_).count()));
+    spinning_.fetch_add(1, std::memory_order_seq_cst);
+    wake_pending_.store(false, std::memory_order_release);
+    if (woken) continue;
+
+    // Idle for idle_timeout_: retire, unless work arrived meanwhile. live_ is
+    // lowered before the re-check so that a scatter either sees the lower
+    // count (and starts a new worker) or its work is seen here.
+    std::unique_lock lk(workers_mu_);
+    spinning_.fetch_sub(1, std::memory_order_seq_cst);
+    live_.fetch_sub(1, std::memory_order_seq_cst);
+    if (any_unclaimed()) {
+      live_.fetch_add(1, std::memory_order_seq_cst);
+      spinning_.fetch_add(1, std::memory_order_seq_cst);
+      continue;
+    }
+    if (!stopping_.load()) {  // when stopping, the destructor joins us from threads_
+      retired_.push_back(std::move(*self));
+      threads_.erase(self);
+    }
+    return;
+  }
+  // Stopping with nothing left to run; the destructor joins us.
+  spinning_.fetch_sub(1, std::memory_order_seq_cst);
+  live_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+size_t Pool::pending() const noexcept {
+  std::lock_guard lk(mu_);
+  size_t n = 0;
+  for (const RoundPtr& r : queue_) n += r->unclaimed();
+  return n;
+}
+
+// ----------------------------------------------------------------- gather --
+
+void Pool::return_round(const RoundPtr& round) {
+  std::lock_guard lk(mu_);
+  round->set_progress_wakeups(false);
+  if (!open_ && newest_ == round) {
+    // Nothing was scattered since it was sealed: reopen it, so later
+    // scatters continue its numbering and the next gather returns all.
+    round->reopen();
+    open_ = round;
+    if (queue_.empty() || queue_.back() != round) queue_.push_back(round);
+    version_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  auto pos = std::find_if(abandoned_.begin(), abandoned_.end(),
+                          [&](const RoundPtr& r) { return r->id() > round->id(); });
+  abandoned_.insert(pos, round);
+}
+
+Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept {
+  if (inside_own_task())
+    return fail(Status::bad_state, "thread gather: called from inside one of the pool's own tasks (it would wait for itself)");
+  RoundPtr round;
+  try {
+    {
+      std::lock_guard lk(mu_);
+      if (!abandoned_.empty()) {
+        round = abandoned_.front();
+        abandoned_.pop_front();
+      } else if (open_) {
+        round = std::move(open_);
+        round->seal();
+      }
+    }
+    if (!round) {  // nothing scattered since the last gather
+      ProgressReporter(request.progress, request.progress_ctx, request.progress_bar, 0).finish();
+      out = std::make_unique<ThreadResults>(TaskTable(), false);
+      return Status::ok;
+    }
+
+    const size_t total = round->sealed_size();
+    ProgressReporter progress(request.progress, request.progress_ctx, request.progress_bar, total);
+    const bool reporting = progress.wanted();
+    if (reporting) {
+      round->set_progress_wakeups(true);
+      progress.update(round->done());
+    } else {
+      spin_until([&] { return round->finished(); }, kSpin);
+    }
+    while (!round->finished()) {
+      EventCount& ev = round->gather_event();
+      auto ticket = ev.prepare();
+      size_t seen = round->done();
+      if (round->finished()) {
+        ev.cancel();
+        break;
+      }
+      bool in_time = ev.wait(ticket, request.deadline);
+      if (reporting && round->done() > seen) progress.update(round->done());
+      if (!in_time && !round->finished()) {
+        return_round(round);
+        return Status::timeout;  // nothing lost; *out untouched
+      }
+    }
+    round->set_progress_wakeups(false);
+    progress.finish();
+
+    const size_t failed = round->failed();
+    auto results = std::make_unique<ThreadResults>(round->take_tasks(), failed != 0);
+    Status status = Status::ok;
+    if (failed) {
+      size_t first = results->first_failed();
+      log::emit(log::Level::warn, "thread gather: {} of {} tasks failed (first: {})", failed, total,
+                results->error(first));
+      status = fail(Status::task_failed, "thread gather: {} of {} tasks failed (first: task {} with status {})",
+                    failed, total, first, results->status(first));
+    }
+    out = std::move(results);
+    return status;
+  } catch (const std::bad_alloc&) {
+    // An error changes nothing: a round we took (and did not hand out) goes
+    // back to be gathered later.
+    if (round && round->first_chunk()) {
+      try {
+        return_round(round);
+      } catch (...) {
+        log::emit(log::Level::error, "thread gather: out of memory; a round of {} tasks was lost", round->sealed_size());
+      }
+    }
+    return fail(Status::no_memory, "thread gather: out of memory");
+  }
+}
+
+}  // namespace lox::core::thread

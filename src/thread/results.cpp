@@ -1,0 +1,26 @@
+#include "thread/results.hpp"
+
+#include <fmt/format.h>
+
+#include "common/status.hpp"
+
+namespace lox::core::thread {
+
+ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::move(tasks)) {
+  if (!any_failed) return;  // the common case skips the scan
+  for (size_t i = tasks_.size(); i-- > 0;) {
+    int st = tasks_[i].status;
+    if (st == 0) continue;
+    first_failed_ = i;
+    errors_.emplace(i, st == to_int(Status::task_failed)
+                           ? fmt::format("task {} failed with status {} (LOX_ETASK; a C++ exception escaped it?)", i, st)
+                           : fmt::format("task {} failed with status {}", i, st));
+  }
+}
+
+const char* ThreadResults::error(size_t i) const noexcept {
+  auto it = errors_.find(i);
+  return it == errors_.end() ? nullptr : it->second.c_str();
+}
+
+}  // namespace lox::core::thread

@@ -1,0 +1,73 @@
+#include "thread/round.hpp"
+
+#include <algorithm>
+
+#include "log/log.hpp"
+#include "thread/context.hpp"
+
+namespace lox::core::thread {
+
+size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
+  size_t i = size_;
+  if (!tail_ || i == tail_->base + tail_->capacity) {
+    Chunk* c = Chunk::create(i, chunk_layout::capacity_at(i));  // may throw: nothing changed yet
+    if (tail_) {
+      tail_->next.store(c, std::memory_order_release);
+    } else {
+      head_ = c;
+    }
+    tail_ = c;
+  }
+  Task& t = tail_->tasks()[i - tail_->base];
+  t.fn = fn;
+  t.ctx = ctx;
+  t.arg = arg;
+  t.result = nullptr;
+  t.status = 0;
+  chunk = tail_;
+  size_ = i + 1;
+  published_.store(size_, std::memory_order_release);
+  return i;
+}
+
+bool Round::claim(size_t workers, Batch& out) noexcept {
+  constexpr size_t kMaxBatch = 32;
+  size_t c = claimed_.load(std::memory_order_relaxed);
+  for (;;) {
+    size_t p = published_.load(std::memory_order_acquire);
+    if (c >= p) return false;
+    size_t avail = p - c;
+    size_t n = std::clamp<size_t>(avail / (2 * std::max<size_t>(workers, 1)), 1, kMaxBatch);
+    if (claimed_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      out.begin = c;
+      out.end = c + n;
+      return true;
+    }
+  }
+}
+
+void Round::run(const Batch& b, Chunk*& cursor) noexcept {
+  if (!cursor) cursor = head_;
+  size_t failed = 0;
+  for (size_t i = b.begin; i < b.end; ++i) {
+    // The chunk holding a published slot is linked before the slot is
+    // published, and claims only move forward, so walking is amortised O(1).
+    while (i >= cursor->base + cursor->capacity) cursor = cursor->next.load(std::memory_order_acquire);
+    Task& t = cursor->tasks()[i - cursor->base];
+    t.status = invoke_task(t.fn, t.ctx, t.arg, &t.result);
+    if (t.status != 0) ++failed;
+  }
+  complete(b.end - b.begin, failed);
+}
+
+void Round::complete(size_t n, size_t failed) noexcept {
+  if (failed) failed_.fetch_add(failed, std::memory_order_relaxed);
+  size_t now = done_.fetch_add(n, std::memory_order_seq_cst) + n;
+  // From here on the gatherer may take the chunks: touch only the counters
+  // (the Round itself stays alive, the worker holds a reference).
+  size_t sealed = sealed_size_.load(std::memory_order_seq_cst);
+  if ((sealed != kOpen && now >= sealed) || progress_wakeups_.load(std::memory_order_relaxed))
+    gather_event_.notify_all();
+}
+
+}  // namespace lox::core::thread

@@ -1,0 +1,105 @@
+// One round of a thread pool: the tasks scattered between two gathers.
+//
+// Producers append under the pool's mutex and publish with a release store
+// of `published_`. Workers claim batches of slots with a CAS on `claimed_`
+// (lock-free) and report completion with one fetch_add on `done_` per batch,
+// so the per-task cost on the hot path is a slot write and a share of a few
+// atomic operations.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "common/futex.hpp"
+#include "thread/task.hpp"
+
+namespace lox::core::thread {
+
+class Round {
+ public:
+  static constexpr size_t kOpen = std::numeric_limits<size_t>::max();
+
+  explicit Round(uint64_t id) : id_(id) {}
+  uint64_t id() const noexcept { return id_; }
+  Round(const Round&) = delete;
+  Round& operator=(const Round&) = delete;
+  ~Round() { Chunk::destroy_list(head_); }
+
+  // --- producer side: caller holds the pool mutex -------------------------
+  // Appends a task and returns its index (and in `chunk` the chunk holding
+  // it); throws std::bad_alloc (nothing is appended then).
+  size_t append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk);
+  size_t size_locked() const noexcept { return size_; }
+  // Freezes the round at its current size: tasks appended later go to
+  // another round. reopen() undoes it (a timed-out gather whose round got no
+  // successor).
+  void seal() noexcept { sealed_size_.store(size_, std::memory_order_seq_cst); }
+  void reopen() noexcept { sealed_size_.store(kOpen, std::memory_order_seq_cst); }
+
+  // --- worker side (lock-free) --------------------------------------------
+  // A batch of claimed slots [begin, end) and the chunk holding `begin`.
+  struct Batch {
+    size_t begin = 0, end = 0;
+  };
+  // Claims up to `max_batch` consecutive unclaimed, published tasks, at most
+  // `share` of what is available (guided scheduling: big batches while there
+  // is much work, single tasks near the end so slow tasks spread out).
+  bool claim(size_t workers, Batch& out) noexcept;
+  bool has_unclaimed() const noexcept {
+    return claimed_.load(std::memory_order_relaxed) < published_.load(std::memory_order_acquire);
+  }
+  bool exhausted() const noexcept {  // sealed and every task claimed
+    size_t s = sealed_size_.load(std::memory_order_acquire);
+    return s != kOpen && claimed_.load(std::memory_order_acquire) >= s;
+  }
+  // Runs the batch: each task's status and result land in its slot. `cursor`
+  // is the worker's position in the chunk list (claims only move forward).
+  void run(const Batch& b, Chunk*& cursor) noexcept;
+  // Records completion of `n` tasks (`failed` of them failed) and wakes the
+  // gatherer when it waits for this.
+  void complete(size_t n, size_t failed) noexcept;
+
+  Chunk* first_chunk() const noexcept { return head_; }
+  size_t unclaimed() const noexcept {
+    size_t p = published_.load(std::memory_order_acquire), c = claimed_.load(std::memory_order_relaxed);
+    return p > c ? p - c : 0;
+  }
+
+  // --- gatherer side -------------------------------------------------------
+  size_t sealed_size() const noexcept { return sealed_size_.load(std::memory_order_acquire); }
+  size_t done() const noexcept { return done_.load(std::memory_order_acquire); }
+  size_t failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+  bool finished() const noexcept {
+    size_t s = sealed_size();
+    return s != kOpen && done() >= s;
+  }
+  // Gatherers sleep here; with `progress` set every completed batch wakes
+  // them, otherwise only the round's completion does.
+  EventCount& gather_event() noexcept { return gather_event_; }
+  void set_progress_wakeups(bool on) noexcept { progress_wakeups_.store(on, std::memory_order_seq_cst); }
+  // Hands the finished round's chunks to the caller (the results object).
+  TaskTable take_tasks() noexcept {
+    TaskTable t(head_, sealed_size());
+    head_ = tail_ = nullptr;
+    return t;
+  }
+
+ private:
+  const uint64_t id_;  // creation order within the pool
+  // Producer fields (pool mutex).
+  Chunk* head_ = nullptr;
+  Chunk* tail_ = nullptr;
+  size_t size_ = 0;
+
+  alignas(64) std::atomic<size_t> published_{0};
+  std::atomic<size_t> sealed_size_{kOpen};
+  alignas(64) std::atomic<size_t> claimed_{0};
+  alignas(64) std::atomic<size_t> done_{0};
+  std::atomic<size_t> failed_{0};
+  std::atomic<bool> progress_wakeups_{false};
+  EventCount gather_event_;
+};
+
+}  // namespace lox::core::thread

@@ -1,0 +1,100 @@
+// Storage for the tasks of one round: an append-only list of chunks whose
+// sizes double from 32 to 2048 slots. Doubling keeps a one-task round cheap
+// (one small block) and a million-task round at ~40 bytes per task with few
+// allocations; slot i's chunk is computed, not searched.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace lox::core::thread {
+
+using TaskFn = int (*)(void* ctx, void* arg, void** result);
+
+struct Task {
+  TaskFn fn;
+  void* ctx;
+  void* arg;
+  void* result;
+  int status;
+};
+
+struct Chunk {
+  std::atomic<Chunk*> next{nullptr};
+  size_t base;      // index of tasks[0] in the round
+  size_t capacity;  // slots in tasks[]
+  Task* tasks() noexcept { return reinterpret_cast<Task*>(this + 1); }
+
+  static Chunk* create(size_t base, size_t capacity) {
+    void* mem = ::operator new(sizeof(Chunk) + capacity * sizeof(Task));
+    return new (mem) Chunk(base, capacity);
+  }
+  static void destroy_list(Chunk* c) noexcept {
+    while (c) {
+      Chunk* n = c->next.load(std::memory_order_relaxed);
+      c->~Chunk();
+      ::operator delete(c);
+      c = n;
+    }
+  }
+
+ private:
+  Chunk(size_t b, size_t cap) : base(b), capacity(cap) {}
+};
+static_assert(sizeof(Chunk) % alignof(Task) == 0);
+
+namespace chunk_layout {
+inline constexpr size_t first = 32;     // slots in chunk 0
+inline constexpr size_t doublings = 6;  // chunks 0..5 double: 32 .. 1024
+inline constexpr size_t steady = first << doublings;  // 2048 from chunk 6 on
+inline constexpr size_t doubling_span = first * ((size_t{1} << doublings) - 1);  // 2016 slots
+
+// Capacity of the chunk that starts at slot `base`.
+constexpr size_t capacity_at(size_t base) noexcept {
+  return base >= doubling_span ? steady : base + first;
+}
+
+// Which chunk holds slot i, and where in it.
+inline void locate(size_t i, size_t& chunk, size_t& offset) noexcept {
+  if (i < doubling_span) {
+    size_t k = 63 - static_cast<size_t>(__builtin_clzll(i / first + 1));
+    chunk = k;
+    offset = i - first * ((size_t{1} << k) - 1);
+  } else {
+    chunk = doublings + (i - doubling_span) / steady;
+    offset = (i - doubling_span) % steady;
+  }
+}
+}  // namespace chunk_layout
+
+// Owns a finished round's chunks and gives O(1) access to slot i.
+class TaskTable {
+ public:
+  TaskTable() = default;
+  explicit TaskTable(Chunk* head, size_t count) : count_(count) {
+    for (Chunk* c = head; c; c = c->next.load(std::memory_order_relaxed)) chunks_.push_back(c);
+    head_ = head;
+  }
+  TaskTable(TaskTable&& o) noexcept
+      : head_(std::exchange(o.head_, nullptr)), count_(o.count_), chunks_(std::move(o.chunks_)) {}
+  TaskTable& operator=(TaskTable&&) = delete;
+  ~TaskTable() { Chunk::destroy_list(head_); }
+
+  size_t size() const noexcept { return count_; }
+  const Task& operator[](size_t i) const noexcept {
+    size_t c, off;
+    chunk_layout::locate(i, c, off);
+    return chunks_[c]->tasks()[off];
+  }
+
+ private:
+  Chunk* head_ = nullptr;
+  size_t count_ = 0;
+  std::vector<Chunk*> chunks_;
+};
+
+}  // namespace lox::core::thread
