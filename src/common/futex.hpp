@@ -73,15 +73,17 @@ class EventCount {
     return ok;
   }
   bool has_waiters() const noexcept { return waiters_.load(std::memory_order_seq_cst) != 0; }
-  void notify_one() noexcept { notify(1); }
-  void notify_all() noexcept { notify(INT32_MAX); }
+  // Both return false when nobody was registered (no system call made).
+  bool notify_one() noexcept { return notify(1); }
+  bool notify_all() noexcept { return notify(INT32_MAX); }
 
  private:
-  void notify(int count) noexcept {
+  bool notify(int count) noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    if (waiters_.load(std::memory_order_relaxed) == 0) return false;
     epoch_.fetch_add(1, std::memory_order_seq_cst);
     futex_wake(epoch_, count);
+    return true;
   }
   std::atomic<uint32_t> epoch_{0};
   std::atomic<uint32_t> waiters_{0};

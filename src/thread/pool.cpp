@@ -101,7 +101,9 @@ void Pool::perform(WakeAction action) noexcept {
     case WakeAction::none:
       break;
     case WakeAction::wake_sleeper:
-      idle_event_.notify_one();
+      // The sleeper we saw may have found the work itself and left: then
+      // nobody will clear the token, so we do.
+      if (!idle_event_.notify_one()) wake_pending_.store(false, std::memory_order_release);
       break;
     case WakeAction::spawn:
       spawn_worker();
@@ -146,25 +148,30 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
   const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
   if (ws.round && ws.round->claim(n, batch)) return true;
   // Nothing in our round. Unless a round was created (or reopened) since we
-  // last looked, or ours is finished being handed out, there is nothing new.
+  // last looked, or ours is finished being handed out (then later rounds
+  // may hold work), there is nothing new.
   uint64_t v = version_.load(std::memory_order_acquire);
   if (v == ws.seen_version && (!ws.round || !ws.round->exhausted())) return false;
 
   std::unique_lock lk(mu_);
-  ws.seen_version = version_.load(std::memory_order_relaxed);
-  while (!queue_.empty() && queue_.front()->exhausted()) queue_.pop_front();
-  for (const RoundPtr& r : queue_) {
-    if (!r->has_unclaimed()) continue;
-    if (ws.round != r) {
-      ws.round = r;
+  for (;;) {
+    ws.seen_version = version_.load(std::memory_order_relaxed);
+    while (!queue_.empty() && queue_.front()->exhausted()) queue_.pop_front();
+    auto it = std::find_if(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); });
+    if (it == queue_.end()) break;
+    if (ws.round != *it) {
+      ws.round = *it;  // a reference of our own: queue_ may change once we unlock
       ws.cursor = nullptr;
     }
     lk.unlock();
-    if (r->claim(n, batch)) return true;
-    lk.lock();
+    if (ws.round->claim(n, batch)) return true;
+    lk.lock();  // another worker took it first: look again
   }
-  if (ws.round && ws.round->exhausted()) {
-    ws.round.reset();
+  // Nothing to claim anywhere. Watch the newest round: new tasks go there
+  // or into a round created later (which bumps version_).
+  RoundPtr newest = queue_.empty() ? nullptr : queue_.back();
+  if (ws.round != newest) {
+    ws.round = std::move(newest);
     ws.cursor = nullptr;
   }
   return false;
@@ -212,6 +219,7 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     if (any_unclaimed() || stopping) {
       idle_event_.cancel();
       spinning_.fetch_add(1, std::memory_order_seq_cst);
+      wake_pending_.store(false, std::memory_order_release);
       if (stopping && !any_unclaimed()) break;
       continue;
     }
