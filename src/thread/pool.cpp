@@ -210,7 +210,11 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
       spinning_.fetch_add(1, std::memory_order_seq_cst);
       continue;
     }
-    if (spin_until(can_claim, kSpin)) continue;  // claim (and account) at the top
+    // Spin only if no other worker is looking for work already: one spinner
+    // catches the next task as fast as two, and on a small machine every
+    // extra spinner takes CPU time from the threads producing the work.
+    if (spinning_.load(std::memory_order_relaxed) <= 1 && spin_until(can_claim, kSpin))
+      continue;  // claim (and account) at the top
 
     // Sleep: announce ourselves, then re-check under mu_ (see wake_action).
     auto ticket = idle_event_.prepare();
