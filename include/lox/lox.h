@@ -149,11 +149,13 @@ typedef void (*lox_progress_fn)(void *ctx, size_t done, size_t total);
 typedef struct lox_gather_opts {
     size_t struct_size;       /**< sizeof(lox_gather_opts) */
     double timeout;           /**< seconds; LOX_FOREVER (default) waits for the whole round */
-    /** Called in the gathering thread, never concurrently, each time the
+    /** Called in the gathering thread, never concurrently: once when the
+     *  wait starts (with the count already finished), then each time the
      *  count of finished tasks grows (intermediate counts may be skipped when
      *  tasks finish faster than the callback runs); the last call has
-     *  done == total, also for an empty round (0, 0). Not called again after
-     *  a timeout. Must not call gather on the same pool. */
+     *  done == total, also for an empty round (0, 0). `done` never
+     *  decreases. Not called again after a timeout. Must not gather on the
+     *  same pool. */
     lox_progress_fn progress;
     void *progress_ctx;       /**< passed to `progress` */
     /** Nonzero: draw a progress bar (percentage, count, rate, ETA) on stderr,

@@ -14,6 +14,8 @@ namespace {
 // enough to catch the next task of a scatter loop or a short round without a
 // futex round trip, short enough that an idle pool costs nothing measurable.
 constexpr std::chrono::microseconds kSpin{50};
+// A seen_version no round count reaches: forces the next claim to rescan.
+constexpr uint64_t kRescan = ~uint64_t{0};
 }  // namespace
 
 Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds idle_timeout)
@@ -221,6 +223,7 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     spinning_.fetch_sub(1, std::memory_order_seq_cst);
     bool stopping = stopping_.load(std::memory_order_seq_cst);
     if (any_unclaimed() || stopping) {
+      ws.seen_version = kRescan;  // the work may be in a round we do not watch
       idle_event_.cancel();
       spinning_.fetch_add(1, std::memory_order_seq_cst);
       wake_pending_.store(false, std::memory_order_release);
