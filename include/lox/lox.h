@@ -149,8 +149,9 @@ typedef void (*lox_progress_fn)(void *ctx, size_t done, size_t total);
 typedef struct lox_gather_opts {
     size_t struct_size;       /**< sizeof(lox_gather_opts) */
     double timeout;           /**< seconds; LOX_FOREVER (default) waits for the whole round */
-    /** Called in the gathering thread, never concurrently: once when the
-     *  wait starts (with the count already finished), then each time the
+    /** Called in the gathering thread, never concurrently: when the wait
+     *  starts (with the count already finished, unless that is everything),
+     *  then each time the
      *  count of finished tasks grows (intermediate counts may be skipped when
      *  tasks finish faster than the callback runs); the last call has
      *  done == total, also for an empty round (0, 0). `done` never
