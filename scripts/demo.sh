@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds liblox (Release, no tests) into build-demo and runs the demo tour:
+# lox's documented thread examples, run natively through the C ABI.
+# Installs the Debian/Ubuntu packages it needs first (scripts/deps.sh).
+#
+#   scripts/demo.sh            the tour (a few seconds of simulated I/O)
+#   scripts/demo.sh --quick    the same with every delay 20 times shorter
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+echo "demo: building liblox and the examples into build-demo/ ..."
+cmake -S . -B build-demo -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release \
+      -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=ON -DLOX_BUILD_BENCH=OFF -DLOX_SANITIZE= >/dev/null
+cmake --build build-demo -j "${LOX_JOBS:-2}" --target lox_demo_tour
+echo
+exec build-demo/examples/lox_demo_tour "$@"
