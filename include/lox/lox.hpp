@@ -1,0 +1,866 @@
+// liblox — the C++ layer.
+//
+// A header-only, C++17-compatible layer over the stable C ABI in <lox/lox.h>.
+// It owns no concurrency logic of its own: every wait, every thread and every
+// ordering guarantee comes from the `lox_*` C calls underneath. What it adds
+// is type conversion and ownership:
+//
+//   - any callable with any number of arguments of any movable types, and a
+//     result of any movable type, instead of `void *` in and out;
+//   - RAII: a pool is a move-only object whose destructor destroys the C pool
+//     and frees everything it scattered;
+//   - exceptions: a task that throws makes `gather()` rethrow that exception
+//     in the gathering thread (no exception ever crosses the C boundary);
+//     a failing C call becomes `lox::error`; a timeout is never an exception
+//     (the `try_*` functions return an empty `std::optional` / `false`).
+//
+// Thread safety is the C layer's: every member function of a pool may be
+// called from any number of threads at once, except that moving, assigning or
+// destroying a pool must not race with any other call on it.
+//
+// Quick tour:
+//
+//   auto foo = lox::thread(4, [](int x, int y) { return x * y; });
+//   foo(3, 4);                                   // 12, plain call
+//   for (int i = 0; i < 5; ++i) foo.scatter(i, i + 1);
+//   std::vector<int> r = foo.gather();           // {0, 2, 6, 12, 20}
+//
+// This file currently covers the shared pieces (errors, durations, progress,
+// outcomes) and the thread pool.
+#ifndef LOX_LOX_HPP
+#define LOX_LOX_HPP
+
+#include <lox/lox.h>
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace lox {
+
+// ===========================================================================
+// Errors
+// ===========================================================================
+
+// The exception thrown when a C call returns a `LOX_E*` status.
+//
+// `status()` is the C status (`LOX_EINVAL`, `LOX_ESTATE`, ...), `detail()` the
+// text `lox_last_error()` returned right after the failing call (e.g.
+// "thread gather: called from inside one of the pool's own tasks (it would
+// wait for itself)"). `what()` holds both: "<detail> [LOX_ESTATE: not valid in
+// the object's current state]".
+//
+// A timeout (`LOX_TIMEOUT`) is never an `error`: functions that can time out
+// say so in their return value.
+class error : public std::runtime_error {
+ public:
+  // Builds an error for `status` with the given detail text (may be empty).
+  error(int status, std::string detail)
+      : std::runtime_error(compose(status, detail)), status_(status), detail_(std::move(detail)) {}
+
+  // The C status code (a negative `LOX_E*` value, or a task's own nonzero
+  // failure code).
+  int status() const noexcept { return status_; }
+
+  // The detail message of the failing call ("" if the library gave none).
+  const std::string& detail() const noexcept { return detail_; }
+
+  // Symbolic name of a status: "LOX_EINVAL", ..., or "LOX_?" for a value
+  // that is not a `LOX_*` code.
+  static const char* status_name(int status) noexcept {
+    switch (status) {
+      case LOX_OK: return "LOX_OK";
+      case LOX_TIMEOUT: return "LOX_TIMEOUT";
+      case LOX_EINVAL: return "LOX_EINVAL";
+      case LOX_ENOMEM: return "LOX_ENOMEM";
+      case LOX_ESTATE: return "LOX_ESTATE";
+      case LOX_ECLOSED: return "LOX_ECLOSED";
+      case LOX_ETASK: return "LOX_ETASK";
+      case LOX_EWORKER: return "LOX_EWORKER";
+      case LOX_ESYS: return "LOX_ESYS";
+      default: return "LOX_?";
+    }
+  }
+
+ private:
+  static std::string compose(int status, const std::string& detail) {
+    std::string s = detail;
+    if (!s.empty()) s += ' ';
+    s += '[';
+    s += status_name(status);
+    s += ": ";
+    s += lox_status_str(status);
+    if (std::string_view(status_name(status)) == "LOX_?") s += " " + std::to_string(status);
+    s += ']';
+    return s;
+  }
+
+  int status_;
+  std::string detail_;
+};
+
+// Turns the status of a C call into C++: returns `LOX_OK` or `LOX_TIMEOUT`
+// unchanged (a timeout is an outcome, not an error) and throws `lox::error`
+// with the calling thread's `lox_last_error()` detail for anything else.
+// Call it right after the C call: the detail is per thread and the next
+// failing liblox call replaces it.
+//
+//   lox::check(lox_thread_scatter(pool, arg, nullptr));
+inline int check(int status) {
+  if (status == LOX_OK || status == LOX_TIMEOUT) return status;
+  throw error(status, lox_last_error());
+}
+
+// ===========================================================================
+// Durations
+// ===========================================================================
+
+// Any `std::chrono::duration` as the C layer's `double` seconds (exact up to
+// double precision; `std::chrono::hours::max()` and the like are far beyond
+// the ~30 years the C layer treats as "forever").
+template <class Rep, class Period>
+constexpr double to_seconds(const std::chrono::duration<Rep, Period>& d) noexcept {
+  return std::chrono::duration<double>(d).count();
+}
+
+// ===========================================================================
+// Progress reporting for gather
+// ===========================================================================
+
+// Tag: `pool.gather(lox::progress_bar)` draws lox's progress bar (percentage,
+// count, rate, ETA) on stderr while waiting, when stderr is a terminal, and
+// nothing otherwise (lox's `tqdm=True`).
+struct progress_bar_t {
+  explicit progress_bar_t() = default;
+};
+inline constexpr progress_bar_t progress_bar{};
+
+// ===========================================================================
+// outcome<T>: one task's value or exception
+// ===========================================================================
+
+// What one task produced: its value, or the exception it threw. Returned by
+// `gather_results()`, which never throws a task's exception.
+//
+// Cost: a `std::optional<T>` plus a `std::exception_ptr`.
+template <class T>
+class outcome {
+ public:
+  // A successful outcome holding `T(args...)`.
+  template <class... Args>
+  explicit outcome(std::in_place_t, Args&&... args) : value_(std::in_place, std::forward<Args>(args)...) {}
+
+  // A failed outcome holding `e` (must not be null).
+  static outcome failure(std::exception_ptr e) { return outcome(std::move(e)); }
+
+  // True when the task returned normally.
+  bool has_value() const noexcept { return value_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  // The task's value; rethrows the task's exception if it failed.
+  T& value() & {
+    if (!value_) std::rethrow_exception(error_);
+    return *value_;
+  }
+  const T& value() const& {
+    if (!value_) std::rethrow_exception(error_);
+    return *value_;
+  }
+  T&& value() && {
+    if (!value_) std::rethrow_exception(error_);
+    return std::move(*value_);
+  }
+
+  // The task's exception, or null if it succeeded.
+  std::exception_ptr error() const noexcept { return error_; }
+
+ private:
+  explicit outcome(std::exception_ptr e) : error_(std::move(e)) {}
+  std::optional<T> value_;
+  std::exception_ptr error_;
+};
+
+// The outcome of a task returning void: success, or its exception.
+template <>
+class outcome<void> {
+ public:
+  // A successful outcome.
+  explicit outcome(std::in_place_t) noexcept {}
+  // A failed outcome holding `e` (must not be null).
+  static outcome failure(std::exception_ptr e) { return outcome(std::move(e)); }
+
+  // True when the task returned normally.
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // Does nothing for a success; rethrows the task's exception otherwise.
+  void value() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+  // The task's exception, or null if it succeeded.
+  std::exception_ptr error() const noexcept { return error_; }
+
+ private:
+  explicit outcome(std::exception_ptr e) noexcept : error_(std::move(e)) {}
+  std::exception_ptr error_;
+};
+
+// ===========================================================================
+// Implementation details (not part of the API)
+// ===========================================================================
+
+namespace detail {
+
+template <class T>
+using remove_cvref_t = std::remove_cv_t<std::remove_reference_t<T>>;
+
+template <class... T>
+struct type_list {};
+
+// ---- The callable's signature, when it has exactly one --------------------
+// Known for function pointers and for class types with one non-template
+// operator(); unknown for generic lambdas and overloaded call operators.
+
+template <class M>
+struct member_signature {
+  static constexpr bool known = false;
+  using result = void;
+  using params = void;
+};
+#define LOX_DETAIL_MEMBER_SIGNATURE(QUALS)                         \
+  template <class C, class Ret, class... A>                        \
+  struct member_signature<Ret (C::*)(A...) QUALS> {                \
+    static constexpr bool known = true;                            \
+    using result = Ret;                                            \
+    using params = type_list<A...>;                                \
+  };
+LOX_DETAIL_MEMBER_SIGNATURE()
+LOX_DETAIL_MEMBER_SIGNATURE(const)
+LOX_DETAIL_MEMBER_SIGNATURE(&)
+LOX_DETAIL_MEMBER_SIGNATURE(const&)
+LOX_DETAIL_MEMBER_SIGNATURE(&&)
+LOX_DETAIL_MEMBER_SIGNATURE(const&&)
+LOX_DETAIL_MEMBER_SIGNATURE(noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(const noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(& noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(const& noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(&& noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(const&& noexcept)
+#undef LOX_DETAIL_MEMBER_SIGNATURE
+
+template <class F, class = void>
+struct signature : member_signature<void> {};
+template <class Ret, class... A>
+struct signature<Ret (*)(A...), void> {
+  static constexpr bool known = true;
+  using result = Ret;
+  using params = type_list<A...>;
+};
+template <class Ret, class... A>
+struct signature<Ret (*)(A...) noexcept, void> : signature<Ret (*)(A...), void> {};
+template <class F>
+struct signature<F, std::void_t<decltype(&F::operator())>> : member_signature<decltype(&F::operator())> {};
+
+// ---- The pool's result type ------------------------------------------------
+
+struct deduce_result {};  // lox::thread's default R: take it from the signature
+
+template <class R, class F>
+struct pool_result {
+  static_assert(!std::is_reference_v<R>, "lox::thread<R>: R must be a value type (results are moved into a vector)");
+  using type = std::remove_cv_t<R>;
+};
+template <class F>
+struct pool_result<deduce_result, F> {
+  static_assert(signature<F>::known,
+                "lox::thread: cannot deduce the result type of this callable (a generic lambda, or an "
+                "overloaded or template operator()?): name it, e.g. lox::thread<int>(4, fn)");
+  using type = std::decay_t<typename signature<F>::result>;
+};
+
+// ---- What a scatter stores --------------------------------------------------
+// With a known signature each argument is stored as the decayed parameter
+// type (so `scatter("abc")` for a `const std::string&` parameter stores a
+// std::string, not a pointer into the caller's buffer); otherwise as the
+// decayed argument type. A std::reference_wrapper (std::ref) is stored as is,
+// which is how a parameter taken by non-const reference is passed.
+
+template <class T>
+struct is_reference_wrapper : std::false_type {};
+template <class T>
+struct is_reference_wrapper<std::reference_wrapper<T>> : std::true_type {};
+
+template <class Param, class Arg>
+using stored_t = std::conditional_t<is_reference_wrapper<std::decay_t<Arg>>::value, std::decay_t<Arg>,
+                                    std::decay_t<Param>>;
+
+template <class... T>
+struct stored_list {
+  using type = type_list<T...>;
+};
+template <class Params, class Args>
+struct stored_by_params;
+template <class... P, class... A>
+struct stored_by_params<type_list<P...>, type_list<A...>> {
+  using type = type_list<stored_t<P, A>...>;
+};
+
+template <class Params, class... Args>
+struct stored_args {  // unknown signature
+  using type = type_list<std::decay_t<Args>...>;
+};
+template <class... P, class... Args>
+struct stored_args<type_list<P...>, Args...> {
+  static constexpr bool arity_ok = sizeof...(P) == sizeof...(Args);
+  static_assert(arity_ok, "lox: scatter: wrong number of arguments for the pool's callable");
+  using type = typename std::conditional_t<arity_ok, stored_by_params<type_list<P...>, type_list<Args...>>,
+                                           stored_list<std::decay_t<Args>...>>::type;
+};
+
+// ---- Task records -----------------------------------------------------------
+// One heap record per scattered task: the stored arguments, then the result
+// or the exception. The C layer carries a pointer to it as the task's `arg`
+// and, once the task ran, as its result value.
+
+template <class R>
+using value_slot = std::conditional_t<std::is_void_v<R>, type_list<>, std::optional<R>>;
+
+template <class R>
+struct record_base {
+  virtual ~record_base() = default;
+  // Runs the task with the pool's callable `fn` (a `const F*`). Never throws:
+  // the task's exception lands in `error`. Destroys the arguments.
+  virtual void run(const void* fn) noexcept = 0;
+
+  value_slot<R> value;
+  std::exception_ptr error;
+};
+
+template <class F, class R, class Stored>
+struct record;
+template <class F, class R, class... Stored>
+struct record<F, R, type_list<Stored...>> final : record_base<R> {
+  static_assert(std::is_invocable_v<const F&, Stored...>,
+                "lox: the pool's callable cannot be called with these arguments. Workers call it as a const "
+                "object (a mutable lambda cannot be used: it would run on several threads at once) and pass each "
+                "stored argument as an rvalue (take it by value or const&; pass std::ref(x) for a T& parameter)");
+
+  template <class... A>
+  explicit record(A&&... a) : args(std::in_place, std::forward<A>(a)...) {
+    static_assert((std::is_constructible_v<Stored, A&&> && ...),
+                  "lox: scatter: an argument cannot be converted to the callable's parameter type");
+  }
+
+  void run(const void* fn) noexcept override {
+    const F& f = *static_cast<const F*>(fn);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        std::apply(f, std::move(*args));
+      } else {
+        static_assert(std::is_constructible_v<R, std::invoke_result_t<const F&, Stored...>>,
+                      "lox: the callable's result cannot be converted to the pool's result type");
+        this->value.emplace(std::apply(f, std::move(*args)));
+      }
+    } catch (...) {
+      this->error = std::current_exception();
+    }
+    args.reset();  // arguments are released in the worker, right after the call
+  }
+
+  std::optional<std::tuple<Stored...>> args;
+};
+
+template <class F, class R, class... Args>
+using record_for = record<F, R, typename stored_args<typename signature<F>::params, Args...>::type>;
+
+// The one lox_task_fn of every C++ pool: `ctx` is the pool's callable, `arg`
+// the record. Records itself as the result first (so gather and the pool's
+// destructor always find it), never lets an exception out, and reports
+// LOX_ETASK for a task that threw.
+template <class R>
+int task_trampoline(void* ctx, void* arg, void** result) noexcept {
+  auto* rec = static_cast<record_base<R>*>(arg);
+  *result = rec;
+  rec->run(ctx);
+  return rec->error ? LOX_ETASK : LOX_OK;
+}
+
+// Owns one gathered round: the lox_results and every record in it. Frees
+// them all when reset or destroyed, whatever happened in between.
+template <class R>
+class gathered_round {
+ public:
+  gathered_round() = default;
+  gathered_round(const gathered_round&) = delete;
+  gathered_round& operator=(const gathered_round&) = delete;
+  ~gathered_round() { reset(); }
+
+  void adopt(lox_results* r) noexcept {
+    reset();
+    res_ = r;
+  }
+  void reset() noexcept {
+    if (!res_) return;
+    const std::size_t n = lox_results_count(res_);
+    for (std::size_t i = 0; i < n; ++i) delete record(i);
+    lox_results_destroy(res_);
+    res_ = nullptr;
+  }
+  std::size_t size() const noexcept { return lox_results_count(res_); }
+  record_base<R>* record(std::size_t i) const noexcept {
+    return static_cast<record_base<R>*>(lox_results_value(res_, i));
+  }
+  // Null if task i succeeded; its exception, or a lox::error for a failure
+  // the C layer reported without one (which a C++ pool never produces).
+  std::exception_ptr failure(std::size_t i) const {
+    record_base<R>* rec = record(i);
+    if (rec && rec->error) return rec->error;
+    const int st = lox_results_status(res_, i);
+    if (st == LOX_OK && rec) return nullptr;
+    const char* text = lox_results_error(res_, i);
+    return std::make_exception_ptr(lox::error(st != LOX_OK ? st : LOX_ESTATE,
+                                              text ? std::string(text)
+                                                   : "task " + std::to_string(i) + " left no result record"));
+  }
+
+ private:
+  lox_results* res_ = nullptr;
+};
+
+// Turns a gathered round into values (rethrowing the first failure in
+// scatter order after freeing the round) or into outcomes.
+template <class R>
+struct round_values {
+  using values_type = std::vector<R>;
+  static values_type values(gathered_round<R>& round) {
+    const std::size_t n = round.size();
+    values_type out;
+    out.reserve(n);
+    std::exception_ptr first;
+    for (std::size_t i = 0; i < n && !first; ++i) {
+      first = round.failure(i);
+      if (!first) out.push_back(std::move(*round.record(i)->value));
+    }
+    if (first) {
+      round.reset();  // every record is freed before the exception leaves
+      std::rethrow_exception(first);
+    }
+    return out;
+  }
+  static std::vector<outcome<R>> outcomes(gathered_round<R>& round) {
+    const std::size_t n = round.size();
+    std::vector<outcome<R>> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::exception_ptr e = round.failure(i)) {
+        out.push_back(outcome<R>::failure(std::move(e)));
+      } else {
+        out.emplace_back(std::in_place, std::move(*round.record(i)->value));
+      }
+    }
+    return out;
+  }
+};
+template <>
+struct round_values<void> {
+  using values_type = void;
+  static void values(gathered_round<void>& round) {
+    const std::size_t n = round.size();
+    std::exception_ptr first;
+    for (std::size_t i = 0; i < n && !first; ++i) first = round.failure(i);
+    if (first) {
+      round.reset();
+      std::rethrow_exception(first);
+    }
+  }
+  static std::vector<outcome<void>> outcomes(gathered_round<void>& round) {
+    const std::size_t n = round.size();
+    std::vector<outcome<void>> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::exception_ptr e = round.failure(i)) {
+        out.push_back(outcome<void>::failure(std::move(e)));
+      } else {
+        out.emplace_back(std::in_place);
+      }
+    }
+    return out;
+  }
+};
+
+// ---- Progress ---------------------------------------------------------------
+
+struct no_progress_t {};
+
+struct make_pool_tag {  // only lox::thread makes pools
+  explicit make_pool_tag() = default;
+};
+
+// Connects a gather's progress argument (nothing, lox::progress_bar or a
+// callable) to lox_gather_opts. A callable's exception is caught here (it
+// must not cross the C boundary), further calls are skipped, and the gather
+// rethrows it once the round is handled.
+template <class P>
+class progress_relay {
+  using plain = remove_cvref_t<P>;
+  static constexpr bool is_none = std::is_same_v<plain, no_progress_t>;
+  static constexpr bool is_bar = std::is_same_v<plain, progress_bar_t>;
+  static_assert(is_none || is_bar || std::is_invocable_v<P&, std::size_t, std::size_t>,
+                "lox: gather's progress argument must be lox::progress_bar or callable as "
+                "f(std::size_t done, std::size_t total)");
+
+ public:
+  explicit progress_relay(P& p) noexcept : fn_(p) {}
+  void apply(lox_gather_opts& o) noexcept {
+    if constexpr (is_bar) {
+      o.progress_bar = 1;
+    } else if constexpr (!is_none) {
+      o.progress = &progress_relay::call;
+      o.progress_ctx = this;
+    }
+  }
+  const std::exception_ptr& error() const noexcept { return error_; }
+
+ private:
+  static void call(void* ctx, std::size_t done, std::size_t total) noexcept {
+    auto* self = static_cast<progress_relay*>(ctx);
+    if constexpr (!is_none && !is_bar) {
+      if (self->error_) return;
+      try {
+        std::invoke(self->fn_, done, total);
+      } catch (...) {
+        self->error_ = std::current_exception();
+      }
+    }
+  }
+  P& fn_;
+  std::exception_ptr error_;
+};
+
+}  // namespace detail
+
+// ===========================================================================
+// Thread pool (lox.thread)
+// ===========================================================================
+
+// Settings for `lox::thread(n, options, fn)`.
+struct thread_options {
+  // How long a worker thread waits without work before it exits (0 = at
+  // once). The default is the C layer's (LOX_THREAD_OPTS_INIT, 2 s).
+  std::chrono::duration<double> idle_timeout{lox_thread_opts LOX_THREAD_OPTS_INIT.idle_timeout};
+};
+
+// A pool of worker threads running one callable: lox's `@lox.thread`.
+// Create it with `lox::thread(n, fn)`. `F` is the callable's type, `R` the
+// decayed type it returns (`void` allowed).
+//
+// Scatter/gather: `scatter(args...)` queues `fn(args...)` for a worker and
+// returns at once; `gather()` waits for every task scattered since the
+// previous gather began (the "round") and returns their results in scatter
+// order. Two threads gathering at once each get a disjoint round.
+//
+// Ownership and costs:
+// - scatter copies/moves its arguments into one heap record (arguments tuple,
+//   result slot, exception_ptr); the C pool carries a pointer to it. The
+//   arguments are destroyed in the worker right after the call; the result
+//   stays in the record until it is gathered.
+// - gather moves each result out of its record into the returned vector and
+//   frees every record of the round, on every path (also when it rethrows).
+// - a gather that times out frees nothing and loses nothing: the round stays
+//   in the pool and a later gather returns it.
+// - the destructor waits for every task scattered and not yet gathered, frees
+//   their records (their results and exceptions are discarded), then destroys
+//   the C pool.
+// - the callable is stored once, on the heap, and is called as a `const F&`
+//   concurrently from the worker threads: it must be safe for that (a mutable
+//   lambda does not compile).
+//
+// Thread safety: any member may be called from any number of threads at once,
+// except that the destructor and move assignment must not race with other
+// calls on the pool. A task may scatter to any pool, including its own; it
+// must not gather or destroy its own pool (gather throws `lox::error` with
+// LOX_ESTATE).
+//
+// Chaining: Python lox's `bar.scatter(foo.scatter(...), 10)` is not offered:
+// the C pool has no task dependencies, so a chained task would have to block
+// a worker of `bar` until `foo`'s task finished, which can deadlock with
+// bounded workers and would make every scatter pay for shared ownership of
+// its record. Chain by scattering from inside the task instead:
+//
+//   auto bar = lox::thread(2, [](int x, int y) { return x + y; });
+//   auto foo = lox::thread(2, [&bar](int x, int y) { bar.scatter(x * y, 10); return x * y; });
+template <class F, class R>
+class thread_pool {
+ public:
+  using function_type = F;
+  using result_type = R;
+  // What gather() returns: std::vector<R>, or void when R is void.
+  using gather_type = typename detail::round_values<R>::values_type;
+  // What try_gather() returns: std::optional<std::vector<R>>, or bool when R
+  // is void (false on timeout).
+  using try_gather_type = std::conditional_t<std::is_void_v<R>, bool, std::optional<gather_type>>;
+
+  // Destroys the pool: waits for every task that was scattered and not yet
+  // gathered (queued tasks are run, not cancelled), frees their records and
+  // discards their results and exceptions, joins the workers. Must not race
+  // with any other call on the pool. Called from inside one of the pool's own
+  // tasks it cannot finish: the C layer logs an error and the pool and its
+  // callable are deliberately leaked (never freed under the running tasks).
+  ~thread_pool() { close(); }
+
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+
+  // Moves the pool; `other` becomes empty (every call on it throws
+  // `lox::error` with LOX_EINVAL, `pending()`/`workers()` return 0). Tasks in
+  // flight are unaffected: they only see the callable, which does not move.
+  thread_pool(thread_pool&& other) noexcept
+      : fn_(std::move(other.fn_)), handle_(std::exchange(other.handle_, nullptr)),
+        max_workers_(other.max_workers_) {}
+
+  // Destroys this pool as the destructor does (waits for its ungathered
+  // tasks), then takes `other`'s.
+  thread_pool& operator=(thread_pool&& other) noexcept {
+    if (this != &other) {
+      close();
+      fn_ = std::move(other.fn_);
+      handle_ = std::exchange(other.handle_, nullptr);
+      max_workers_ = other.max_workers_;
+    }
+    return *this;
+  }
+
+  // Plain call in the calling thread: returns `fn(args...)` exactly as the
+  // callable returns it (lox's vanilla passthrough). Exceptions propagate.
+  // Throws lox::error (LOX_EINVAL) on a moved-from pool.
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) const {
+    if (!fn_) throw error(LOX_EINVAL, "thread call: the pool is empty (moved from)");
+    return std::invoke(static_cast<const F&>(*fn_), std::forward<Args>(args)...);
+  }
+
+  // Queues `fn(args...)` for a worker and returns at once with the task's
+  // index in the results of the gather that collects it (0, 1, 2, ... since
+  // the previous gather). The arguments are copied or moved into the task's
+  // record: as the callable's decayed parameter types when it has a single
+  // signature (so a `const char*` for a `std::string` parameter is copied as
+  // a string), otherwise as their own decayed types. Pointers, views and
+  // std::ref arguments are stored as they are: their referents must outlive
+  // the task. In debug mode (max_workers 0, or LOX_DEBUG=1) the task runs
+  // before this returns.
+  //
+  // Cost: one heap allocation, the argument moves, the C scatter (a short
+  // critical section). Throws lox::error (LOX_EINVAL for a moved-from pool,
+  // LOX_ENOMEM, LOX_ESYS) and then nothing was queued; std::bad_alloc or an
+  // argument's copy exception likewise leave nothing behind.
+  template <class... Args>
+  std::size_t scatter(Args&&... args) {
+    using rec_t = detail::record_for<F, R, Args&&...>;
+    auto rec = std::make_unique<rec_t>(std::forward<Args>(args)...);
+    std::size_t index = 0;
+    const int st = lox_thread_scatter(handle_, static_cast<detail::record_base<R>*>(rec.get()), &index);
+    if (st != LOX_OK) throw error(st, lox_last_error());
+    rec.release();  // owned by the C pool's task until gathered or destroyed
+    return index;
+  }
+
+  // Waits for the round (every task scattered since the previous gather
+  // began) and returns its results in scatter order (nothing for a void R).
+  //
+  // `on_progress` is optional: `lox::progress_bar` draws lox's bar on
+  // stderr; a callable `f(std::size_t done, std::size_t total)` is called in
+  // this thread, never concurrently: when the wait starts (unless the round
+  // is already finished), then as the count of finished tasks grows (counts
+  // may be skipped; `done` never decreases), the last time with done ==
+  // total, also (0, 0) for an empty round. It may scatter, but must not
+  // gather on this pool. If it throws, it is not called again, the round is
+  // still waited for and freed, and its exception propagates (the round's
+  // results are dropped; after a timeout, nothing is lost).
+  //
+  // If tasks threw, the exception of the first one in scatter order is
+  // rethrown, after the whole round finished and after every record of the
+  // round was freed; the other results are dropped (gather_results() keeps
+  // them all). Throws lox::error for a C failure (LOX_ESTATE from inside one
+  // of this pool's tasks, LOX_EINVAL for a moved-from pool, LOX_ENOMEM); then
+  // nothing was taken and the round stays for a later gather.
+  template <class P = detail::no_progress_t>
+  gather_type gather(P&& on_progress = P{}) {
+    detail::gathered_round<R> round;
+    take(LOX_FOREVER, on_progress, round);
+    return detail::round_values<R>::values(round);
+  }
+
+  // gather() that waits at most `timeout`: on timeout returns an empty
+  // optional (false for a void R) and nothing is lost (the round stays in
+  // the pool, tasks keep running, and the next gather returns it; tasks
+  // scattered meanwhile join it if it was the newest round). A timeout <= 0
+  // checks once without blocking. `on_progress` and exceptions as gather().
+  template <class Rep, class Period, class P = detail::no_progress_t>
+  try_gather_type try_gather(const std::chrono::duration<Rep, Period>& timeout, P&& on_progress = P{}) {
+    detail::gathered_round<R> round;
+    if (!take(try_seconds(timeout), on_progress, round)) return try_gather_type{};
+    if constexpr (std::is_void_v<R>) {
+      detail::round_values<R>::values(round);
+      return true;
+    } else {
+      return detail::round_values<R>::values(round);
+    }
+  }
+
+  // gather() that never throws a task's exception: one outcome per task, in
+  // scatter order, each the task's value or its exception. Still throws
+  // lox::error for a C failure and a progress callable's exception.
+  template <class P = detail::no_progress_t>
+  std::vector<outcome<R>> gather_results(P&& on_progress = P{}) {
+    detail::gathered_round<R> round;
+    take(LOX_FOREVER, on_progress, round);
+    return detail::round_values<R>::outcomes(round);
+  }
+
+  // gather_results() that waits at most `timeout` (empty optional on
+  // timeout, nothing lost; <= 0 checks once).
+  template <class Rep, class Period, class P = detail::no_progress_t>
+  std::optional<std::vector<outcome<R>>> try_gather_results(const std::chrono::duration<Rep, Period>& timeout,
+                                                             P&& on_progress = P{}) {
+    detail::gathered_round<R> round;
+    if (!take(try_seconds(timeout), on_progress, round)) return std::nullopt;
+    return detail::round_values<R>::outcomes(round);
+  }
+
+  // Tasks scattered but not yet picked up by a worker (lox's len()); a
+  // snapshot. 0 for a moved-from pool.
+  std::size_t pending() const noexcept { return lox_thread_pending(handle_); }
+
+  // Live worker threads now (started on demand, retired when idle); a
+  // snapshot. 0 for a moved-from pool.
+  std::size_t workers() const noexcept { return lox_thread_workers(handle_); }
+
+  // The max_workers the pool was created with, as given (LOX_DEFAULT_WORKERS
+  // means lox's default of 50; LOX_DEBUG may force 0 without this showing).
+  std::size_t max_workers() const noexcept { return max_workers_; }
+
+  // False for a moved-from pool.
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+  // The C pool, for calls this layer does not wrap. Do not scatter to it
+  // with lox_thread_scatter (its tasks expect C++ records), and do not
+  // destroy it.
+  lox_thread* native_handle() const noexcept { return handle_; }
+
+  // Used by lox::thread(...), which is how pools are made (the tag keeps
+  // this constructor out of the way).
+  template <class G>
+  thread_pool(detail::make_pool_tag, std::size_t max_workers, const thread_options& options, G&& fn)
+      : fn_(std::make_unique<F>(std::forward<G>(fn))), max_workers_(max_workers) {
+    lox_thread_opts o;
+    lox_thread_opts_init(&o);
+    o.idle_timeout = options.idle_timeout.count();
+    check(lox_thread_create_ex(max_workers, &detail::task_trampoline<R>, static_cast<void*>(fn_.get()), &o, &handle_));
+  }
+
+ private:
+  template <class Rep, class Period>
+  static double try_seconds(const std::chrono::duration<Rep, Period>& timeout) noexcept {
+    const double s = to_seconds(timeout);
+    return s < 0 ? 0.0 : s;  // C++ convention: a negative try waits not at all (NaN stays: LOX_EINVAL)
+  }
+
+  // Gathers one round into `out`; false on timeout (nothing taken). Throws
+  // lox::error for a C failure, or the progress callable's exception (after
+  // freeing the round).
+  template <class P>
+  bool take(double timeout, P& on_progress, detail::gathered_round<R>& out) {
+    lox_gather_opts o;
+    lox_gather_opts_init(&o);
+    o.timeout = timeout;
+    detail::progress_relay<P> relay(on_progress);
+    relay.apply(o);
+    lox_results* res = nullptr;
+    const int st = lox_thread_gather(handle_, &o, &res);
+    if (st == LOX_TIMEOUT) {
+      if (relay.error()) std::rethrow_exception(relay.error());
+      return false;
+    }
+    if (st != LOX_OK && st != LOX_ETASK) throw error(st, lox_last_error());
+    out.adopt(res);
+    if (relay.error()) {
+      out.reset();
+      std::rethrow_exception(relay.error());
+    }
+    return true;
+  }
+
+  // Waits for and frees everything scattered and not gathered, then
+  // destroys the C pool. Gathering (rather than tracking the records) keeps
+  // scatter free of any bookkeeping: the C pool is the only list of
+  // outstanding records, and gather is how it hands them back.
+  void close() noexcept {
+    if (!handle_) return;
+    for (;;) {
+      lox_results* res = nullptr;
+      const int st = lox_thread_gather(handle_, nullptr, &res);
+      if (st == LOX_ESTATE) {
+        // Inside one of our own tasks: the C destroy refuses (and logs); the
+        // tasks still running need the callable, so leak both.
+        lox_thread_destroy(handle_);
+        handle_ = nullptr;
+        static_cast<void>(fn_.release());
+        return;
+      }
+      if (st != LOX_OK && st != LOX_ETASK) break;  // out of memory: destroy still runs every task
+      detail::gathered_round<R> round;
+      round.adopt(res);
+      if (round.size() == 0) break;  // nothing left: no task of this pool runs any more
+    }
+    lox_thread_destroy(handle_);
+    handle_ = nullptr;
+    fn_.reset();
+  }
+
+  std::unique_ptr<F> fn_;  // heap: its address is the C pool's ctx and must survive moves
+  lox_thread* handle_ = nullptr;
+  std::size_t max_workers_ = 0;
+};
+
+// Creates a thread pool running `fn` on at most `max_workers` threads
+// (LOX_DEFAULT_WORKERS = lox's 50; 0 = debug mode, tasks run inline in
+// scatter). Threads start on demand and exit after `options.idle_timeout`
+// without work; none is started here. `fn` is copied or moved into the pool.
+//
+// R, the result type, is deduced from `fn`'s signature; a generic lambda or an
+// overloaded call operator must name it: `lox::thread<std::string>(4, fn)`.
+// Throws lox::error (LOX_EINVAL for a NaN or negative idle_timeout,
+// LOX_ENOMEM).
+template <class R = detail::deduce_result, class F>
+auto thread(std::size_t max_workers, const thread_options& options, F&& fn) {
+  using fn_t = std::decay_t<F>;
+  using result_t = typename detail::pool_result<R, fn_t>::type;
+  return thread_pool<fn_t, result_t>(detail::make_pool_tag{}, max_workers, options, std::forward<F>(fn));
+}
+
+// `lox::thread(max_workers, thread_options{}, fn)`:
+//   auto foo = lox::thread(4, [](int x, int y) { return x * y; });
+template <class R = detail::deduce_result, class F>
+auto thread(std::size_t max_workers, F&& fn) {
+  return lox::thread<R>(max_workers, thread_options{}, std::forward<F>(fn));
+}
+
+// `lox::thread(LOX_DEFAULT_WORKERS, fn)`: lox's bare `@lox.thread` (50
+// workers at most).
+template <class R = detail::deduce_result, class F>
+auto thread(F&& fn) {
+  return lox::thread<R>(LOX_DEFAULT_WORKERS, thread_options{}, std::forward<F>(fn));
+}
+
+}  // namespace lox
+
+#endif  // LOX_LOX_HPP

@@ -1,0 +1,101 @@
+// Compiled as C++17 with -Werror: lox.hpp must not need C++20. Runs the
+// thread pool's main paths once, so every template used here is instantiated
+// and checked, and exits nonzero on the first wrong result.
+#include <lox/lox.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+static_assert(__cplusplus == 201703L, "this test must be compiled as C++17");
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "FAILED: %s\n", what);
+    ++failures;
+  }
+}
+
+long twice(long x) { return 2 * x; }
+
+}  // namespace
+
+int main() {
+  using namespace std::chrono_literals;
+
+  // lox's example.
+  auto foo = lox::thread(4, [](int x, int y) { return x * y; });
+  expect(foo(3, 4) == 12, "plain call");
+  for (int i = 0; i < 5; ++i) foo.scatter(i, i + 1);
+  expect(foo.gather() == std::vector<int>{0, 2, 6, 12, 20}, "gather in scatter order");
+
+  // Default workers, function pointer, progress (callable and bar), try_gather.
+  auto bar = lox::thread(&twice);
+  expect(bar.max_workers() == LOX_DEFAULT_WORKERS, "default workers");
+  bar.scatter(21);
+  std::size_t last_done = 0, last_total = 0;
+  auto got = bar.gather([&](std::size_t done, std::size_t total) {
+    last_done = done;
+    last_total = total;
+  });
+  expect(got == std::vector<long>{42} && last_done == 1 && last_total == 1, "progress callable");
+  bar.scatter(1);
+  auto maybe = bar.try_gather(30s, lox::progress_bar);
+  expect(maybe && *maybe == std::vector<long>{2}, "try_gather with progress bar");
+
+  // Generic lambda with a named result, move-only values, options.
+  lox::thread_options opts;
+  opts.idle_timeout = 100ms;
+  auto gen = lox::thread<std::unique_ptr<std::string>>(2, opts, [](auto x) {
+    return std::make_unique<std::string>(std::to_string(x));
+  });
+  gen.scatter(7);
+  gen.scatter(8u);
+  auto strings = gen.gather();
+  expect(strings.size() == 2 && *strings[0] == "7" && *strings[1] == "8", "generic lambda");
+
+  // Exceptions, outcomes, void results.
+  auto v = lox::thread(2, [](int x) {
+    if (x == 1) throw std::runtime_error("one");
+  });
+  v.scatter(0);
+  v.scatter(1);
+  bool threw = false;
+  try {
+    v.gather();
+  } catch (const std::runtime_error&) {
+    threw = true;
+  }
+  expect(threw, "gather rethrows");
+  v.scatter(1);
+  v.scatter(2);
+  std::vector<lox::outcome<void>> outs = v.gather_results();
+  expect(outs.size() == 2 && !outs[0] && outs[1].has_value(), "gather_results");
+  auto outs2 = v.try_gather_results(1s);
+  expect(outs2 && outs2->empty(), "try_gather_results of an empty round");
+
+  // Errors and durations.
+  lox_results* r = nullptr;
+  try {
+    lox::check(lox_thread_gather(nullptr, nullptr, &r));
+    expect(false, "check throws");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_EINVAL && !e.detail().empty(), "lox::error carries status and detail");
+  }
+  expect(lox::to_seconds(250ms) == 0.25, "to_seconds");
+
+  // Move.
+  auto moved = std::move(foo);
+  moved.scatter(2, 3);
+  expect(moved.gather() == std::vector<int>{6} && !foo, "move");  // NOLINT(bugprone-use-after-move)
+
+  if (failures == 0) std::puts("lox.hpp C++17: ok");
+  return failures == 0 ? 0 : 1;
+}
