@@ -4,7 +4,9 @@
 # Benchmark, oneTBB, Boost, GLib: scripts/deps.sh --bench). Release build in
 # build-bench/; arguments are passed to lox_bench.
 #
-#   scripts/bench.sh [LOX_BENCH_ARGS...]
+#   scripts/bench.sh [LOX_BENCH_ARGS...]     e.g. --help, --case a --reps 3
+#
+# bench/run.sh (same build tree) runs it several times and prints medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -146,7 +146,7 @@ suite() {
 # check STAGE DESCRIPTION COMMAND...: runs a script that prints PASS:/FAIL: lines.
 check() {
   local stage=$1 what=$2; shift 2
-  local log=$root/build-ci/$stage.log t0=$SECONDS pass fail
+  local log=$root/build-ci/$stage.log t0=$SECONDS pass fail line
   mkdir -p "$root/build-ci"
   banner "$stage: $what"
   "$@" 2>&1 | tee "$log"
