@@ -68,6 +68,10 @@ Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
     }
     i = open_->append(fn, ctx, arg, chunk);
     if (inline_) {
+      // Debug mode: this thread runs the task, so it claims the slot too
+      // (nobody else claims in this mode, so the claim is exactly slot i).
+      Round::Batch own;
+      open_->claim(1, own);
       inline_round = open_;
     } else {
       // Decided under mu_: a worker about to sleep re-checks for work under

@@ -12,9 +12,7 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
     int st = tasks_[i].status;
     if (st == 0) continue;
     first_failed_ = i;
-    errors_.emplace(i, st == to_int(Status::task_failed)
-                           ? fmt::format("task {} failed with status {} (LOX_ETASK; a C++ exception escaped it?)", i, st)
-                           : fmt::format("task {} failed with status {}", i, st));
+    errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
   }
 }
 
