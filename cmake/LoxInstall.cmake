@@ -21,7 +21,17 @@ install(FILES ${PROJECT_BINARY_DIR}/lox-config.cmake
               ${PROJECT_BINARY_DIR}/lox-config-version.cmake
         DESTINATION ${LOX_CMAKE_DIR})
 
-# pkg-config: absolute paths when the install dirs are absolute.
+# pkg-config: relocatable. The prefix is derived from the .pc file's own
+# location (${pcfiledir}), so `cmake --install build --prefix X` after
+# configuring with another prefix still yields a working lox.pc.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(LOX_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH lox_pc_up "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+  string(REGEX REPLACE "/$" "" lox_pc_up "${lox_pc_up}")
+  set(LOX_PC_PREFIX "\${pcfiledir}/${lox_pc_up}")
+endif()
+# Absolute paths when the install dirs are absolute.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(LOX_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()

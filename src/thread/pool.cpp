@@ -71,7 +71,7 @@ Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
       // Debug mode: this thread runs the task, so it claims the slot too
       // (nobody else claims in this mode, so the claim is exactly slot i).
       Round::Batch own;
-      open_->claim(1, own);
+      open_->claim(1, 1, own);
       inline_round = open_;
     } else {
       // Decided under mu_: a worker about to sleep re-checks for work under
@@ -152,7 +152,7 @@ void Pool::join_retired_locked(std::vector<std::thread>& out) {
 
 bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
   const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
-  if (ws.round && ws.round->claim(n, batch)) return true;
+  if (ws.round && ws.round->claim(n, ws.batch, batch)) return true;
   // Nothing in our round. Unless a round was created (or reopened) since we
   // last looked, or ours is finished being handed out (then later rounds
   // may hold work), there is nothing new.
@@ -170,7 +170,7 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
       ws.cursor = nullptr;
     }
     lk.unlock();
-    if (ws.round->claim(n, batch)) return true;
+    if (ws.round->claim(n, ws.batch, batch)) return true;
     lk.lock();  // another worker took it first: look again
   }
   // Nothing to claim anywhere. Watch the newest round: new tasks go there
@@ -189,10 +189,16 @@ bool Pool::any_unclaimed() const noexcept {
 }
 
 void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
+  // A batch "is quick" when its tasks took under ~2 us each: then claiming
+  // is a noticeable share of the cost and bigger batches pay off.
+  constexpr auto kQuickTask = std::chrono::microseconds(2);
   const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
   do {
+    auto start = std::chrono::steady_clock::now();
     ws.round->run(batch, ws.cursor);
-  } while (ws.round->claim(n, batch));
+    auto took = std::chrono::steady_clock::now() - start;
+    ws.batch = took < kQuickTask * (batch.end - batch.begin) ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
+  } while (ws.round->claim(n, ws.batch, batch));
 }
 
 void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {

@@ -68,6 +68,10 @@ class Pool {
     RoundPtr round;          // the round the worker claims from
     Chunk* cursor = nullptr; // its position in that round's chunks
     uint64_t seen_version = 0;
+    // Adaptive batch size: doubles (up to Round::kMaxBatch) while tasks are
+    // quick, drops to 1 as soon as they are not, so slow or blocking tasks
+    // are never held back behind one another in one worker's batch.
+    size_t batch = 1;
   };
   enum class WakeAction { none, wake_sleeper, spawn };
 

@@ -30,14 +30,13 @@ size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
   return i;
 }
 
-bool Round::claim(size_t workers, Batch& out) noexcept {
-  constexpr size_t kMaxBatch = 32;
+bool Round::claim(size_t workers, size_t max_batch, Batch& out) noexcept {
   size_t c = claimed_.load(std::memory_order_relaxed);
   for (;;) {
     size_t p = published_.load(std::memory_order_acquire);
     if (c >= p) return false;
     size_t avail = p - c;
-    size_t n = std::clamp<size_t>(avail / (2 * std::max<size_t>(workers, 1)), 1, kMaxBatch);
+    size_t n = std::clamp<size_t>(avail / (2 * std::max<size_t>(workers, 1)), 1, std::max<size_t>(max_batch, 1));
     if (claimed_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       out.begin = c;
       out.end = c + n;
@@ -48,7 +47,7 @@ bool Round::claim(size_t workers, Batch& out) noexcept {
 
 void Round::run(const Batch& b, Chunk*& cursor) noexcept {
   if (!cursor) cursor = head_;
-  size_t failed = 0;
+  size_t finished = 0, failed = 0;
   for (size_t i = b.begin; i < b.end; ++i) {
     // The chunk holding a published slot is linked before the slot is
     // published, and claims only move forward, so walking is amortised O(1).
@@ -56,8 +55,13 @@ void Round::run(const Batch& b, Chunk*& cursor) noexcept {
     Task& t = cursor->tasks()[i - cursor->base];
     t.status = invoke_task(t.fn, t.ctx, t.arg, &t.result);
     if (t.status != 0) ++failed;
+    ++finished;
+    if (progress_wakeups_.load(std::memory_order_relaxed) && i + 1 < b.end) {
+      complete(finished, failed);
+      finished = failed = 0;
+    }
   }
-  complete(b.end - b.begin, failed);
+  complete(finished, failed);
 }
 
 void Round::complete(size_t n, size_t failed) noexcept {

@@ -43,10 +43,12 @@ class Round {
   struct Batch {
     size_t begin = 0, end = 0;
   };
-  // Claims up to `max_batch` consecutive unclaimed, published tasks, at most
-  // `share` of what is available (guided scheduling: big batches while there
-  // is much work, single tasks near the end so slow tasks spread out).
-  bool claim(size_t workers, Batch& out) noexcept;
+  // Largest batch a worker ever claims.
+  static constexpr size_t kMaxBatch = 32;
+  // Claims up to `max_batch` consecutive unclaimed, published tasks, and at
+  // most half of what is available per worker (guided scheduling: batches
+  // shrink as the round runs out, so the last tasks spread over the pool).
+  bool claim(size_t workers, size_t max_batch, Batch& out) noexcept;
   bool has_unclaimed() const noexcept {
     return claimed_.load(std::memory_order_relaxed) < published_.load(std::memory_order_acquire);
   }
@@ -56,6 +58,9 @@ class Round {
   }
   // Runs the batch: each task's status and result land in its slot. `cursor`
   // is the worker's position in the chunk list (claims only move forward).
+  // Completion is reported once for the batch, or after every task while a
+  // gatherer wants progress (so a finished task is never held back by a slow
+  // one after it in the same batch).
   void run(const Batch& b, Chunk*& cursor) noexcept;
   // Records completion of `n` tasks (`failed` of them failed) and wakes the
   // gatherer when it waits for this.
