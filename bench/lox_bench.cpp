@@ -72,6 +72,7 @@ struct Options {
   size_t m_tasks = 1'000'000;
   double watchdog_s = 120.0;
   double wait_quiet_s = 0;  // wait up to this long for other processes to go quiet
+  double max_other_load = 0.3;  // redo a rep if other processes used more CPUs than this
   bool csv = false;
 
   bool want_case(char c) const { return cases.empty() || cases.count(c); }
@@ -97,6 +98,9 @@ const char* const kAllPeers[] = {"serial", "lox", "tbb", "asio", "glib", "std", 
       "  --m-tasks N     pending tasks in case m (default 1000000)\n"
       "  --watchdog S    abort with a HANG report if one measurement takes > S s (default 120)\n"
       "  --wait-quiet S  first wait (up to S s) until other processes use < 0.15 CPU for 3 s\n"
+      "  --max-other-load X  redo a repetition during which other processes used > X CPUs\n"
+      "                  (after waiting for a quiet second; at most 3*reps redos per row; default 0.3)\n"
+      "  --no-redo       keep every repetition whatever the machine's load\n"
       "  --csv           also print machine-readable 'csv,...' lines (used by run.sh)\n");
   std::exit(rc);
 }
@@ -166,6 +170,10 @@ Options parse(int argc, char** argv) {
       o.m_tasks = static_cast<size_t>(num(i));
     } else if (a == "--watchdog") {
       o.watchdog_s = num(i);
+    } else if (a == "--max-other-load") {
+      o.max_other_load = num(i);
+    } else if (a == "--no-redo") {
+      o.max_other_load = 0;
     } else if (a == "--wait-quiet") {
       o.wait_quiet_s = num(i);
     } else if (a == "--csv") {
@@ -677,7 +685,8 @@ struct Row {
   std::vector<double> seconds;  // one per repetition
   std::string error;            // crash/wrong result: the row has no figures
   std::string note;
-  double background = 0;        // CPUs busy with other processes meanwhile
+  double background = 0;        // CPUs busy with other processes during the kept reps (mean)
+  int redone = 0;               // reps discarded because other processes were busy
   double median() const {
     std::vector<double> s = seconds;
     std::sort(s.begin(), s.end());
@@ -708,7 +717,9 @@ std::string fmt_ms(double s) {
 std::string with_bg(const Row& r) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%sother load %.2f CPU", r.note.empty() ? "" : "; ", r.background);
-  return r.note + buf;
+  std::string out = r.note + buf;
+  if (r.redone) out += "; " + std::to_string(r.redone) + " noisy reps redone";
+  return out;
 }
 
 std::string fmt_x(double r) {
@@ -719,17 +730,58 @@ std::string fmt_x(double r) {
 
 // Runs `reps` timed repetitions of `one_rep` (which returns its own elapsed
 // seconds, so that preparation and verification stay outside the clock).
+// Waits until other processes use less than `threshold` CPUs over a 1 s
+// window, for at most `limit_s`. Returns false if it never got that quiet.
+bool wait_quiet(double threshold, double limit_s) {
+  auto start = Clock::now();
+  for (;;) {
+    CpuSample a = cpu_sample();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (background_cpus(a, cpu_sample()) < threshold) return true;
+    if (seconds_since(start) > limit_s) return false;
+  }
+}
+
+const Options* g_opts = nullptr;
+
+// Runs `reps` timed repetitions of `one_rep` (which returns its own elapsed
+// seconds, so that preparation and verification stay outside the clock).
+// The machine is shared (other people compile on it): a repetition during
+// which other processes used more than --max-other-load CPUs is discarded,
+// the bench waits (up to 30 s) for a quiet second and does it again, at most
+// 3*reps times per row (no more redos in the row once a wait fails); the row
+// notes how many were redone and the mean load during the kept reps. This
+// applies to every pool alike.
 template <class Fn>
 Row measure(const std::string& label, const std::string& peer, size_t units, int reps, Fn&& one_rep) {
   Row row;
   row.peer = peer;
   row.units = units;
   std::fprintf(stderr, "  %-9s ", peer.c_str());
-  CpuSample c0 = cpu_sample();
+  double bg_sum = 0;
+  int redo_budget = g_opts->max_other_load > 0 ? 3 * reps : 0;
   try {
-    for (int r = 0; r < reps; ++r) {
-      WatchScope w(label + " / " + peer + " / rep " + std::to_string(r + 1));
-      row.seconds.push_back(one_rep());
+    for (int r = 0; r < reps;) {
+      CpuSample c0 = cpu_sample();
+      double s;
+      {
+        WatchScope w(label + " / " + peer + " / rep " + std::to_string(r + 1));
+        s = one_rep();
+      }
+      double bg = background_cpus(c0, cpu_sample());
+      if (bg > g_opts->max_other_load && redo_budget > 0) {
+        --redo_budget;
+        ++row.redone;
+        std::fputc('x', stderr);
+        if (!wait_quiet(std::min(0.15, g_opts->max_other_load), 30)) {
+          std::fputc('!', stderr);  // never quiet: keep what comes for this row
+          redo_budget = 0;
+        }
+        continue;
+      }
+      row.seconds.push_back(s);
+      bg_sum += bg;
+      ++r;
       std::fputc('.', stderr);
     }
   } catch (const std::exception& e) {
@@ -737,7 +789,7 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
     row.seconds.clear();
     std::fprintf(stderr, " FAILED: %s", e.what());
   }
-  row.background = background_cpus(c0, cpu_sample());
+  row.background = row.seconds.empty() ? 0 : bg_sum / static_cast<double>(row.seconds.size());
   if (row.ok()) std::fprintf(stderr, " median %s ns/task", fmt_ns(row.median_ns()).c_str());
   std::fprintf(stderr, " (other processes: %.2f CPUs)", row.background);
   std::fputc('\n', stderr);
@@ -768,7 +820,8 @@ void print_csv(const Options& o, char c, const std::vector<Row>& rows) {
   if (!o.csv) return;
   for (const Row& r : rows) {
     if (r.ok())
-      std::printf("csv,%c,%s,%zu,%.3f,%.3f,ok\n", c, r.peer.c_str(), r.units, r.median_ns(), r.min_ns());
+      std::printf("csv,%c,%s,%zu,%.3f,%.3f,ok,%.2f,%d\n", c, r.peer.c_str(), r.units, r.median_ns(), r.min_ns(),
+                  r.background, r.redone);
     else
       std::printf("csv,%c,%s,%zu,nan,nan,error\n", c, r.peer.c_str(), r.units);
   }
@@ -882,7 +935,7 @@ void case_m(const Options& o, Summary& sum) {
     } else {
       sum.m_bytes = rss_per;
     }
-    if (o.csv) std::printf("csv,m,lox,%zu,%.3f,%.3f,ok\n", o.m_tasks, rss_per, heap_per);
+    if (o.csv) std::printf("csv,m,lox,%zu,%.3f,%.3f,ok,0,0\n", o.m_tasks, rss_per, heap_per);
   } catch (const std::exception& e) {
     std::printf("ERROR in case m: %s\n", e.what());
     {
@@ -1068,7 +1121,7 @@ void case_c(const Options& o, Summary& sum) {
       continue;
     }
     off_caller = 0;
-    uint64_t x = 1'000'000;
+    uint64_t x = 1'000'000, executed = 0;  // executed counts redone reps too
     Row row = measure("case c", peer, rounds, o.reps, [&] {
       size_t bad = 0;
       auto t0 = Clock::now();
@@ -1078,10 +1131,11 @@ void case_c(const Options& o, Summary& sum) {
         bad += v != tiny(x);
       }
       double s = seconds_since(t0);
+      executed += rounds;
       if (bad) throw std::runtime_error(std::to_string(bad) + " wrong results");
       return s;
     });
-    double total = static_cast<double>(rounds) * o.reps;
+    double total = static_cast<double>(std::max<uint64_t>(executed, 1));
     char note[96];
     std::snprintf(note, sizeof note, "%.0f%% ran on another thread", 100.0 * static_cast<double>(off_caller) / total);
     row.note = b->note().empty() ? note : b->note() + "; " + note;
@@ -1133,6 +1187,7 @@ void print_summary(const Summary& s) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  g_opts = &o;
   Watchdog watchdog(o.watchdog_s);
   g_watchdog = &watchdog;
   const char* debug = std::getenv("LOX_DEBUG");

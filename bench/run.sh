@@ -25,6 +25,14 @@ fi
 
 mkdir -p "$OUT"
 rm -f "$OUT"/run*.txt "$OUT"/run*.err
+# Which liblox was measured (the pool is being tuned; the build above used
+# the working tree as it is now).
+{
+  echo "liblox source: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
+  dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
+  [ -n "$dirty" ] && echo "uncommitted changes in: $dirty"
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+} | tee "$OUT/source.txt" >&2
 i=1
 while [ "$i" -le "$RUNS" ]; do
   echo "run $i of $RUNS -> $OUT/run$i.txt" >&2
@@ -37,9 +45,9 @@ while [ "$i" -le "$RUNS" ]; do
   i=$((i + 1))
 done
 
-# csv,<case>,<peer>,<units>,<median ns/unit>,<min ns/unit>,<ok|error>
+# csv,<case>,<peer>,<units>,<median ns/unit>,<min ns/unit>,<ok|error>,<other load>,<reps redone>
 # Median across runs of each run's median; min across runs of each run's min.
-grep -h '^csv,' "$OUT"/run*.txt | grep ',ok$' | sort -t, -k2,2 -k3,3 -k5,5g | awk -F, -v runs="$RUNS" '
+grep -h '^csv,' "$OUT"/run*.txt | grep -E '^csv,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,ok' | sort -t, -k2,2 -k3,3 -k5,5g | awk -F, -v runs="$RUNS" '
   function verdict(ok) { return ok ? "met" : "NOT met" }
   { key = $2 "," $3; n[key]++; v[key, n[key]] = $5
     if (!(key in mn) || $6 + 0 < mn[key]) mn[key] = $6 + 0
