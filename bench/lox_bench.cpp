@@ -406,6 +406,7 @@ struct Batcher {
   virtual ~Batcher() = default;
   virtual void batch(uint64_t first, size_t n, uint64_t* out) = 0;
   virtual std::string note() const { return ""; }
+  virtual void reset_stats() {}  // called after the warm-up
 };
 
 template <class F>
@@ -434,12 +435,20 @@ class LoxPeer final : public Batcher {
   }
   ~LoxPeer() override { lox_thread_destroy(pool_); }
   void batch(uint64_t first, size_t n, uint64_t* out) override {
+    // Where the time goes, for big batches only (three clock reads would
+    // weigh on case c's single-task rounds): scatter loop, gather, reading
+    // the values + destroying the results.
+    const bool timed = n >= kTimedBatch;
+    Clock::time_point t0, t1, t2;
+    if (timed) t0 = Clock::now();
     for (size_t k = 0; k < n; ++k) {
       int rc = lox_thread_scatter(pool_, reinterpret_cast<void*>(static_cast<uintptr_t>(first + k)), nullptr);
       if (rc != LOX_OK) lox_fail("lox_thread_scatter", rc);
     }
+    if (timed) t1 = Clock::now();
     lox_results* r = nullptr;
     int rc = lox_thread_gather(pool_, nullptr, &r);
+    if (timed) t2 = Clock::now();
     if (rc != LOX_OK) {
       lox_results_destroy(r);
       lox_fail("lox_thread_gather", rc);
@@ -452,6 +461,22 @@ class LoxPeer final : public Batcher {
     }
     for (size_t k = 0; k < n; ++k) out[k] = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(lox_results_value(r, k)));
     lox_results_destroy(r);
+    if (timed) {
+      auto t3 = Clock::now();
+      scatter_s_ += std::chrono::duration<double>(t1 - t0).count();
+      gather_s_ += std::chrono::duration<double>(t2 - t1).count();
+      read_s_ += std::chrono::duration<double>(t3 - t2).count();
+      timed_tasks_ += n;
+    }
+  }
+  void reset_stats() override { scatter_s_ = gather_s_ = read_s_ = 0, timed_tasks_ = 0; }
+  std::string note() const override {
+    if (!timed_tasks_) return "";
+    double n = static_cast<double>(timed_tasks_);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "phases per task: scatter loop %.1f ns, gather %.1f ns, values+destroy %.1f ns",
+                  scatter_s_ * 1e9 / n, gather_s_ * 1e9 / n, read_s_ * 1e9 / n);
+    return buf;
   }
 
  private:
@@ -460,7 +485,10 @@ class LoxPeer final : public Batcher {
     *result = reinterpret_cast<void*>(static_cast<uintptr_t>((*f)(reinterpret_cast<uintptr_t>(arg))));
     return 0;
   }
+  static constexpr size_t kTimedBatch = 1000;
   lox_thread* pool_ = nullptr;
+  double scatter_s_ = 0, gather_s_ = 0, read_s_ = 0;
+  size_t timed_tasks_ = 0;
 };
 
 // What every queue-based peer's task closure points to; the closure itself
@@ -768,8 +796,11 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
         WatchScope w(label + " / " + peer + " / rep " + std::to_string(r + 1));
         s = one_rep();
       }
-      double bg = background_cpus(c0, cpu_sample());
-      if (bg > g_opts->max_other_load && redo_budget > 0) {
+      CpuSample c1 = cpu_sample();
+      double bg = background_cpus(c0, c1);
+      // /proc/stat counts 10 ms ticks: below ~50 ms the load figure is noise.
+      bool judgeable = std::chrono::duration<double>(c1.t - c0.t).count() >= 0.05;
+      if (judgeable && bg > g_opts->max_other_load && redo_budget > 0) {
         --redo_budget;
         ++row.redone;
         std::fputc('x', stderr);
@@ -780,7 +811,7 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
         continue;
       }
       row.seconds.push_back(s);
-      bg_sum += bg;
+      bg_sum += judgeable ? bg : 0;
       ++r;
       std::fputc('.', stderr);
     }
@@ -972,6 +1003,7 @@ void case_a(const Options& o, Summary& sum) {
       WatchScope w("case a / " + peer + " / setup+warm-up");
       b = make_peer(peer, &f, o.threads);
       b->batch(0, std::min<size_t>(n, 10'000), out.data());  // warm-up: threads started, caches hot
+      b->reset_stats();
     } catch (const std::exception& e) {
       Row r;
       r.peer = peer;
@@ -1058,6 +1090,7 @@ void case_b(const Options& o, Summary& sum) {
       WatchScope w("case b / " + peer + " / setup+warm-up");
       b = make_peer(peer, &f, o.threads);
       b->batch(0, std::min<size_t>(n, 200), out.data());
+      b->reset_stats();
     } catch (const std::exception& e) {
       Row r;
       r.peer = peer;

@@ -7,18 +7,37 @@
 #   bench/run.sh                      # build + 3 full runs (~1 min each)
 #   RUNS=1 bench/run.sh --case c      # one run of case c only
 #   SKIP_BUILD=1 bench/run.sh         # reuse the existing build
+#   REV=HEAD bench/run.sh             # measure a committed liblox revision
+#                                     # (git archive of REV, with this bench/)
 #
 # Logs: $OUT/run<i>.txt (tables, csv lines) and run<i>.err (progress).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build-bench}
+REV=${REV:-}
+if [ -n "$REV" ]; then
+  BUILD=${BUILD:-$ROOT/build-bench-rev}
+else
+  BUILD=${BUILD:-$ROOT/build-bench}
+fi
 RUNS=${RUNS:-3}
 OUT=${OUT:-$BUILD/bench-runs}
 WAIT_QUIET=${WAIT_QUIET:-900}
 
+SRC=$ROOT
+if [ -n "$REV" ]; then
+  # The library as committed at REV (the working tree may hold someone's
+  # unfinished changes), built with the bench as it is here.
+  SRC=$BUILD-src
+  if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git -C "$ROOT" archive "$REV" | tar -x -C "$SRC"
+    rm -rf "$SRC/bench" && cp -r "$ROOT/bench" "$SRC/bench"
+  fi
+fi
+
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOX_BUILD_BENCH=ON \
+  cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOX_BUILD_BENCH=ON \
     -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build "$BUILD" --target lox_bench
 fi
@@ -28,9 +47,13 @@ rm -f "$OUT"/run*.txt "$OUT"/run*.err
 # Which liblox was measured (the pool is being tuned; the build above used
 # the working tree as it is now).
 {
-  echo "liblox source: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
-  dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
-  [ -n "$dirty" ] && echo "uncommitted changes in: $dirty"
+  if [ -n "$REV" ]; then
+    echo "liblox source: $REV = $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso "$REV" 2>/dev/null) (git archive)"
+  else
+    echo "liblox source: working tree; last commit touching the library: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
+    dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
+    [ -n "$dirty" ] && echo "uncommitted changes measured too: $dirty"
+  fi
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 } | tee "$OUT/source.txt" >&2
 i=1
