@@ -173,6 +173,8 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
     if (ws.round->claim(n, ws.batch, batch)) return true;
     lk.lock();  // another worker took it first: look again
   }
+  // Nothing unclaimed: help a worker whose batch has unstarted tasks.
+  if (steal_locked(ws, batch)) return true;
   // Nothing to claim anywhere. Watch the newest round: new tasks go there
   // or into a round created later (which bumps version_).
   RoundPtr newest = queue_.empty() ? nullptr : queue_.back();
@@ -183,9 +185,84 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
   return false;
 }
 
-bool Pool::any_unclaimed() const noexcept {
+bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
+  for (Reservation& res : reservations_) {
+    if (&res == ws.reservation) continue;
+    uint64_t w = res.range.load(std::memory_order_acquire);
+    if (Reservation::next_of(w) >= Reservation::end_of(w)) continue;
+    res.lock();
+    w = res.range.load(std::memory_order_acquire);
+    for (;;) {
+      uint32_t next = Reservation::next_of(w), end = Reservation::end_of(w);
+      if (next >= end) break;
+      uint32_t keep = next + (end - next) / 2;  // the owner keeps [next, keep)
+      if (res.range.compare_exchange_weak(w, Reservation::pack(next, keep), std::memory_order_acq_rel)) {
+        if (ws.round != res.round) {
+          ws.round = res.round;
+          ws.cursor = nullptr;
+        }
+        batch.begin = res.base + keep;
+        batch.end = res.base + end;
+        res.unlock();
+        return true;
+      }
+    }
+    res.unlock();
+  }
+  return false;
+}
+
+bool Pool::any_work() const noexcept {
   std::lock_guard lk(mu_);
-  return std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); });
+  auto stealable = [](const Reservation& r) {
+    uint64_t w = r.range.load(std::memory_order_seq_cst);
+    return Reservation::next_of(w) < Reservation::end_of(w);
+  };
+  return std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); }) ||
+         std::any_of(reservations_.begin(), reservations_.end(), stealable);
+}
+
+size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) noexcept {
+  Round& round = *ws.round;
+  Round::Tally tally;
+  const size_t size = b.end - b.begin;
+  Reservation* res = ws.reservation;
+  if (size == 1 || !res) {
+    for (size_t i = b.begin; i < b.end; ++i) round.execute(i, ws.cursor, tally);
+    round.flush(tally);
+    return size;
+  }
+  // Publish the batch: we start its first task, the rest can be stolen.
+  res->lock();
+  if (res->round != ws.round) res->round = ws.round;
+  res->base = b.begin;
+  res->range.store(Reservation::pack(1, size), std::memory_order_seq_cst);
+  res->unlock();
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  // If no worker is awake to notice, wake one: our first task may block.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (spinning_.load(std::memory_order_seq_cst) == 0) perform(wake_action());
+
+  size_t ran = 0;
+  size_t i = b.begin;
+  for (;;) {
+    round.execute(i, ws.cursor, tally);
+    ++ran;
+    uint64_t w = res->range.load(std::memory_order_acquire);
+    uint32_t next = 0;
+    bool more = false;
+    while ((next = Reservation::next_of(w)) < Reservation::end_of(w)) {
+      if (res->range.compare_exchange_weak(w, Reservation::pack(next + 1, Reservation::end_of(w)),
+                                           std::memory_order_acq_rel)) {
+        more = true;
+        break;
+      }
+    }
+    if (!more) break;
+    i = b.begin + next;
+  }
+  round.flush(tally);
+  return ran;
 }
 
 void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
@@ -195,26 +272,48 @@ void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
   const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
   do {
     auto start = std::chrono::steady_clock::now();
-    ws.round->run(batch, ws.cursor);
+    size_t ran = run_batch(ws, batch);
     auto took = std::chrono::steady_clock::now() - start;
-    ws.batch = took < kQuickTask * (batch.end - batch.begin) ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
+    ws.batch = took < kQuickTask * ran ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
   } while (ws.round->claim(n, ws.batch, batch));
+}
+
+void Pool::register_worker(WorkerState& ws) {
+  std::lock_guard lk(mu_);
+  ws.reservation = &reservations_.emplace_back();
+}
+
+void Pool::unregister_worker(WorkerState& ws) noexcept {
+  if (!ws.reservation) return;
+  std::lock_guard lk(mu_);
+  // We leave only between batches: nothing of ours is left to steal.
+  reservations_.remove_if([&](const Reservation& r) { return &r == ws.reservation; });
+  ws.reservation = nullptr;
 }
 
 void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
   RunningScope scope(this);
   WorkerState ws;
+  try {
+    register_worker(ws);
+  } catch (...) {
+    // Out of memory: this worker's batches just cannot be stolen from.
+  }
   Round::Batch batch;
+  uint64_t seen_batches = batches_.load(std::memory_order_relaxed);
   auto can_claim = [&] {
     return (ws.round && ws.round->has_unclaimed()) || version_.load(std::memory_order_acquire) != ws.seen_version ||
-           (ws.round && ws.round->exhausted());
+           (ws.round && ws.round->exhausted()) || batches_.load(std::memory_order_relaxed) != seen_batches;
   };
   for (;;) {
     // Awake and counted in spinning_ here.
     if (claim(ws, batch)) {
-      if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && ws.round->has_unclaimed()) {
+      // (Work may also wait in another round, scattered while we were the
+      // spinner the scatter counted on: any_work() looks everywhere.)
+      if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && (ws.round->has_unclaimed() || any_work())) {
         // We were the last worker looking for work and there is more than we
-        // took: wake (or start) another one so the work spreads.
+        // took: wake (or start) another one so the work spreads. (A batch of
+        // several tasks wakes one when it is published: see run_batch.)
         std::atomic_thread_fence(std::memory_order_seq_cst);
         perform(wake_action());
       }
@@ -225,19 +324,24 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     // Spin only if no other worker is looking for work already: one spinner
     // catches the next task as fast as two, and on a small machine every
     // extra spinner takes CPU time from the threads producing the work.
-    if (spinning_.load(std::memory_order_relaxed) <= 1 && spin_until(can_claim, kSpin))
+    if (spinning_.load(std::memory_order_relaxed) <= 1 && spin_until(can_claim, kSpin)) {
+      if (batches_.load(std::memory_order_relaxed) != seen_batches) {
+        seen_batches = batches_.load(std::memory_order_relaxed);
+        ws.seen_version = kRescan;  // a batch was published: look for something to steal
+      }
       continue;  // claim (and account) at the top
+    }
 
     // Sleep: announce ourselves, then re-check under mu_ (see wake_action).
     auto ticket = idle_event_.prepare();
     spinning_.fetch_sub(1, std::memory_order_seq_cst);
     bool stopping = stopping_.load(std::memory_order_seq_cst);
-    if (any_unclaimed() || stopping) {
+    if (any_work() || stopping) {
       ws.seen_version = kRescan;  // the work may be in a round we do not watch
       idle_event_.cancel();
       spinning_.fetch_add(1, std::memory_order_seq_cst);
       wake_pending_.store(false, std::memory_order_release);
-      if (stopping && !any_unclaimed()) break;
+      if (stopping && !any_work()) break;
       continue;
     }
     bool woken = idle_event_.wait(ticket, Deadline::after_seconds(
@@ -252,7 +356,7 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     std::unique_lock lk(workers_mu_);
     spinning_.fetch_sub(1, std::memory_order_seq_cst);
     live_.fetch_sub(1, std::memory_order_seq_cst);
-    if (any_unclaimed()) {
+    if (any_work()) {
       live_.fetch_add(1, std::memory_order_seq_cst);
       spinning_.fetch_add(1, std::memory_order_seq_cst);
       continue;
@@ -261,9 +365,12 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
       retired_.push_back(std::move(*self));
       threads_.erase(self);
     }
+    lk.unlock();
+    unregister_worker(ws);
     return;
   }
   // Stopping with nothing left to run; the destructor joins us.
+  unregister_worker(ws);
   spinning_.fetch_sub(1, std::memory_order_seq_cst);
   live_.fetch_sub(1, std::memory_order_seq_cst);
 }
@@ -272,6 +379,10 @@ size_t Pool::pending() const noexcept {
   std::lock_guard lk(mu_);
   size_t n = 0;
   for (const RoundPtr& r : queue_) n += r->unclaimed();
+  for (const Reservation& res : reservations_) {
+    uint64_t w = res.range.load(std::memory_order_relaxed);
+    n += Reservation::end_of(w) - std::min(Reservation::next_of(w), Reservation::end_of(w));
+  }
   return n;
 }
 
@@ -320,21 +431,21 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
     const bool reporting = progress.wanted();
     if (reporting) {
       round->set_progress_wakeups(true);
-      progress.update(round->done());
     } else {
       spin_until([&] { return round->finished(); }, kSpin);
     }
     while (!round->finished()) {
+      const size_t seen = round->done();
+      if (reporting) progress.update(seen);
       EventCount& ev = round->gather_event();
       auto ticket = ev.prepare();
-      size_t seen = round->done();
-      if (round->finished()) {
+      // Re-check after registering: a completion before prepare() sent no
+      // wake-up to us, and must neither be slept through nor go unreported.
+      if (round->finished() || round->done() != seen) {
         ev.cancel();
-        break;
+        continue;
       }
-      bool in_time = ev.wait(ticket, request.deadline);
-      if (reporting && round->done() > seen) progress.update(round->done());
-      if (!in_time && !round->finished()) {
+      if (!ev.wait(ticket, request.deadline) && !round->finished()) {
         return_round(round);
         return Status::timeout;  // nothing lost; *out untouched
       }

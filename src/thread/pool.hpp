@@ -64,6 +64,32 @@ class Pool {
 
  private:
   using RoundPtr = std::shared_ptr<Round>;
+
+  // The unstarted rest of a worker's batch, open to other workers. A batch
+  // is claimed as a whole (cheap), but a task that blocks (say, waiting for
+  // a later task of its round) must not hold the rest of its batch hostage:
+  // an idle worker steals the upper half. The owner takes its next task with
+  // a CAS on its own cache line; thieves CAS the same word, so every task is
+  // run exactly once.
+  struct Reservation {
+    // (next << 32) | end, offsets from `base`: [next, end) is not started.
+    std::atomic<uint64_t> range{0};
+    // Guards `base` and `round` (set by the owner when it publishes a batch,
+    // read by a thief while it steals), so a thief never pairs one batch's
+    // range with another's base.
+    std::atomic_flag busy = ATOMIC_FLAG_INIT;
+    size_t base = 0;
+    RoundPtr round;
+
+    static uint64_t pack(uint64_t next, uint64_t end) noexcept { return next << 32 | end; }
+    static uint32_t next_of(uint64_t w) noexcept { return static_cast<uint32_t>(w >> 32); }
+    static uint32_t end_of(uint64_t w) noexcept { return static_cast<uint32_t>(w); }
+    void lock() noexcept {
+      while (busy.test_and_set(std::memory_order_acquire)) cpu_relax();
+    }
+    void unlock() noexcept { busy.clear(std::memory_order_release); }
+  };
+
   struct WorkerState {
     RoundPtr round;          // the round the worker claims from
     Chunk* cursor = nullptr; // its position in that round's chunks
@@ -72,6 +98,7 @@ class Pool {
     // quick, drops to 1 as soon as they are not, so slow or blocking tasks
     // are never held back behind one another in one worker's batch.
     size_t batch = 1;
+    Reservation* reservation = nullptr;  // registered in reservations_
   };
   enum class WakeAction { none, wake_sleeper, spawn };
 
@@ -83,9 +110,17 @@ class Pool {
   void worker_main(std::list<std::thread>::iterator self) noexcept;
   // Claims a batch for `ws`, switching rounds when needed.
   bool claim(WorkerState& ws, Round::Batch& batch) noexcept;
-  // True if any round has unclaimed tasks (takes mu_).
-  bool any_unclaimed() const noexcept;
+  // Steals the upper half of another worker's unstarted batch (mu_ held).
+  bool steal_locked(WorkerState& ws, Round::Batch& batch) noexcept;
+  // True if any round has unclaimed tasks or any batch unstarted ones (takes mu_).
+  bool any_work() const noexcept;
+  // Runs `batch` and then whatever more the worker can claim in that round.
   void run_batches(WorkerState& ws, Round::Batch batch) noexcept;
+  // Runs one batch (publishing it for thieves if it has more than one task);
+  // returns how many of its tasks this worker ran.
+  size_t run_batch(WorkerState& ws, const Round::Batch& batch) noexcept;
+  void register_worker(WorkerState& ws);
+  void unregister_worker(WorkerState& ws) noexcept;
   void join_retired_locked(std::vector<std::thread>& out);
   // Gives a timed-out round back: reopened if nothing came after it,
   // otherwise queued for the next gather ahead of later rounds.
@@ -104,7 +139,9 @@ class Pool {
   std::deque<RoundPtr> queue_;     // rounds that may have unclaimed tasks, oldest first
   std::deque<RoundPtr> abandoned_; // sealed rounds whose gather timed out, oldest first
   uint64_t next_round_id_ = 0;
+  std::list<Reservation> reservations_;  // one per running worker (and destroyer)
   std::atomic<uint64_t> version_{0};  // bumped when a round is created or reopened
+  std::atomic<uint64_t> batches_{0};  // bumped when a batch is published for stealing
 
   // Workers.
   std::mutex workers_mu_;

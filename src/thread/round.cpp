@@ -45,23 +45,27 @@ bool Round::claim(size_t workers, size_t max_batch, Batch& out) noexcept {
   }
 }
 
+void Round::execute(size_t i, Chunk*& cursor, Tally& tally) noexcept {
+  if (!cursor || i < cursor->base) cursor = head_;
+  // The chunk holding a published slot is linked before the slot is
+  // published, and indices only move forward, so walking is amortised O(1).
+  while (i >= cursor->base + cursor->capacity) cursor = cursor->next.load(std::memory_order_acquire);
+  Task& t = cursor->tasks()[i - cursor->base];
+  t.status = invoke_task(t.fn, t.ctx, t.arg, &t.result);
+  ++tally.finished;
+  if (t.status != 0) ++tally.failed;
+  if (progress_wakeups_.load(std::memory_order_relaxed)) flush(tally);
+}
+
+void Round::flush(Tally& tally) noexcept {
+  if (tally.finished) complete(tally.finished, tally.failed);
+  tally = Tally{};
+}
+
 void Round::run(const Batch& b, Chunk*& cursor) noexcept {
-  if (!cursor) cursor = head_;
-  size_t finished = 0, failed = 0;
-  for (size_t i = b.begin; i < b.end; ++i) {
-    // The chunk holding a published slot is linked before the slot is
-    // published, and claims only move forward, so walking is amortised O(1).
-    while (i >= cursor->base + cursor->capacity) cursor = cursor->next.load(std::memory_order_acquire);
-    Task& t = cursor->tasks()[i - cursor->base];
-    t.status = invoke_task(t.fn, t.ctx, t.arg, &t.result);
-    if (t.status != 0) ++failed;
-    ++finished;
-    if (progress_wakeups_.load(std::memory_order_relaxed) && i + 1 < b.end) {
-      complete(finished, failed);
-      finished = failed = 0;
-    }
-  }
-  complete(finished, failed);
+  Tally tally;
+  for (size_t i = b.begin; i < b.end; ++i) execute(i, cursor, tally);
+  flush(tally);
 }
 
 void Round::complete(size_t n, size_t failed) noexcept {

@@ -56,11 +56,20 @@ class Round {
     size_t s = sealed_size_.load(std::memory_order_acquire);
     return s != kOpen && claimed_.load(std::memory_order_acquire) >= s;
   }
-  // Runs the batch: each task's status and result land in its slot. `cursor`
-  // is the worker's position in the chunk list (claims only move forward).
-  // Completion is reported once for the batch, or after every task while a
-  // gatherer wants progress (so a finished task is never held back by a slow
-  // one after it in the same batch).
+  // Finished tasks not yet reported with complete().
+  struct Tally {
+    size_t finished = 0, failed = 0;
+  };
+  // Runs task i, which the caller owns (claimed or stolen): its status and
+  // result land in its slot. `cursor` is the caller's position in the chunk
+  // list; it moves forward only, so a cursor must not be reused for a lower
+  // index (pass nullptr to start from the first chunk). The task is counted
+  // in `tally`, and reported at once while a gatherer wants progress (so a
+  // finished task is never held back by a slow one after it in a batch).
+  void execute(size_t i, Chunk*& cursor, Tally& tally) noexcept;
+  // Reports what `tally` holds (no-op when empty) and clears it.
+  void flush(Tally& tally) noexcept;
+  // execute() every task of the batch, then flush().
   void run(const Batch& b, Chunk*& cursor) noexcept;
   // Records completion of `n` tasks (`failed` of them failed) and wakes the
   // gatherer when it waits for this.
