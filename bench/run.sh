@@ -48,7 +48,7 @@ rm -f "$OUT"/run*.txt "$OUT"/run*.err
 # the working tree as it is now).
 {
   if [ -n "$REV" ]; then
-    echo "liblox source: $REV = $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso "$REV" 2>/dev/null) (git archive)"
+    echo "liblox source: git archive of $REV = $(git -C "$ROOT" rev-parse --short "$REV"); last library commit in it: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso "$REV" -- src capi include 2>/dev/null)"
   else
     echo "liblox source: working tree; last commit touching the library: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
     dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
