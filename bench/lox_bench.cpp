@@ -715,6 +715,7 @@ struct Row {
   std::string note;
   double background = 0;        // CPUs busy with other processes during the kept reps (mean)
   int redone = 0;               // reps discarded because other processes were busy
+  double own_cpus = 0;          // this process's CPU time / wall time during the kept reps (mean)
   double median() const {
     std::vector<double> s = seconds;
     std::sort(s.begin(), s.end());
@@ -744,7 +745,11 @@ std::string fmt_ms(double s) {
 
 std::string with_bg(const Row& r) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%sother load %.2f CPU", r.note.empty() ? "" : "; ", r.background);
+  if (r.own_cpus > 0)
+    std::snprintf(buf, sizeof buf, "%sCPUs used %.2f; other load %.2f CPU", r.note.empty() ? "" : "; ", r.own_cpus,
+                  r.background);
+  else
+    std::snprintf(buf, sizeof buf, "%sother load %.2f CPU", r.note.empty() ? "" : "; ", r.background);
   std::string out = r.note + buf;
   if (r.redone) out += "; " + std::to_string(r.redone) + " noisy reps redone";
   return out;
@@ -786,7 +791,8 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
   row.peer = peer;
   row.units = units;
   std::fprintf(stderr, "  %-9s ", peer.c_str());
-  double bg_sum = 0;
+  double bg_sum = 0, own_sum = 0;
+  int judged = 0;
   int redo_budget = g_opts->max_other_load > 0 ? 3 * reps : 0;
   try {
     for (int r = 0; r < reps;) {
@@ -811,7 +817,11 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
         continue;
       }
       row.seconds.push_back(s);
-      bg_sum += judgeable ? bg : 0;
+      if (judgeable) {
+        bg_sum += bg;
+        own_sum += (c1.self_s - c0.self_s) / std::chrono::duration<double>(c1.t - c0.t).count();
+        ++judged;
+      }
       ++r;
       std::fputc('.', stderr);
     }
@@ -820,7 +830,8 @@ Row measure(const std::string& label, const std::string& peer, size_t units, int
     row.seconds.clear();
     std::fprintf(stderr, " FAILED: %s", e.what());
   }
-  row.background = row.seconds.empty() ? 0 : bg_sum / static_cast<double>(row.seconds.size());
+  row.background = judged ? bg_sum / judged : 0;
+  row.own_cpus = judged ? own_sum / judged : 0;
   if (row.ok()) std::fprintf(stderr, " median %s ns/task", fmt_ns(row.median_ns()).c_str());
   std::fprintf(stderr, " (other processes: %.2f CPUs)", row.background);
   std::fputc('\n', stderr);
