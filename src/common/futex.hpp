@@ -43,8 +43,10 @@ bool spin_until(Ready&& ready, std::chrono::nanoseconds budget) {
   const auto start = std::chrono::steady_clock::now();
   bool yielding = false;
   for (;;) {
-    for (int i = 0; i < 32; ++i) {
-      cpu_relax();
+    // Poll every 8 pauses, not every one: each poll of a line another core
+    // is writing pulls the line over, and makes that core's next write miss.
+    for (int i = 0; i < 4; ++i) {
+      for (int k = 0; k < 8; ++k) cpu_relax();
       if (ready()) return true;
     }
     if (yielding) sched_yield();

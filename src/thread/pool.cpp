@@ -14,12 +14,32 @@ namespace {
 // enough to catch the next task of a scatter loop or a short round without a
 // futex round trip, short enough that an idle pool costs nothing measurable.
 constexpr std::chrono::microseconds kSpin{50};
+// Task storage a pool keeps from finished rounds for the next ones: enough
+// for a million-task round (~40 MB), freed when the pool is destroyed.
+constexpr size_t kChunkCacheBytes = size_t{64} << 20;
+// A cheap clock for telling quick tasks from slow ones, read twice per batch.
+// A task "is quick" under ~2 us: then claiming is a noticeable share of its
+// cost and bigger batches pay off. The TSC (a few ns to read, where
+// clock_gettime costs 20-50 ns in a VM) ticks at 1-4 GHz, so 5000 ticks is
+// 1.2-5 us: plenty precise for this decision.
+struct cycle_clock {
+#if defined(__x86_64__) || defined(__i386__)
+  static uint64_t now() noexcept { return __builtin_ia32_rdtsc(); }
+  static constexpr uint64_t kQuickTask = 5000;
+#else
+  static uint64_t now() noexcept {
+    return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  static constexpr uint64_t kQuickTask = 2000;  // ns
+#endif
+};
 // A seen_version no round count reaches: forces the next claim to rescan.
 constexpr uint64_t kRescan = ~uint64_t{0};
 }  // namespace
 
 Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds idle_timeout)
-    : max_workers_(max_workers), inline_(max_workers == 0), fn_(fn), ctx_(ctx), idle_timeout_(idle_timeout) {}
+    : max_workers_(max_workers), inline_(max_workers == 0), fn_(fn), ctx_(ctx), idle_timeout_(idle_timeout),
+      chunk_cache_(std::make_shared<ChunkCache>(kChunkCacheBytes)) {}
 
 Pool::~Pool() {
   {
@@ -46,6 +66,9 @@ Pool::~Pool() {
   }
   for (auto& t : threads) t.join();
   for (auto& t : retired) t.join();
+  // Results handed out earlier may outlive us: they free their chunks
+  // themselves from now on.
+  chunk_cache_->close();
 }
 
 bool Pool::inside_own_task() const noexcept { return RunningScope::inside(this); }
@@ -60,7 +83,7 @@ Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
   try {
     std::lock_guard lk(mu_);
     if (!open_) {
-      auto r = std::make_shared<Round>(next_round_id_);
+      auto r = std::make_shared<Round>(next_round_id_, chunk_cache_);
       queue_.push_back(r);
       ++next_round_id_;
       open_ = newest_ = std::move(r);
@@ -71,7 +94,7 @@ Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
       // Debug mode: this thread runs the task, so it claims the slot too
       // (nobody else claims in this mode, so the claim is exactly slot i).
       Round::Batch own;
-      open_->claim(1, 1, own);
+      open_->claim(1, own);
       inline_round = open_;
     } else {
       // Decided under mu_: a worker about to sleep re-checks for work under
@@ -95,7 +118,9 @@ Pool::WakeAction Pool::wake_action() noexcept {
   if (spinning_.load(std::memory_order_seq_cst) != 0) return WakeAction::none;  // it will find the work
   if (idle_event_.has_waiters()) {
     // One wake-up in flight is enough: the woken worker wakes the next one if
-    // it finds more work than it can take.
+    // it finds more work than it can take. (Read before the exchange: a
+    // scatter loop must not write this line while a wake-up is in flight.)
+    if (wake_pending_.load(std::memory_order_relaxed)) return WakeAction::none;
     return wake_pending_.exchange(true, std::memory_order_acq_rel) ? WakeAction::none : WakeAction::wake_sleeper;
   }
   if (live_.load(std::memory_order_seq_cst) < max_workers_) return WakeAction::spawn;
@@ -151,8 +176,7 @@ void Pool::join_retired_locked(std::vector<std::thread>& out) {
 // ---------------------------------------------------------------- workers --
 
 bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
-  const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
-  if (ws.round && ws.round->claim(n, ws.batch, batch)) return true;
+  if (ws.round && ws.round->claim(ws.batch, batch)) return true;
   // Nothing in our round. Unless a round was created (or reopened) since we
   // last looked, or ours is finished being handed out (then later rounds
   // may hold work), there is nothing new.
@@ -170,7 +194,7 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
       ws.cursor = nullptr;
     }
     lk.unlock();
-    if (ws.round->claim(n, ws.batch, batch)) return true;
+    if (ws.round->claim(ws.batch, batch)) return true;
     lk.lock();  // another worker took it first: look again
   }
   // Nothing unclaimed: help a worker whose batch has unstarted tasks.
@@ -238,7 +262,6 @@ size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) noexcept {
   res->base = b.begin;
   res->range.store(Reservation::pack(1, size), std::memory_order_seq_cst);
   res->unlock();
-  batches_.fetch_add(1, std::memory_order_relaxed);
   // If no worker is awake to notice, wake one: our first task may block.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (spinning_.load(std::memory_order_seq_cst) == 0) perform(wake_action());
@@ -266,16 +289,12 @@ size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) noexcept {
 }
 
 void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
-  // A batch "is quick" when its tasks took under ~2 us each: then claiming
-  // is a noticeable share of the cost and bigger batches pay off.
-  constexpr auto kQuickTask = std::chrono::microseconds(2);
-  const size_t n = std::max<size_t>(live_.load(std::memory_order_relaxed), 1);
   do {
-    auto start = std::chrono::steady_clock::now();
+    auto start = cycle_clock::now();
     size_t ran = run_batch(ws, batch);
-    auto took = std::chrono::steady_clock::now() - start;
-    ws.batch = took < kQuickTask * ran ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
-  } while (ws.round->claim(n, ws.batch, batch));
+    bool quick = cycle_clock::now() - start < cycle_clock::kQuickTask * ran;
+    ws.batch = quick ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
+  } while (ws.round->claim(ws.batch, batch));
 }
 
 void Pool::register_worker(WorkerState& ws) {
@@ -300,17 +319,23 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     // Out of memory: this worker's batches just cannot be stolen from.
   }
   Round::Batch batch;
-  uint64_t seen_batches = batches_.load(std::memory_order_relaxed);
+  // New work for us. (Stealable batches are not: a worker whose batch keeps
+  // moving needs no help; one stuck in a task is found by the check before
+  // sleeping, after a full spin.)
   auto can_claim = [&] {
     return (ws.round && ws.round->has_unclaimed()) || version_.load(std::memory_order_acquire) != ws.seen_version ||
-           (ws.round && ws.round->exhausted()) || batches_.load(std::memory_order_relaxed) != seen_batches;
+           (ws.round && ws.round->exhausted());
   };
   for (;;) {
     // Awake and counted in spinning_ here.
     if (claim(ws, batch)) {
-      // (Work may also wait in another round, scattered while we were the
-      // spinner the scatter counted on: any_work() looks everywhere.)
-      if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && (ws.round->has_unclaimed() || any_work())) {
+      // Work may also wait in another round, scattered while we were the
+      // spinner its scatter counted on. That is only possible when a round
+      // appeared since we last looked, or ours is used up; only then look
+      // everywhere (any_work() takes mu_, which a scatter loop also needs).
+      if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+          (ws.round->has_unclaimed() ||
+           ((version_.load(std::memory_order_seq_cst) != ws.seen_version || ws.round->exhausted()) && any_work()))) {
         // We were the last worker looking for work and there is more than we
         // took: wake (or start) another one so the work spreads. (A batch of
         // several tasks wakes one when it is published: see run_batch.)
@@ -324,19 +349,18 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
     // Spin only if no other worker is looking for work already: one spinner
     // catches the next task as fast as two, and on a small machine every
     // extra spinner takes CPU time from the threads producing the work.
-    if (spinning_.load(std::memory_order_relaxed) <= 1 && spin_until(can_claim, kSpin)) {
-      if (batches_.load(std::memory_order_relaxed) != seen_batches) {
-        seen_batches = batches_.load(std::memory_order_relaxed);
-        ws.seen_version = kRescan;  // a batch was published: look for something to steal
-      }
+    if (spinning_.load(std::memory_order_relaxed) <= 1 && spin_until(can_claim, kSpin))
       continue;  // claim (and account) at the top
-    }
 
     // Sleep: announce ourselves, then re-check under mu_ (see wake_action).
+    // Work that is there while another worker still spins is that worker's
+    // to take (it wakes us if there is more than it can take): we sleep
+    // rather than fight it for mu_. The last one to stop spinning sees
+    // others == 0 and stays if there is work.
     auto ticket = idle_event_.prepare();
-    spinning_.fetch_sub(1, std::memory_order_seq_cst);
+    const size_t others = spinning_.fetch_sub(1, std::memory_order_seq_cst) - 1;
     bool stopping = stopping_.load(std::memory_order_seq_cst);
-    if (any_work() || stopping) {
+    if (stopping || (others == 0 && any_work())) {
       ws.seen_version = kRescan;  // the work may be in a round we do not watch
       idle_event_.cancel();
       spinning_.fetch_add(1, std::memory_order_seq_cst);

@@ -29,6 +29,7 @@
 #include "common/progress.hpp"
 #include "common/results.hpp"
 #include "common/status.hpp"
+#include "thread/chunk_cache.hpp"
 #include "thread/round.hpp"
 
 namespace lox::core::thread {
@@ -131,27 +132,32 @@ class Pool {
   const TaskFn fn_;
   void* const ctx_;
   const std::chrono::nanoseconds idle_timeout_;
+  // Task storage of finished rounds kept for reuse (bounded; see ChunkCache).
+  const ChunkCachePtr chunk_cache_;
+
+  // Every atomic that one side writes often and the other reads sits on a
+  // cache line of its own: the scatter hot path must not miss in the cache
+  // because a worker wrote an unrelated neighbour.
 
   // Rounds. mu_ serialises scatters, seals and round switches.
-  mutable std::mutex mu_;
+  alignas(64) mutable std::mutex mu_;
   RoundPtr open_;                  // receives scatters; null until the first one after a seal
   RoundPtr newest_;                // the most recently created round
   std::deque<RoundPtr> queue_;     // rounds that may have unclaimed tasks, oldest first
   std::deque<RoundPtr> abandoned_; // sealed rounds whose gather timed out, oldest first
   uint64_t next_round_id_ = 0;
-  std::list<Reservation> reservations_;  // one per running worker (and destroyer)
-  std::atomic<uint64_t> version_{0};  // bumped when a round is created or reopened
-  std::atomic<uint64_t> batches_{0};  // bumped when a batch is published for stealing
+  std::list<Reservation> reservations_;  // one per running worker
+  alignas(64) std::atomic<uint64_t> version_{0};  // bumped when a round is created or reopened
 
   // Workers.
-  std::mutex workers_mu_;
+  alignas(64) std::mutex workers_mu_;
   std::list<std::thread> threads_;       // live workers' handles
   std::vector<std::thread> retired_;     // exited workers not yet joined
   std::atomic<size_t> live_{0};
-  std::atomic<size_t> spinning_{0};      // awake workers looking for work
-  std::atomic<bool> wake_pending_{false};
   std::atomic<bool> stopping_{false};
-  EventCount idle_event_;                // sleeping workers
+  alignas(64) std::atomic<size_t> spinning_{0};  // awake workers looking for work
+  alignas(64) std::atomic<bool> wake_pending_{false};
+  alignas(64) EventCount idle_event_;            // sleeping workers
 };
 
 }  // namespace lox::core::thread

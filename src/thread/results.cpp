@@ -3,8 +3,21 @@
 #include <fmt/format.h>
 
 #include "common/status.hpp"
+#include "thread/chunk_cache.hpp"
 
 namespace lox::core::thread {
+
+TaskTable::~TaskTable() {
+  if (cache_) {
+    cache_->give(head_);
+  } else {
+    for (Chunk* c = head_; c;) {
+      Chunk* n = c->next.load(std::memory_order_relaxed);
+      Chunk::destroy(c);
+      c = n;
+    }
+  }
+}
 
 ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::move(tasks)) {
   if (!any_failed) return;  // the common case skips the scan

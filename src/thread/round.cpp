@@ -10,7 +10,7 @@ namespace lox::core::thread {
 size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
   size_t i = size_;
   if (!tail_ || i == tail_->base + tail_->capacity) {
-    Chunk* c = Chunk::create(i, chunk_layout::capacity_at(i));  // may throw: nothing changed yet
+    Chunk* c = cache_->take(i, chunk_layout::capacity_at(i));  // may throw: nothing changed yet
     if (tail_) {
       tail_->next.store(c, std::memory_order_release);
     } else {
@@ -30,13 +30,13 @@ size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
   return i;
 }
 
-bool Round::claim(size_t workers, size_t max_batch, Batch& out) noexcept {
+bool Round::claim(size_t max_batch, Batch& out) noexcept {
   size_t c = claimed_.load(std::memory_order_relaxed);
   for (;;) {
     size_t p = published_.load(std::memory_order_acquire);
     if (c >= p) return false;
     size_t avail = p - c;
-    size_t n = std::clamp<size_t>(avail / (2 * std::max<size_t>(workers, 1)), 1, std::max<size_t>(max_batch, 1));
+    size_t n = std::clamp<size_t>(avail, 1, std::max<size_t>(max_batch, 1));
     if (claimed_.compare_exchange_weak(c, c + n, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       out.begin = c;
       out.end = c + n;

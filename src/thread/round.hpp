@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "common/futex.hpp"
+#include "thread/chunk_cache.hpp"
 #include "thread/task.hpp"
 
 namespace lox::core::thread {
@@ -21,11 +22,11 @@ class Round {
  public:
   static constexpr size_t kOpen = std::numeric_limits<size_t>::max();
 
-  explicit Round(uint64_t id) : id_(id) {}
+  Round(uint64_t id, ChunkCachePtr cache) : id_(id), cache_(std::move(cache)) {}
   uint64_t id() const noexcept { return id_; }
   Round(const Round&) = delete;
   Round& operator=(const Round&) = delete;
-  ~Round() { Chunk::destroy_list(head_); }
+  ~Round() { cache_->give(head_); }
 
   // --- producer side: caller holds the pool mutex -------------------------
   // Appends a task and returns its index (and in `chunk` the chunk holding
@@ -45,10 +46,10 @@ class Round {
   };
   // Largest batch a worker ever claims.
   static constexpr size_t kMaxBatch = 32;
-  // Claims up to `max_batch` consecutive unclaimed, published tasks, and at
-  // most half of what is available per worker (guided scheduling: batches
-  // shrink as the round runs out, so the last tasks spread over the pool).
-  bool claim(size_t workers, size_t max_batch, Batch& out) noexcept;
+  // Claims up to `max_batch` consecutive unclaimed, published tasks. (The
+  // pool sizes `max_batch` by how quick tasks are; tasks of a batch that
+  // stalls are stolen by idle workers, so no further split is needed.)
+  bool claim(size_t max_batch, Batch& out) noexcept;
   bool has_unclaimed() const noexcept {
     return claimed_.load(std::memory_order_relaxed) < published_.load(std::memory_order_acquire);
   }
@@ -94,14 +95,16 @@ class Round {
   EventCount& gather_event() noexcept { return gather_event_; }
   void set_progress_wakeups(bool on) noexcept { progress_wakeups_.store(on, std::memory_order_seq_cst); }
   // Hands the finished round's chunks to the caller (the results object).
-  TaskTable take_tasks() noexcept {
-    TaskTable t(head_, sealed_size());
+  // Throws std::bad_alloc (the round keeps its chunks then).
+  TaskTable take_tasks() {
+    TaskTable t(head_, sealed_size(), cache_);
     head_ = tail_ = nullptr;
     return t;
   }
 
  private:
   const uint64_t id_;  // creation order within the pool
+  const ChunkCachePtr cache_;
   // Producer fields (pool mutex).
   Chunk* head_ = nullptr;
   Chunk* tail_ = nullptr;

@@ -13,6 +13,7 @@
 
 namespace lox::core::thread {
 
+class ChunkCache;
 using TaskFn = int (*)(void* ctx, void* arg, void** result);
 
 struct Task {
@@ -33,13 +34,14 @@ struct Chunk {
     void* mem = ::operator new(sizeof(Chunk) + capacity * sizeof(Task));
     return new (mem) Chunk(base, capacity);
   }
-  static void destroy_list(Chunk* c) noexcept {
-    while (c) {
-      Chunk* n = c->next.load(std::memory_order_relaxed);
-      c->~Chunk();
-      ::operator delete(c);
-      c = n;
-    }
+  static void destroy(Chunk* c) noexcept {
+    c->~Chunk();
+    ::operator delete(c);
+  }
+  // Makes a recycled chunk hold slots from `new_base` (same capacity).
+  void reset(size_t new_base) noexcept {
+    next.store(nullptr, std::memory_order_relaxed);
+    base = new_base;
   }
 
  private:
@@ -75,14 +77,16 @@ inline void locate(size_t i, size_t& chunk, size_t& offset) noexcept {
 class TaskTable {
  public:
   TaskTable() = default;
-  explicit TaskTable(Chunk* head, size_t count) : count_(count) {
+  // Takes ownership of the list; its chunks go back to `cache` at the end.
+  TaskTable(Chunk* head, size_t count, std::shared_ptr<ChunkCache> cache) : count_(count), cache_(std::move(cache)) {
     for (Chunk* c = head; c; c = c->next.load(std::memory_order_relaxed)) chunks_.push_back(c);
     head_ = head;
   }
   TaskTable(TaskTable&& o) noexcept
-      : head_(std::exchange(o.head_, nullptr)), count_(o.count_), chunks_(std::move(o.chunks_)) {}
+      : head_(std::exchange(o.head_, nullptr)), count_(o.count_), chunks_(std::move(o.chunks_)),
+        cache_(std::move(o.cache_)) {}
   TaskTable& operator=(TaskTable&&) = delete;
-  ~TaskTable() { Chunk::destroy_list(head_); }
+  ~TaskTable();
 
   size_t size() const noexcept { return count_; }
   const Task& operator[](size_t i) const noexcept {
@@ -95,6 +99,7 @@ class TaskTable {
   Chunk* head_ = nullptr;
   size_t count_ = 0;
   std::vector<Chunk*> chunks_;
+  std::shared_ptr<ChunkCache> cache_;
 };
 
 }  // namespace lox::core::thread
