@@ -164,6 +164,27 @@ TEST(Workers, IdleWorkerRunsAQueuedTaskWhileAnotherTaskBlocks) {
       << "task 0 waited 10 s for task 1, which never ran although a worker was idle";
 }
 
+TEST(Workers, BlockedTaskDoesNotHoldItsBatchHostage) {
+  // Workers that just ran many quick tasks claim them in batches (up to 32).
+  // Then task 0 of a batch blocks until task 1 of the same batch ran: an
+  // idle worker must steal the unstarted rest of the batch, or task 0 waits
+  // its full 10 s and fails.
+  Dependent d;
+  d.blockers.open();
+  Pool p = make_pool(2, dependent_task, &d);
+  for (intptr_t i = 2; i < 100000; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
+  Results warm = gather_ok(p.get());
+  // Let both workers fall asleep: the next scatters wake one, which finds
+  // them all published and takes them as one batch.
+  std::this_thread::sleep_for(200ms);
+  for (intptr_t i = 0; i < 40; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
+  int rc = -100;
+  Results r = gather(p.get(), &rc);
+  EXPECT_EQ(rc, LOX_OK);
+  ASSERT_EQ(lox_results_count(r.get()), 40u);
+  EXPECT_EQ(lox_results_status(r.get(), 0), 0) << "task 0 waited 10 s for task 1 of its own batch";
+}
+
 TEST(Workers, DefaultWorkersIsFifty) {
   // Scatter one blocking task at a time: each can only start on a new
   // worker. 50 start; the 51st waits, and no 51st thread exists.
