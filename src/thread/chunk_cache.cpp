@@ -2,7 +2,7 @@
 
 namespace lox::core::thread {
 namespace {
-constexpr size_t kSteadyBytes = sizeof(Chunk) + chunk_layout::steady * sizeof(Task);
+constexpr size_t kSteadyBytes = Chunk::bytes(chunk_layout::steady);
 }
 
 ChunkCache::ChunkCache(size_t max_bytes) noexcept : max_chunks_(max_bytes / kSteadyBytes) {}

@@ -2,7 +2,7 @@
 // worker threads started on demand and retired when idle.
 //
 // Costs and guarantees:
-// - scatter: a short critical section (append a 40-byte slot to the open
+// - scatter: a short critical section (append a 40-byte slot (24 bytes of arguments written by the producer, 16 of outcome written by the worker) to the open
 //   round), then at most one wake-up, and only when no worker is already
 //   awake looking for work: a burst of scatters costs one futex wake, not one
 //   per task.

@@ -22,8 +22,6 @@ size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
   t.fn = fn;
   t.ctx = ctx;
   t.arg = arg;
-  t.result = nullptr;
-  t.status = 0;
   chunk = tail_;
   size_ = i + 1;
   published_.store(size_, std::memory_order_release);
@@ -50,10 +48,13 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) noexcept {
   // The chunk holding a published slot is linked before the slot is
   // published, and indices only move forward, so walking is amortised O(1).
   while (i >= cursor->base + cursor->capacity) cursor = cursor->next.load(std::memory_order_acquire);
-  Task& t = cursor->tasks()[i - cursor->base];
-  t.status = invoke_task(t.fn, t.ctx, t.arg, &t.result);
+  const size_t slot = i - cursor->base;
+  const Task& t = cursor->tasks()[slot];
+  void* result = nullptr;
+  const int status = invoke_task(t.fn, t.ctx, t.arg, &result);
+  cursor->outcomes()[slot] = Outcome{result, status};
   ++tally.finished;
-  if (t.status != 0) ++tally.failed;
+  if (status != 0) ++tally.failed;
   if (progress_wakeups_.load(std::memory_order_relaxed)) flush(tally);
 }
 

@@ -16,10 +16,17 @@ namespace lox::core::thread {
 class ChunkCache;
 using TaskFn = int (*)(void* ctx, void* arg, void** result);
 
+// What the scattering thread writes...
 struct Task {
   TaskFn fn;
   void* ctx;
   void* arg;
+};
+// ...and what the worker writes, in a separate array of the chunk: the
+// producer never writes a cache line a worker writes (results next to the
+// arguments being appended would bounce the line between the two cores on
+// every scatter).
+struct Outcome {
   void* result;
   int status;
 };
@@ -27,11 +34,15 @@ struct Task {
 struct Chunk {
   std::atomic<Chunk*> next{nullptr};
   size_t base;      // index of tasks[0] in the round
-  size_t capacity;  // slots in tasks[]
+  size_t capacity;  // slots in tasks[] and outcomes[]
   Task* tasks() noexcept { return reinterpret_cast<Task*>(this + 1); }
+  Outcome* outcomes() noexcept { return reinterpret_cast<Outcome*>(tasks() + capacity); }
+  static constexpr size_t bytes(size_t capacity) noexcept {
+    return sizeof(Chunk) + capacity * (sizeof(Task) + sizeof(Outcome));
+  }
 
   static Chunk* create(size_t base, size_t capacity) {
-    void* mem = ::operator new(sizeof(Chunk) + capacity * sizeof(Task));
+    void* mem = ::operator new(bytes(capacity));
     return new (mem) Chunk(base, capacity);
   }
   static void destroy(Chunk* c) noexcept {
@@ -47,7 +58,7 @@ struct Chunk {
  private:
   Chunk(size_t b, size_t cap) : base(b), capacity(cap) {}
 };
-static_assert(sizeof(Chunk) % alignof(Task) == 0);
+static_assert(sizeof(Chunk) % alignof(Task) == 0 && sizeof(Task) % alignof(Outcome) == 0);
 
 namespace chunk_layout {
 inline constexpr size_t first = 32;     // slots in chunk 0
@@ -89,10 +100,10 @@ class TaskTable {
   ~TaskTable();
 
   size_t size() const noexcept { return count_; }
-  const Task& operator[](size_t i) const noexcept {
+  const Outcome& operator[](size_t i) const noexcept {
     size_t c, off;
     chunk_layout::locate(i, c, off);
-    return chunks_[c]->tasks()[off];
+    return chunks_[c]->outcomes()[off];
   }
 
  private:
