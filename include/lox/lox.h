@@ -243,6 +243,12 @@ LOX_API void lox_thread_opts_init(lox_thread_opts *opts);
  *  the calling thread. The environment variable LOX_DEBUG set to 1, true,
  *  yes or on (any case) forces this mode for every pool.
  *
+ *  Scheduling: tasks start roughly in scatter order. Workers take quick
+ *  tasks in small batches, but a worker blocked in a task never holds the
+ *  rest of its batch back (an idle worker takes it over), so a task may wait
+ *  for a later task of the same pool as long as `max_workers` lets both run
+ *  at once (as with lox, where each worker takes one job at a time).
+ *
  *  `fn` may be NULL for a pool used only through `lox_thread_scatter_fn`.
  *  `ctx` is borrowed and must outlive the pool.
  *
