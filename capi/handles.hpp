@@ -7,6 +7,10 @@
 #include <memory>
 
 #include "common/results.hpp"
+#include "sync/index_semaphore.hpp"
+#include "sync/lock.hpp"
+#include "sync/qlock.hpp"
+#include "sync/rwlock.hpp"
 #include "thread/pool.hpp"
 
 struct lox_thread {
@@ -18,4 +22,26 @@ struct lox_thread {
 struct lox_results {
   explicit lox_results(std::unique_ptr<lox::core::Results> r) : results(std::move(r)) {}
   std::unique_ptr<lox::core::Results> results;
+};
+
+struct lox_lock {
+  lox::core::sync::Lock lock;
+};
+
+struct lox_lightswitch {
+  explicit lox_lightswitch(lox::core::sync::Lock& l) : ls(l) {}
+  lox::core::sync::LightSwitch ls;
+};
+
+struct lox_rwlock {
+  lox::core::sync::RWLock rw;
+};
+
+struct lox_qlock {
+  lox::core::sync::QLock q;
+};
+
+struct lox_index_semaphore {
+  explicit lox_index_semaphore(size_t n) : sem(n) {}
+  lox::core::sync::IndexSemaphore sem;
 };

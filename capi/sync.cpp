@@ -1,0 +1,199 @@
+// lox_lock_*, lox_lightswitch_*, lox_rwlock_*, lox_qlock_*,
+// lox_index_semaphore_*: the C face of core::sync.
+#include <lox/lox.h>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+
+using namespace lox;
+using lox::capi::Status;
+
+namespace {
+
+// Counters and flags of a NULL object read as 0; the detail says why.
+size_t null_count(const char* op, const char* what) noexcept {
+  capi::null_argument(op, what);
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ------------------------------------------------------------------- lock --
+
+LOX_API int lox_lock_create(lox_lock** out) {
+  constexpr const char* op = "lock create";
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    *out = new lox_lock();
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_lock_destroy(lox_lock* l) { delete l; }
+
+LOX_API int lox_lock_acquire(lox_lock* l, double timeout) {
+  constexpr const char* op = "lock acquire";
+  if (!l) return capi::null_argument(op, "lock");
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  return capi::to_c(l->lock.acquire(d, op));
+}
+
+LOX_API int lox_lock_release(lox_lock* l) {
+  if (!l) return capi::null_argument("lock release", "lock");
+  return capi::to_c(l->lock.release());
+}
+
+LOX_API int lox_lock_locked(const lox_lock* l) {
+  if (!l) return capi::null_argument("lock locked", "lock");
+  return l->lock.locked() ? 1 : 0;
+}
+
+// ------------------------------------------------------------ lightswitch --
+
+LOX_API int lox_lightswitch_create(lox_lock* lock, lox_lightswitch** out) {
+  constexpr const char* op = "lightswitch create";
+  if (!lock) return capi::null_argument(op, "lock");
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    *out = new lox_lightswitch(lock->lock);
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_lightswitch_destroy(lox_lightswitch* ls) { delete ls; }
+
+LOX_API int lox_lightswitch_acquire(lox_lightswitch* ls, double timeout) {
+  constexpr const char* op = "lightswitch acquire";
+  if (!ls) return capi::null_argument(op, "lightswitch");
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  return capi::to_c(ls->ls.acquire(d));
+}
+
+LOX_API int lox_lightswitch_release(lox_lightswitch* ls) {
+  if (!ls) return capi::null_argument("lightswitch release", "lightswitch");
+  return capi::to_c(ls->ls.release());
+}
+
+LOX_API size_t lox_lightswitch_count(const lox_lightswitch* ls) {
+  if (!ls) return null_count("lightswitch count", "lightswitch");
+  return ls->ls.count();
+}
+
+// ----------------------------------------------------------------- rwlock --
+
+LOX_API int lox_rwlock_create(lox_rwlock** out) {
+  constexpr const char* op = "rwlock create";
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    *out = new lox_rwlock();
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_rwlock_destroy(lox_rwlock* rw) { delete rw; }
+
+LOX_API int lox_rwlock_acquire(lox_rwlock* rw, int mode, double timeout) {
+  constexpr const char* op = "rwlock acquire";
+  if (!rw) return capi::null_argument(op, "rwlock");
+  if (mode != LOX_READ && mode != LOX_WRITE)
+    return capi::to_c(core::fail(Status::invalid, "{}: mode is {} (must be LOX_READ 'r' or LOX_WRITE 'w')", op, mode));
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  return capi::to_c(mode == LOX_READ ? rw->rw.acquire_read(d) : rw->rw.acquire_write(d));
+}
+
+LOX_API int lox_rwlock_release(lox_rwlock* rw, int mode) {
+  constexpr const char* op = "rwlock release";
+  if (!rw) return capi::null_argument(op, "rwlock");
+  if (mode != LOX_READ && mode != LOX_WRITE)
+    return capi::to_c(core::fail(Status::invalid, "{}: mode is {} (must be LOX_READ 'r' or LOX_WRITE 'w')", op, mode));
+  return capi::to_c(mode == LOX_READ ? rw->rw.release_read() : rw->rw.release_write());
+}
+
+LOX_API size_t lox_rwlock_readers(const lox_rwlock* rw) {
+  if (!rw) return null_count("rwlock readers", "rwlock");
+  return rw->rw.readers();
+}
+
+// ------------------------------------------------------------------ qlock --
+
+LOX_API int lox_qlock_create(lox_qlock** out) {
+  constexpr const char* op = "qlock create";
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    *out = new lox_qlock();
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_qlock_destroy(lox_qlock* q) { delete q; }
+
+LOX_API int lox_qlock_acquire(lox_qlock* q, double timeout) {
+  constexpr const char* op = "qlock acquire";
+  if (!q) return capi::null_argument(op, "qlock");
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  return capi::to_c(q->q.acquire(d));
+}
+
+LOX_API int lox_qlock_release(lox_qlock* q) {
+  if (!q) return capi::null_argument("qlock release", "qlock");
+  return capi::to_c(q->q.release());
+}
+
+LOX_API size_t lox_qlock_waiting(const lox_qlock* q) {
+  if (!q) return null_count("qlock waiting", "qlock");
+  return q->q.waiting();
+}
+
+LOX_API int lox_qlock_locked(const lox_qlock* q) {
+  if (!q) return capi::null_argument("qlock locked", "qlock");
+  return q->q.locked() ? 1 : 0;
+}
+
+// -------------------------------------------------------- index semaphore --
+
+LOX_API int lox_index_semaphore_create(size_t n, lox_index_semaphore** out) {
+  constexpr const char* op = "index_semaphore create";
+  if (!out) return capi::null_argument(op, "out");
+  if (n == 0) return capi::to_c(core::fail(Status::invalid, "{}: n is 0 (must be > 0)", op));
+  return capi::guard(op, [&] {
+    *out = new lox_index_semaphore(n);
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_index_semaphore_destroy(lox_index_semaphore* s) { delete s; }
+
+LOX_API int lox_index_semaphore_acquire(lox_index_semaphore* s, double timeout, size_t* index) {
+  constexpr const char* op = "index_semaphore acquire";
+  if (!s) return capi::null_argument(op, "semaphore");
+  if (!index) return capi::null_argument(op, "index");
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  size_t i = 0;
+  Status st = s->sem.acquire(d, i);
+  if (st == Status::ok) *index = i;
+  return capi::to_c(st);
+}
+
+LOX_API int lox_index_semaphore_release(lox_index_semaphore* s, size_t index) {
+  if (!s) return capi::null_argument("index_semaphore release", "semaphore");
+  return capi::to_c(s->sem.release(index));
+}
+
+LOX_API size_t lox_index_semaphore_available(const lox_index_semaphore* s) {
+  if (!s) return null_count("index_semaphore available", "semaphore");
+  return s->sem.available();
+}
+
+LOX_API size_t lox_index_semaphore_waiting(const lox_index_semaphore* s) {
+  if (!s) return null_count("index_semaphore waiting", "semaphore");
+  return s->sem.waiting();
+}
+
+}  // extern "C"

@@ -1,0 +1,44 @@
+// IndexSemaphore: n resources numbered [0, n); acquire hands out a free
+// index, release returns it. The held set is a bitmap of 64-bit words (one
+// word for n <= 64): acquire is one CAS setting the lowest free bit, release
+// one fetch_and that also proves the index was held (double release and
+// release of a never-acquired index are detected).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "common/deadline.hpp"
+#include "common/futex.hpp"
+#include "common/status.hpp"
+#include "sync/wait.hpp"
+
+namespace lox::core::sync {
+
+class IndexSemaphore {
+ public:
+  explicit IndexSemaphore(size_t n);  // n > 0; throws bad_alloc
+  ~IndexSemaphore();
+  IndexSemaphore(const IndexSemaphore&) = delete;
+  IndexSemaphore& operator=(const IndexSemaphore&) = delete;
+
+  Status acquire(const Deadline& deadline, size_t& index) noexcept;
+  Status release(size_t index) noexcept;  // invalid: out of range; bad_state: not held
+  size_t size() const noexcept { return n_; }
+  size_t available() const noexcept;
+  size_t waiting() const noexcept { return life_.waiters(); }
+
+ private:
+  bool try_acquire(size_t& index) noexcept;
+  uint64_t mask(size_t word) const noexcept;  // the bits of `word` that are real indices
+
+  size_t n_;
+  size_t words_;
+  std::unique_ptr<std::atomic<uint64_t>[]> held_;
+  EventCount ec_;
+  Lifeline life_;
+};
+
+}  // namespace lox::core::sync

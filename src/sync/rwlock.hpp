@@ -1,0 +1,50 @@
+// RWLock: many readers or one writer, writer-preferring.
+//
+// One 64-bit state word: bits 0-31 count the readers holding the lock, bits
+// 32-62 count the writers waiting for it, bit 63 is "a writer holds it". A
+// reader enters with one CAS when no writer holds or waits (no mutex on the
+// read path); a waiting writer stops new readers, takes the lock when the
+// readers have left, and if it times out it unregisters, letting the readers
+// blocked behind it in. Readers and writers sleep on separate EventCounts.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "common/deadline.hpp"
+#include "common/futex.hpp"
+#include "common/status.hpp"
+#include "sync/wait.hpp"
+
+namespace lox::core::sync {
+
+class RWLock {
+ public:
+  RWLock() = default;
+  ~RWLock();
+  RWLock(const RWLock&) = delete;
+  RWLock& operator=(const RWLock&) = delete;
+
+  Status acquire_read(const Deadline& deadline) noexcept;
+  Status acquire_write(const Deadline& deadline) noexcept;
+  Status release_read() noexcept;   // bad_state if no reader holds it
+  Status release_write() noexcept;  // bad_state if no writer holds it
+  size_t readers() const noexcept { return static_cast<size_t>(state_.load(std::memory_order_relaxed) & kReaders); }
+
+ private:
+  static constexpr uint64_t kReaders = 0xffffffffu;
+  static constexpr uint64_t kOneWaitingWriter = uint64_t{1} << 32;
+  static constexpr uint64_t kWaitingWriters = uint64_t{0x7fffffff} << 32;
+  static constexpr uint64_t kWriter = uint64_t{1} << 63;
+
+  bool try_read() noexcept;
+  bool try_write_waiting() noexcept;  // for a registered waiting writer
+
+  std::atomic<uint64_t> state_{0};
+  EventCount readers_ec_;
+  EventCount writers_ec_;
+  Lifeline life_;
+};
+
+}  // namespace lox::core::sync
