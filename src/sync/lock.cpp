@@ -51,6 +51,10 @@ Status LightSwitch::acquire(const Deadline& deadline) noexcept {
   Inside in(life_);
   Status st = gate_.acquire(deadline, "lightswitch acquire", &life_);
   if (st != Status::ok) return st;
+  if (life_.is_dead()) {
+    gate_.release();
+    return fail(Status::bad_state, "lightswitch acquire: the object was destroyed while this thread waited");
+  }
   c = count_.load(std::memory_order_relaxed);
   while (c != 0) {
     if (count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
