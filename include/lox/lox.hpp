@@ -25,8 +25,14 @@
 //   for (int i = 0; i < 5; ++i) foo.scatter(i, i + 1);
 //   std::vector<int> r = foo.gather();           // {0, 2, 6, 12, 20}
 //
-// This file currently covers the shared pieces (errors, durations, progress,
-// outcomes) and the thread pool.
+//   lox::rw_lock rw;
+//   { auto r = rw.read(); /* shared */ }  { auto w = rw.write(); /* exclusive */ }
+//   lox::lock room; lox::light_switch people(room);
+//   { std::scoped_lock in(people); /* many at once */ }  { std::scoped_lock j(room); /* alone */ }
+//
+// This file covers the shared pieces (errors, durations, progress,
+// outcomes), the thread pool and the synchronization objects (lock,
+// light_switch, rw_lock, qlock, index_semaphore).
 #ifndef LOX_LOX_HPP
 #define LOX_LOX_HPP
 
@@ -37,6 +43,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -859,6 +866,802 @@ auto thread(std::size_t max_workers, F&& fn) {
 template <class R = detail::deduce_result, class F>
 auto thread(F&& fn) {
   return lox::thread<R>(LOX_DEFAULT_WORKERS, thread_options{}, std::forward<F>(fn));
+}
+
+
+// ===========================================================================
+// Synchronization objects
+// ===========================================================================
+//
+// lox::lock (a plain lock any thread may release), lox::light_switch (first
+// in takes a borrowed lock, last out releases it), lox::rw_lock (many
+// readers or one writer, writer-preferring), lox::qlock (strict FIFO) and
+// lox::index_semaphore (hands out indices in [0, n)).
+//
+// Every one of them is a move-only owner of its C object; every wait, every
+// ordering guarantee and every misuse check is the C layer's (see lox.h).
+// The C++ layer adds:
+//
+//   - the standard lock interface: lock()/try_lock()/unlock() plus
+//     try_lock_for()/try_lock_until() (BasicLockable, Lockable, TimedLockable),
+//     and for rw_lock the *_shared() set (SharedTimedLockable), so that
+//     std::scoped_lock, std::unique_lock, std::shared_lock, std::lock and
+//     std::condition_variable_any work with them;
+//   - RAII guards (lox::unique_guard, lox::shared_guard, lox::index_guard):
+//     move-only, release on scope exit; the try_* functions taking a
+//     std::chrono duration return an empty (falsy) guard on timeout, and a
+//     timed-out attempt leaves no trace (the C layer's guarantee);
+//   - C-like calls with exceptions: acquire()/release() mirror lox_X_acquire
+//     and lox_X_release and throw lox::error (with the C status and detail
+//     text) when the C call fails, e.g. LOX_ESTATE for releasing what is not
+//     held.
+//
+// Two conventions differ because the standard fixes them:
+//   - unlock() and unlock_shared() are noexcept (the standard requires it, and
+//     they run in destructors): they cannot report a misuse (unlocking what
+//     is not locked; the C call returns LOX_ESTATE and changes nothing, and
+//     unlock() drops that status). Call release() to get it as lox::error.
+//   - a negative duration given to a try_* function tries once without
+//     blocking (the C layer would read a negative timeout as "forever").
+//
+// None of these locks is owned by a thread (as in Python's lox and its
+// threading.Lock): any thread may release a lock that another thread took
+// (this is what lets a light switch's last reader release the lock its first
+// reader took). The standard wrappers do not care; a guard may be moved to
+// another thread and release there.
+//
+// Thread safety: every member except the destructor, move construction and
+// move assignment may be called from any number of threads at once. An
+// object must not be destroyed or moved from while another thread uses it
+// or waits on it (the C layer reports a destroy with waiters, and the
+// waiters get LOX_ESTATE, but it is still a bug in the program).
+//
+// Costs: each object is one heap-allocated C object, created by the
+// constructor; the C++ object is one pointer (index_semaphore: two words).
+// Every call is one C call; guards are one or two words and never allocate.
+
+namespace detail {
+
+// A try_* duration as the C layer's timeout: negative waits not at all
+// (the standard's meaning), NaN stays NaN (LOX_EINVAL from the C call).
+template <class Rep, class Period>
+double try_timeout(const std::chrono::duration<Rep, Period>& d) noexcept {
+  const double s = to_seconds(d);
+  return s < 0 ? 0.0 : s;
+}
+
+// Runs `attempt(timeout_seconds) -> bool` until it succeeds or `Clock` has
+// reached `deadline`. One attempt for a steady clock unless it wakes up
+// early; a clock that is adjusted (system_clock) is re-read after each
+// attempt, so the deadline is honoured on that clock as the standard asks.
+// At least one attempt is made, even for a deadline in the past.
+template <class Clock, class Duration, class Attempt>
+bool until(const std::chrono::time_point<Clock, Duration>& deadline, Attempt&& attempt) {
+  for (;;) {
+    const auto left = deadline - Clock::now();
+    const double s = to_seconds(left);
+    if (attempt(s > 0 ? s : 0.0)) return true;
+    if (!(s > 0) || Clock::now() >= deadline) return false;
+  }
+}
+
+}  // namespace detail
+
+// A held exclusive lock: the RAII guard of lox::lock, lox::light_switch,
+// lox::qlock and of lox::rw_lock's write mode. Returned by their hold() /
+// write() (never empty) and try_hold() / try_write() (empty on timeout).
+//
+// Move-only; one or two words, never allocates. Releases the lock with
+// `M::unlock()` (noexcept) when it is destroyed while owning it. Not tied
+// to a thread: it may be moved to another thread and released there.
+template <class M>
+class unique_guard {
+ public:
+  using mutex_type = M;
+
+  // An empty guard (owns nothing; false).
+  unique_guard() noexcept = default;
+
+  // Takes over a lock that `m` already holds (the caller acquired it);
+  // releases it on destruction.
+  unique_guard(M& m, std::adopt_lock_t) noexcept : m_(&m) {}
+
+  unique_guard(const unique_guard&) = delete;
+  unique_guard& operator=(const unique_guard&) = delete;
+
+  // Takes `other`'s lock; `other` becomes empty.
+  unique_guard(unique_guard&& other) noexcept : m_(std::exchange(other.m_, nullptr)) {}
+
+  // Releases the lock this guard owns (noexcept, like the destructor), then
+  // takes `other`'s.
+  unique_guard& operator=(unique_guard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_ = std::exchange(other.m_, nullptr);
+    }
+    return *this;
+  }
+
+  // Releases the lock if this guard still owns it (`M::unlock()`: a misuse,
+  // e.g. someone else released it meanwhile, is not reported).
+  ~unique_guard() { reset(); }
+
+  // True while the guard owns a lock: false for an empty, timed-out,
+  // moved-from, unlocked or detached guard.
+  explicit operator bool() const noexcept { return m_ != nullptr; }
+  bool owns_lock() const noexcept { return m_ != nullptr; }
+
+  // The lock this guard owns, or nullptr.
+  M* mutex() const noexcept { return m_; }
+
+  // Releases the lock now (`M::release()`); the guard becomes empty. Throws
+  // lox::error: LOX_ESTATE for an empty guard, or the C release's error (the
+  // guard is empty afterwards in every case: a failed release is not retried
+  // by the destructor).
+  void unlock() {
+    if (!m_) throw error(LOX_ESTATE, "guard unlock: the guard holds no lock");
+    std::exchange(m_, nullptr)->release();
+  }
+
+  // Gives up ownership without releasing: the lock stays held and the
+  // caller (or another thread) must release it. Returns the lock, or
+  // nullptr for an empty guard.
+  M* detach() noexcept { return std::exchange(m_, nullptr); }
+
+ private:
+  void reset() noexcept {
+    if (m_) std::exchange(m_, nullptr)->unlock();
+  }
+  M* m_ = nullptr;
+};
+
+// A held shared (read) lock of lox::rw_lock: returned by rw_lock::read()
+// (never empty) and try_read() (empty on timeout). The same as unique_guard,
+// but it releases with `M::unlock_shared()` / `M::release_shared()`.
+template <class M>
+class shared_guard {
+ public:
+  using mutex_type = M;
+
+  // An empty guard (owns nothing; false).
+  shared_guard() noexcept = default;
+
+  // Takes over a read lock the caller holds on `m`.
+  shared_guard(M& m, std::adopt_lock_t) noexcept : m_(&m) {}
+
+  shared_guard(const shared_guard&) = delete;
+  shared_guard& operator=(const shared_guard&) = delete;
+
+  // Takes `other`'s read lock; `other` becomes empty.
+  shared_guard(shared_guard&& other) noexcept : m_(std::exchange(other.m_, nullptr)) {}
+
+  // Releases this guard's read lock (noexcept), then takes `other`'s.
+  shared_guard& operator=(shared_guard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_ = std::exchange(other.m_, nullptr);
+    }
+    return *this;
+  }
+
+  // Releases the read lock if still owned (`M::unlock_shared()`).
+  ~shared_guard() { reset(); }
+
+  // True while the guard owns a read lock.
+  explicit operator bool() const noexcept { return m_ != nullptr; }
+  bool owns_lock() const noexcept { return m_ != nullptr; }
+
+  // The lock this guard owns, or nullptr.
+  M* mutex() const noexcept { return m_; }
+
+  // Releases the read lock now (`M::release_shared()`); the guard becomes
+  // empty. Throws lox::error: LOX_ESTATE for an empty guard, or the C
+  // release's error.
+  void unlock() {
+    if (!m_) throw error(LOX_ESTATE, "guard unlock: the guard holds no lock");
+    std::exchange(m_, nullptr)->release_shared();
+  }
+
+  // Gives up ownership without releasing (the read lock stays held).
+  M* detach() noexcept { return std::exchange(m_, nullptr); }
+
+ private:
+  void reset() noexcept {
+    if (m_) std::exchange(m_, nullptr)->unlock_shared();
+  }
+  M* m_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// lox::lock
+// ---------------------------------------------------------------------------
+
+// A plain lock that any thread may release (Python's threading.Lock, lox's
+// Lock): the C `lox_lock`. Use it as `lox::lock`; the class has another name
+// because C++ forbids a member function named like its class, and the
+// standard's Lockable requirements need a lock() member.
+//
+//   lox::lock mu;
+//   { std::scoped_lock hold(mu); ... }              // the standard way
+//   { auto g = mu.hold(); ... }                     // lox's guard
+//   if (auto g = mu.try_hold(50ms)) { ... }         // timed
+//   std::condition_variable_any cv; cv.wait(lk, pred);   // lk: unique_lock<lox::lock>
+//
+// Not recursive: a thread that holds it and asks again waits for itself
+// (forever, unless it gave a timeout). Not fair: no order among waiters
+// (see lox::qlock for FIFO). Meets BasicLockable, Lockable, TimedLockable.
+//
+// Uncontended acquire + release is the C layer's fast path (one atomic
+// operation each, no system call when nobody waits); waiters spin briefly,
+// then sleep.
+class basic_lock {
+ public:
+  // Creates an unlocked lock. Throws lox::error (LOX_ENOMEM).
+  basic_lock() { check(lox_lock_create(&h_)); }
+
+  // Destroys the C lock. It may be held; it must not be borrowed by a live
+  // light_switch, and nobody should wait on it (the C layer reports waiters
+  // and they get LOX_ESTATE).
+  ~basic_lock() { lox_lock_destroy(h_); }
+
+  basic_lock(const basic_lock&) = delete;
+  basic_lock& operator=(const basic_lock&) = delete;
+
+  // Moves the C lock (its state, holders, waiters and borrowers go with it:
+  // they use the C object, not this C++ object); `other` becomes empty, and
+  // every call on an empty lock throws lox::error with LOX_EINVAL (unlock()
+  // does nothing, locked() is false).
+  basic_lock(basic_lock&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  basic_lock& operator=(basic_lock&& other) noexcept {
+    if (this != &other) {
+      lox_lock_destroy(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+
+  // ---- lox's interface ----
+
+  // Blocks until the lock is taken. Throws lox::error (LOX_EINVAL for an
+  // empty lock; LOX_ESTATE if the lock is destroyed while waiting).
+  void acquire() { check(lox_lock_acquire(h_, LOX_FOREVER)); }
+
+  // Waits at most `timeout` (<= 0: tries once without blocking). True if the
+  // lock was taken; false on timeout, and then nothing changed. Throws
+  // lox::error as acquire() (LOX_EINVAL also for a NaN duration).
+  template <class Rep, class Period>
+  bool try_acquire(const std::chrono::duration<Rep, Period>& timeout) {
+    return check(lox_lock_acquire(h_, detail::try_timeout(timeout))) == LOX_OK;
+  }
+
+  // Releases the lock, whichever thread took it. Throws lox::error with
+  // LOX_ESTATE if it is not locked (nothing changes), LOX_EINVAL if empty.
+  // Wakes one waiter if there is one; no system call otherwise.
+  void release() { check(lox_lock_release(h_)); }
+
+  // Whether someone holds the lock now (a snapshot: it may change at once).
+  bool locked() const noexcept { return h_ && lox_lock_locked(h_) > 0; }
+
+  // Blocks until taken and returns a guard that releases on scope exit.
+  [[nodiscard]] unique_guard<basic_lock> hold() {
+    acquire();
+    return unique_guard<basic_lock>(*this, std::adopt_lock);
+  }
+
+  // Waits at most `timeout`; an empty guard on timeout.
+  template <class Rep, class Period>
+  [[nodiscard]] unique_guard<basic_lock> try_hold(const std::chrono::duration<Rep, Period>& timeout) {
+    if (!try_acquire(timeout)) return {};
+    return unique_guard<basic_lock>(*this, std::adopt_lock);
+  }
+
+  // ---- the standard's interface (std::scoped_lock, unique_lock, cv_any) ----
+
+  // acquire().
+  void lock() { acquire(); }
+  // Tries once without blocking.
+  bool try_lock() { return check(lox_lock_acquire(h_, 0.0)) == LOX_OK; }
+  // try_acquire(timeout).
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(timeout);
+  }
+  // Waits until `deadline` on `Clock` (tries once if it has passed).
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) {
+    return detail::until(deadline, [this](double s) { return check(lox_lock_acquire(h_, s)) == LOX_OK; });
+  }
+  // Releases; noexcept: releasing an unlocked lock changes nothing and is
+  // not reported (release() throws for it).
+  void unlock() noexcept { static_cast<void>(lox_lock_release(h_)); }
+
+  // The C lock (for C calls this layer does not wrap; do not destroy it).
+  lox_lock* native_handle() const noexcept { return h_; }
+  // False for a moved-from lock.
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  lox_lock* h_ = nullptr;
+};
+
+// The plain lock; see basic_lock.
+using lock = basic_lock;
+
+// ---------------------------------------------------------------------------
+// lox::light_switch
+// ---------------------------------------------------------------------------
+
+// lox's LightSwitch: the first thread in acquires a borrowed lox::lock, the
+// last one out releases it, and any number of threads are "in" between (the
+// C `lox_lightswitch`). The classic use is readers sharing a room that a
+// janitor (someone taking the lock itself) must have to himself:
+//
+//   lox::lock room;
+//   lox::light_switch people(room);
+//   { std::scoped_lock in(people); ... }    // many at once
+//   { std::scoped_lock j(room); ... }       // alone: waits for the last person
+//
+// The switch borrows the C lock of `room`: that lock (or the lox::lock it was
+// moved into) must outlive the switch. Because the last person out may not
+// be the first in, the lock is released by a different thread than the one
+// that took it; that is why it is a lox::lock and not a std::mutex.
+//
+// While the count is above zero, entering never blocks; a thread that
+// arrives at count 0 while someone else holds the lock waits for it (and
+// later arrivals wait behind it). Meets BasicLockable, Lockable,
+// TimedLockable ("lock" = enter, "unlock" = leave).
+class light_switch {
+ public:
+  // A switch over `lock`, which it borrows (not owned; see above). Throws
+  // lox::error (LOX_EINVAL if `lock` is empty, LOX_ENOMEM).
+  explicit light_switch(lox::lock& lock) { check(lox_lightswitch_create(lock.native_handle(), &h_)); }
+
+  // Destroys the C switch. Nobody should be in: at a count above 0 the C
+  // layer logs a warning and the borrowed lock stays locked.
+  ~light_switch() { lox_lightswitch_destroy(h_); }
+
+  light_switch(const light_switch&) = delete;
+  light_switch& operator=(const light_switch&) = delete;
+  // Moves the C switch; `other` becomes empty (calls throw LOX_EINVAL).
+  light_switch(light_switch&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  light_switch& operator=(light_switch&& other) noexcept {
+    if (this != &other) {
+      lox_lightswitch_destroy(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+
+  // Enters: the first one in acquires the lock (waiting for it), the others
+  // only count. Throws lox::error (LOX_EINVAL empty, LOX_ESTATE destroyed
+  // while waiting).
+  void acquire() { check(lox_lightswitch_acquire(h_, LOX_FOREVER)); }
+
+  // Enters, waiting at most `timeout` for the lock (<= 0: once); false on
+  // timeout, and then the count is unchanged.
+  template <class Rep, class Period>
+  bool try_acquire(const std::chrono::duration<Rep, Period>& timeout) {
+    return check(lox_lightswitch_acquire(h_, detail::try_timeout(timeout))) == LOX_OK;
+  }
+
+  // Leaves: the last one out releases the lock. Throws lox::error with
+  // LOX_ESTATE at count 0 (nothing changes).
+  void release() { check(lox_lightswitch_release(h_)); }
+
+  // How many are in now (a snapshot). 0 for an empty switch.
+  std::size_t count() const noexcept { return lox_lightswitch_count(h_); }
+
+  // Enters and returns a guard that leaves on scope exit.
+  [[nodiscard]] unique_guard<light_switch> hold() {
+    acquire();
+    return unique_guard<light_switch>(*this, std::adopt_lock);
+  }
+  // Enters within `timeout`; an empty guard on timeout.
+  template <class Rep, class Period>
+  [[nodiscard]] unique_guard<light_switch> try_hold(const std::chrono::duration<Rep, Period>& timeout) {
+    if (!try_acquire(timeout)) return {};
+    return unique_guard<light_switch>(*this, std::adopt_lock);
+  }
+
+  // The standard's interface: enter / leave.
+  void lock() { acquire(); }
+  bool try_lock() { return check(lox_lightswitch_acquire(h_, 0.0)) == LOX_OK; }
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(timeout);
+  }
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) {
+    return detail::until(deadline, [this](double s) { return check(lox_lightswitch_acquire(h_, s)) == LOX_OK; });
+  }
+  // Leaves; noexcept (leaving at count 0 changes nothing, is not reported).
+  void unlock() noexcept { static_cast<void>(lox_lightswitch_release(h_)); }
+
+  // The C switch (do not destroy it).
+  lox_lightswitch* native_handle() const noexcept { return h_; }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  lox_lightswitch* h_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// lox::rw_lock
+// ---------------------------------------------------------------------------
+
+// Many readers or one writer (the C `lox_rwlock`), writer-preferring: once a
+// writer waits, new readers wait behind it, so a writer is never starved by a
+// stream of readers; a writer that gives up (timeout) leaves no trace, and
+// readers it was holding back proceed.
+//
+//   lox::rw_lock rw;
+//   { auto r = rw.read(); ... }                       // shared
+//   { auto w = rw.write(); ... }                      // exclusive
+//   if (auto w = rw.try_write(50ms)) { ... }          // timed
+//   { std::shared_lock r(rw); ... }  { std::unique_lock w(rw); ... }
+//
+// TimedLockable in exclusive mode (lock, try_lock, try_lock_for,
+// try_lock_until, unlock) and SharedTimedLockable in shared mode (the same
+// with _shared). Not owned by a thread, not recursive and without upgrade:
+// a thread holding a read lock that asks for the write lock waits for
+// itself (forever, unless it gave a timeout). A reader may re-enter only
+// while no writer waits.
+//
+// Cost: the uncontended read path takes no mutex (per the C layer); a write
+// lock waits for every current reader to leave.
+class rw_lock {
+ public:
+  // The two modes, with the C values (LOX_READ = 'r', LOX_WRITE = 'w').
+  enum class mode : int { read = LOX_READ, write = LOX_WRITE };
+
+  // Creates an unlocked rwlock. Throws lox::error (LOX_ENOMEM).
+  rw_lock() { check(lox_rwlock_create(&h_)); }
+  // Destroys the C rwlock (it may be held; waiters get LOX_ESTATE and the
+  // C layer reports them).
+  ~rw_lock() { lox_rwlock_destroy(h_); }
+
+  rw_lock(const rw_lock&) = delete;
+  rw_lock& operator=(const rw_lock&) = delete;
+  // Moves the C rwlock; `other` becomes empty (calls throw LOX_EINVAL).
+  rw_lock(rw_lock&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  rw_lock& operator=(rw_lock&& other) noexcept {
+    if (this != &other) {
+      lox_rwlock_destroy(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+
+  // ---- guards ----
+
+  // Blocks until a read lock is held; the guard releases it.
+  [[nodiscard]] shared_guard<rw_lock> read() {
+    acquire_shared();
+    return shared_guard<rw_lock>(*this, std::adopt_lock);
+  }
+  // Waits at most `timeout` for a read lock; an empty guard on timeout.
+  template <class Rep, class Period>
+  [[nodiscard]] shared_guard<rw_lock> try_read(const std::chrono::duration<Rep, Period>& timeout) {
+    if (!try_acquire_shared(timeout)) return {};
+    return shared_guard<rw_lock>(*this, std::adopt_lock);
+  }
+  // Blocks until the write lock is held; the guard releases it.
+  [[nodiscard]] unique_guard<rw_lock> write() {
+    acquire();
+    return unique_guard<rw_lock>(*this, std::adopt_lock);
+  }
+  // Waits at most `timeout` for the write lock; an empty guard on timeout
+  // (and readers that arrived meanwhile are not held back any more).
+  template <class Rep, class Period>
+  [[nodiscard]] unique_guard<rw_lock> try_write(const std::chrono::duration<Rep, Period>& timeout) {
+    if (!try_acquire(timeout)) return {};
+    return unique_guard<rw_lock>(*this, std::adopt_lock);
+  }
+
+  // ---- lox's interface (throwing) ----
+
+  // Blocks until `m` is held. Throws lox::error (LOX_EINVAL for an empty
+  // rwlock; LOX_ESTATE if it is destroyed while waiting).
+  void acquire(mode m) { check(lox_rwlock_acquire(h_, static_cast<int>(m), LOX_FOREVER)); }
+  // Waits at most `timeout` (<= 0: once) for `m`; false on timeout, and then
+  // nothing changed.
+  template <class Rep, class Period>
+  bool try_acquire(mode m, const std::chrono::duration<Rep, Period>& timeout) {
+    return check(lox_rwlock_acquire(h_, static_cast<int>(m), detail::try_timeout(timeout))) == LOX_OK;
+  }
+  // Releases one hold of `m`. Throws lox::error with LOX_ESTATE if `m` is not
+  // held (a read release while a writer holds it, or the reverse; nothing
+  // changes).
+  void release(mode m) { check(lox_rwlock_release(h_, static_cast<int>(m))); }
+
+  // The write-mode and read-mode shorthands of the three calls above (the
+  // names follow lock / lock_shared).
+  void acquire() { acquire(mode::write); }
+  template <class Rep, class Period>
+  bool try_acquire(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(mode::write, timeout);
+  }
+  void release() { release(mode::write); }
+  void acquire_shared() { acquire(mode::read); }
+  template <class Rep, class Period>
+  bool try_acquire_shared(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(mode::read, timeout);
+  }
+  void release_shared() { release(mode::read); }
+
+  // Readers holding it now (a snapshot). 0 for an empty rwlock.
+  std::size_t readers() const noexcept { return lox_rwlock_readers(h_); }
+
+  // ---- the standard's interface: exclusive (TimedLockable) ----
+  void lock() { acquire(mode::write); }
+  bool try_lock() { return attempt(LOX_WRITE, 0.0); }
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(mode::write, timeout);
+  }
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) {
+    return detail::until(deadline, [this](double s) { return attempt(LOX_WRITE, s); });
+  }
+  // noexcept: a misuse changes nothing and is not reported (see release()).
+  void unlock() noexcept { static_cast<void>(lox_rwlock_release(h_, LOX_WRITE)); }
+
+  // ---- the standard's interface: shared (SharedTimedLockable) ----
+  void lock_shared() { acquire(mode::read); }
+  bool try_lock_shared() { return attempt(LOX_READ, 0.0); }
+  template <class Rep, class Period>
+  bool try_lock_shared_for(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(mode::read, timeout);
+  }
+  template <class Clock, class Duration>
+  bool try_lock_shared_until(const std::chrono::time_point<Clock, Duration>& deadline) {
+    return detail::until(deadline, [this](double s) { return attempt(LOX_READ, s); });
+  }
+  // noexcept: a misuse changes nothing and is not reported (see release()).
+  void unlock_shared() noexcept { static_cast<void>(lox_rwlock_release(h_, LOX_READ)); }
+
+  // The C rwlock (do not destroy it).
+  lox_rwlock* native_handle() const noexcept { return h_; }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  bool attempt(int m, double s) { return check(lox_rwlock_acquire(h_, m, s)) == LOX_OK; }
+  lox_rwlock* h_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// lox::qlock
+// ---------------------------------------------------------------------------
+
+// A strictly FIFO lock (the C `lox_qlock`, lox's QLock): threads get it in
+// the order they asked for it (ticket-style hand-over), so nobody is
+// overtaken. A waiter that times out leaves the line without disturbing
+// the order of the others. Any thread may release it.
+//
+//   lox::qlock fifo;
+//   { std::scoped_lock in(fifo); ... }     { auto g = fifo.hold(); ... }
+//
+// Meets BasicLockable, Lockable, TimedLockable. Fairness costs throughput
+// under contention (every hand-over goes to the oldest waiter, which may be
+// asleep); uncontended, it costs about what lox::lock does.
+class qlock {
+ public:
+  // Creates an unlocked qlock. Throws lox::error (LOX_ENOMEM).
+  qlock() { check(lox_qlock_create(&h_)); }
+  // Destroys the C qlock (it may be held; waiters get LOX_ESTATE and the C
+  // layer reports them).
+  ~qlock() { lox_qlock_destroy(h_); }
+
+  qlock(const qlock&) = delete;
+  qlock& operator=(const qlock&) = delete;
+  // Moves the C qlock; `other` becomes empty (calls throw LOX_EINVAL).
+  qlock(qlock&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  qlock& operator=(qlock&& other) noexcept {
+    if (this != &other) {
+      lox_qlock_destroy(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+
+  // Joins the line and blocks until served. Throws lox::error (LOX_EINVAL
+  // empty; LOX_ESTATE destroyed while waiting).
+  void acquire() { check(lox_qlock_acquire(h_, LOX_FOREVER)); }
+  // Waits at most `timeout` in line (<= 0: takes it only if it is free,
+  // never joins the line); false on timeout, and then this thread has left
+  // the line and the others keep their order.
+  template <class Rep, class Period>
+  bool try_acquire(const std::chrono::duration<Rep, Period>& timeout) {
+    return check(lox_qlock_acquire(h_, detail::try_timeout(timeout))) == LOX_OK;
+  }
+  // Hands the lock to the oldest waiter, or frees it. Throws lox::error with
+  // LOX_ESTATE if it is not locked.
+  void release() { check(lox_qlock_release(h_)); }
+
+  // Threads waiting in line now (a snapshot).
+  std::size_t waiting() const noexcept { return lox_qlock_waiting(h_); }
+  // Whether someone holds it now (a snapshot).
+  bool locked() const noexcept { return h_ && lox_qlock_locked(h_) > 0; }
+
+  // Blocks until served; the guard releases on scope exit.
+  [[nodiscard]] unique_guard<qlock> hold() {
+    acquire();
+    return unique_guard<qlock>(*this, std::adopt_lock);
+  }
+  // Waits at most `timeout`; an empty guard on timeout.
+  template <class Rep, class Period>
+  [[nodiscard]] unique_guard<qlock> try_hold(const std::chrono::duration<Rep, Period>& timeout) {
+    if (!try_acquire(timeout)) return {};
+    return unique_guard<qlock>(*this, std::adopt_lock);
+  }
+
+  // The standard's interface.
+  void lock() { acquire(); }
+  bool try_lock() { return check(lox_qlock_acquire(h_, 0.0)) == LOX_OK; }
+  template <class Rep, class Period>
+  bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout) {
+    return try_acquire(timeout);
+  }
+  // Note: an attempt that wakes up early on a clock that was adjusted
+  // rejoins the line at its end.
+  template <class Clock, class Duration>
+  bool try_lock_until(const std::chrono::time_point<Clock, Duration>& deadline) {
+    return detail::until(deadline, [this](double s) { return check(lox_qlock_acquire(h_, s)) == LOX_OK; });
+  }
+  // noexcept: releasing an unlocked qlock changes nothing, is not reported.
+  void unlock() noexcept { static_cast<void>(lox_qlock_release(h_)); }
+
+  // The C qlock (do not destroy it).
+  lox_qlock* native_handle() const noexcept { return h_; }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  lox_qlock* h_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// lox::index_semaphore
+// ---------------------------------------------------------------------------
+
+class index_semaphore;
+
+// One index held from a lox::index_semaphore: returned by acquire() (never
+// empty) and try_acquire() (empty on timeout). Releases the index on scope
+// exit. Move-only, two words, never allocates; may be moved to another
+// thread and released there.
+class index_guard {
+ public:
+  // An empty guard (false; index() would throw).
+  index_guard() noexcept = default;
+  // Takes over index `i`, which the caller holds on `s`.
+  index_guard(index_semaphore& s, std::size_t i, std::adopt_lock_t) noexcept : s_(&s), i_(i) {}
+
+  index_guard(const index_guard&) = delete;
+  index_guard& operator=(const index_guard&) = delete;
+  // Takes `other`'s index; `other` becomes empty.
+  index_guard(index_guard&& other) noexcept : s_(std::exchange(other.s_, nullptr)), i_(other.i_) {}
+  // Releases this guard's index (noexcept), then takes `other`'s.
+  index_guard& operator=(index_guard&& other) noexcept {
+    if (this != &other) {
+      reset();
+      s_ = std::exchange(other.s_, nullptr);
+      i_ = other.i_;
+    }
+    return *this;
+  }
+  // Releases the index if still owned (a failure is not reported).
+  ~index_guard() { reset(); }
+
+  // True while the guard owns an index.
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+  bool owns_index() const noexcept { return s_ != nullptr; }
+
+  // The index held, in [0, n): no other holder has it. Throws lox::error
+  // with LOX_ESTATE for an empty guard.
+  std::size_t index() const {
+    if (!s_) throw error(LOX_ESTATE, "index_semaphore guard: the guard holds no index");
+    return i_;
+  }
+
+  // The semaphore, or nullptr for an empty guard.
+  index_semaphore* semaphore() const noexcept { return s_; }
+
+  // Releases the index now; the guard becomes empty. Throws lox::error:
+  // LOX_ESTATE for an empty guard, or the C release's error.
+  inline void unlock();
+
+  // Gives up ownership without releasing: returns the index, which the
+  // caller must release (index_semaphore::release). Throws lox::error with
+  // LOX_ESTATE for an empty guard.
+  std::size_t detach() {
+    const std::size_t i = index();
+    s_ = nullptr;
+    return i;
+  }
+
+ private:
+  inline void reset() noexcept;
+  index_semaphore* s_ = nullptr;
+  std::size_t i_ = 0;
+};
+
+// lox's IndexSemaphore (the C `lox_index_semaphore`): a semaphore of n
+// permits where each permit is an index in [0, n) that nobody else holds at
+// the same time, e.g. which of n GPUs a task may use:
+//
+//   lox::index_semaphore gpus(4);
+//   { auto g = gpus.acquire(); use(gpu[g.index()]); }
+//   if (auto g = gpus.try_acquire(50ms)) { ... }
+//
+// Releasing checks the index: out of range is LOX_EINVAL, an index not held
+// (a double release, or one never acquired) is LOX_ESTATE. Not a lockable
+// (acquire needs to say which index); use the guard.
+class index_semaphore {
+ public:
+  // Creates a semaphore with indices 0 .. n-1, all available. Throws
+  // lox::error (LOX_EINVAL for n == 0, LOX_ENOMEM).
+  explicit index_semaphore(std::size_t n) : n_(n) { check(lox_index_semaphore_create(n, &h_)); }
+  // Destroys the C semaphore. No index_guard of it may outlive it; waiters
+  // get LOX_ESTATE and the C layer reports them.
+  ~index_semaphore() { lox_index_semaphore_destroy(h_); }
+
+  index_semaphore(const index_semaphore&) = delete;
+  index_semaphore& operator=(const index_semaphore&) = delete;
+  // Moves the C semaphore (guards refer to this C++ object: do not move a
+  // semaphore while guards of it are alive). `other` becomes empty.
+  index_semaphore(index_semaphore&& other) noexcept
+      : h_(std::exchange(other.h_, nullptr)), n_(std::exchange(other.n_, 0)) {}
+  index_semaphore& operator=(index_semaphore&& other) noexcept {
+    if (this != &other) {
+      lox_index_semaphore_destroy(h_);
+      h_ = std::exchange(other.h_, nullptr);
+      n_ = std::exchange(other.n_, 0);
+    }
+    return *this;
+  }
+
+  // Blocks until an index is free and returns a guard holding it. Throws
+  // lox::error (LOX_EINVAL empty; LOX_ESTATE destroyed while waiting).
+  [[nodiscard]] index_guard acquire() {
+    std::size_t i = 0;
+    check(lox_index_semaphore_acquire(h_, LOX_FOREVER, &i));
+    return index_guard(*this, i, std::adopt_lock);
+  }
+  // Waits at most `timeout` (<= 0: once); an empty guard on timeout (and
+  // then nothing was taken).
+  template <class Rep, class Period>
+  [[nodiscard]] index_guard try_acquire(const std::chrono::duration<Rep, Period>& timeout) {
+    std::size_t i = 0;
+    if (check(lox_index_semaphore_acquire(h_, detail::try_timeout(timeout), &i)) != LOX_OK) return {};
+    return index_guard(*this, i, std::adopt_lock);
+  }
+  // Releases index `i` (one detached from a guard, or taken with the C
+  // call). Throws lox::error: LOX_EINVAL if i >= size(), LOX_ESTATE if `i`
+  // is not held; nothing changes then.
+  void release(std::size_t i) { check(lox_index_semaphore_release(h_, i)); }
+
+  // Indices free now / threads waiting now (snapshots).
+  std::size_t available() const noexcept { return lox_index_semaphore_available(h_); }
+  std::size_t waiting() const noexcept { return lox_index_semaphore_waiting(h_); }
+  // n, as created (0 for an empty semaphore).
+  std::size_t size() const noexcept { return n_; }
+
+  // The C semaphore (do not destroy it).
+  lox_index_semaphore* native_handle() const noexcept { return h_; }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  lox_index_semaphore* h_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+inline void index_guard::unlock() {
+  if (!s_) throw error(LOX_ESTATE, "index_semaphore guard: the guard holds no index");
+  std::exchange(s_, nullptr)->release(i_);
+}
+
+inline void index_guard::reset() noexcept {
+  if (s_) static_cast<void>(lox_index_semaphore_release(std::exchange(s_, nullptr)->native_handle(), i_));
 }
 
 }  // namespace lox

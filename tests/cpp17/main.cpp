@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -95,6 +97,39 @@ int main() {
   auto moved = std::move(foo);
   moved.scatter(2, 3);
   expect(moved.gather() == std::vector<int>{6} && !foo, "move");  // NOLINT(bugprone-use-after-move)
+
+  // Synchronization objects through the standard wrappers and lox's guards.
+  lox::lock room;
+  lox::light_switch people(room);
+  {
+    std::scoped_lock in(people);
+    expect(room.locked() && people.count() == 1, "light_switch takes the lock");
+    std::unique_lock<lox::lock> janitor(room, std::defer_lock);
+    expect(!janitor.try_lock_for(1ms), "janitor waits for the people");
+  }
+  expect(!room.locked(), "last one out releases");
+  lox::rw_lock rw;
+  {
+    std::shared_lock<lox::rw_lock> rd(rw);
+    auto rd2 = rw.read();
+    expect(rw.readers() == 2 && !rw.try_write(1ms), "readers share, writer times out");
+  }
+  if (auto w = rw.try_write(30s)) expect(rw.readers() == 0, "writer alone");
+  else expect(false, "try_write on a free rw_lock");
+  lox::qlock fifo;
+  { std::scoped_lock both(fifo, room); expect(fifo.locked() && room.locked(), "scoped_lock of two lox locks"); }
+  lox::index_semaphore gpus(2);
+  {
+    auto g0 = gpus.acquire();
+    auto g1 = gpus.try_acquire(1s);
+    expect(g1 && g0.index() != g1.index() && !gpus.try_acquire(0ms), "index_semaphore");
+  }
+  try {
+    room.release();
+    expect(false, "release of an unlocked lock throws");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_ESTATE, "release misuse is LOX_ESTATE");
+  }
 
   if (failures == 0) std::puts("lox.hpp C++17: ok");
   return failures == 0 ? 0 : 1;
