@@ -7,7 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -268,10 +272,27 @@ TEST(SyncDestroy, RWLockWaitingWriterAndReaderGetEState) {
   EXPECT_TRUE(has_error_log(cap, "rwlock destroy: 1 thread(s) still waiting"));
 }
 
+// The kernel's view of thread `tid`: true once it sleeps (state S: the
+// only thing the threads below do that sleeps is the futex wait).
+bool sleeping_now(pid_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  auto p = line.rfind(')');
+  return p != std::string::npos && p + 2 < line.size() && line[p + 2] == 'S';
+}
+
+// Sleeping, and still sleeping a little later (not a passing blocking call).
+bool sleeping(pid_t tid) {
+  if (!sleeping_now(tid)) return false;
+  std::this_thread::sleep_for(10ms);
+  return sleeping_now(tid);
+}
+
+pid_t this_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
 // A plain lock (and a LightSwitch) has no waiter counter to observe, so the
-// waiter is given time to block; if it had not blocked yet the test would
-// still pass (destroy with no waiter just frees) only if it never starts
-// waiting, so the sleep is generous.
+// test waits until the waiting threads sleep in the kernel.
 TEST(SyncDestroy, LockAndLightSwitchWaitersGetEState) {
   LogCapture cap;
   lox_lock* l = nullptr;
@@ -280,9 +301,17 @@ TEST(SyncDestroy, LockAndLightSwitchWaitersGetEState) {
   ASSERT_EQ(lox_lightswitch_create(l, &ls), LOX_OK);
   ASSERT_EQ(lox_lock_acquire(l, 0), LOX_OK);
   std::atomic<int> rc1{99}, rc2{99};
-  std::thread a([&] { rc1 = lox_lightswitch_acquire(ls, LOX_FOREVER); });  // waits on the lock
-  std::thread b([&] { rc2 = lox_lightswitch_acquire(ls, LOX_FOREVER); });  // waits on the gate
-  std::this_thread::sleep_for(200ms);
+  std::atomic<pid_t> tid1{0}, tid2{0};
+  std::thread a([&] {
+    tid1 = this_tid();
+    rc1 = lox_lightswitch_acquire(ls, LOX_FOREVER);  // takes the gate, waits on the lock
+  });
+  ASSERT_TRUE(poll_until([&] { return tid1.load() != 0 && sleeping(tid1.load()); }));
+  std::thread b([&] {
+    tid2 = this_tid();
+    rc2 = lox_lightswitch_acquire(ls, LOX_FOREVER);  // waits on the gate
+  });
+  ASSERT_TRUE(poll_until([&] { return tid2.load() != 0 && sleeping(tid2.load()); }));
   lox_lightswitch_destroy(ls);
   a.join();
   b.join();
@@ -292,8 +321,12 @@ TEST(SyncDestroy, LockAndLightSwitchWaitersGetEState) {
   EXPECT_EQ(lox_lock_locked(l), 1) << "the borrowed lock is untouched";
 
   std::atomic<int> rc3{99};
-  std::thread c([&] { rc3 = lox_lock_acquire(l, LOX_FOREVER); });
-  std::this_thread::sleep_for(200ms);
+  std::atomic<pid_t> tid3{0};
+  std::thread c([&] {
+    tid3 = this_tid();
+    rc3 = lox_lock_acquire(l, LOX_FOREVER);
+  });
+  ASSERT_TRUE(poll_until([&] { return tid3.load() != 0 && sleeping(tid3.load()); }));
   lox_lock_destroy(l);
   c.join();
   EXPECT_EQ(rc3.load(), LOX_ESTATE);
