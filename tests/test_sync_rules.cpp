@@ -165,6 +165,64 @@ TEST(SyncLock, TimeoutWaitsRoughlyThatLong) {
   EXPECT_EQ(lox_lock_locked(l.get()), 1);
 }
 
+// Waiters that time out pass a wake-up on, so a long waiter is woken many
+// times for nothing: it must absorb those wake-ups and still time out once,
+// at its own deadline (computed once, on the monotonic clock).
+TEST(SyncLock, SpuriousWakeUpsDoNotStretchOrCutTheTimeout) {
+  Lock l = make_lock();
+  ASSERT_EQ(lox_lock_acquire(l.get(), 0), LOX_OK);
+  std::atomic<bool> stop{false};
+  std::thread noise([&] {
+    while (!stop.load()) EXPECT_EQ(lox_lock_acquire(l.get(), 0.0005), LOX_TIMEOUT);
+  });
+  auto t0 = Clock::now();
+  EXPECT_EQ(lox_lock_acquire(l.get(), 0.2), LOX_TIMEOUT);
+  auto took = Clock::now() - t0;
+  stop = true;
+  noise.join();
+  EXPECT_GE(took, 195ms);
+  EXPECT_LT(took, 10s);
+  EXPECT_EQ(lox_lock_release(l.get()), LOX_OK);
+  EXPECT_EQ(lox_lock_locked(l.get()), 0);
+}
+
+TEST(SyncTimeouts, EveryObjectWaitsAboutItsTimeout) {
+  Lock l = make_lock();
+  Ls ls = make_ls(l.get());
+  Rw rw = make_rw();
+  Q q = make_q();
+  Sem s = make_sem(1);
+  ASSERT_EQ(lox_lock_acquire(l.get(), 0), LOX_OK);
+  ASSERT_EQ(lox_qlock_acquire(q.get(), 0), LOX_OK);
+  size_t i = 0;
+  ASSERT_EQ(lox_index_semaphore_acquire(s.get(), 0, &i), LOX_OK);
+  auto timed = [](auto fn) {
+    auto t0 = Clock::now();
+    EXPECT_EQ(fn(), LOX_TIMEOUT);
+    auto took = Clock::now() - t0;
+    EXPECT_GE(took, 45ms);
+    EXPECT_LT(took, 10s);
+  };
+  timed([&] { return lox_lightswitch_acquire(ls.get(), 0.05); });
+  timed([&] { return lox_qlock_acquire(q.get(), 0.05); });
+  timed([&] { return lox_index_semaphore_acquire(s.get(), 0.05, &i); });
+  ASSERT_EQ(lox_rwlock_acquire(rw.get(), LOX_WRITE, 0), LOX_OK);
+  timed([&] { return lox_rwlock_acquire(rw.get(), LOX_READ, 0.05); });
+  timed([&] { return lox_rwlock_acquire(rw.get(), LOX_WRITE, 0.05); });
+  ASSERT_EQ(lox_rwlock_release(rw.get(), LOX_WRITE), LOX_OK);
+  ASSERT_EQ(lox_rwlock_acquire(rw.get(), LOX_READ, 0), LOX_OK);
+  timed([&] { return lox_rwlock_acquire(rw.get(), LOX_WRITE, 0.05); });
+  // Nothing was left behind by any of them.
+  EXPECT_EQ(lox_lightswitch_count(ls.get()), 0u);
+  EXPECT_EQ(lox_qlock_waiting(q.get()), 0u);
+  EXPECT_EQ(lox_index_semaphore_waiting(s.get()), 0u);
+  EXPECT_EQ(lox_rwlock_readers(rw.get()), 1u);
+  EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_READ, 0), LOX_OK);
+  EXPECT_EQ(lox_rwlock_release(rw.get(), LOX_READ), LOX_OK);
+  EXPECT_EQ(lox_rwlock_release(rw.get(), LOX_READ), LOX_OK);
+  EXPECT_EQ(lox_lock_release(l.get()), LOX_OK);
+}
+
 TEST(SyncLock, AnyThreadMayRelease) {
   Lock l = make_lock();
   ASSERT_EQ(lox_lock_acquire(l.get(), 0), LOX_OK);
