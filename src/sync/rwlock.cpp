@@ -11,13 +11,6 @@ RWLock::~RWLock() {
   });
 }
 
-bool RWLock::try_read() noexcept {
-  uint64_t s = state_.load(std::memory_order_seq_cst);
-  while ((s & (kWriter | kWaitingWriters)) == 0 && (s & kReaders) != kReaders)
-    if (state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
-  return false;
-}
-
 bool RWLock::try_write_waiting() noexcept {
   uint64_t s = state_.load(std::memory_order_seq_cst);
   while ((s & (kWriter | kReaders)) == 0)
@@ -27,8 +20,7 @@ bool RWLock::try_write_waiting() noexcept {
   return false;
 }
 
-Status RWLock::acquire_read(const Deadline& deadline) noexcept {
-  if (try_read()) return Status::ok;
+Status RWLock::acquire_read_slow(const Deadline& deadline) noexcept {
   if (deadline.expired()) return Status::timeout;
   Inside in(life_);
   Wait w = wait_until(readers_ec_, deadline, [this] { return try_read(); }, [this] { return life_.is_dead(); });
@@ -56,20 +48,18 @@ Status RWLock::acquire_write(const Deadline& deadline) noexcept {
   return fail(Status::bad_state, "rwlock acquire: the rwlock was destroyed while this thread waited (mode 'w')");
 }
 
-Status RWLock::release_read() noexcept {
-  uint64_t s = state_.load(std::memory_order_relaxed);
-  do {
-    if ((s & kReaders) == 0) return fail(Status::bad_state, "rwlock release: mode 'r' not held");
-  } while (!state_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed));
-  // The last reader out hands the lock to a waiting writer.
-  if ((s & kReaders) == 1 && (s & kWaitingWriters) != 0 && writers_ec_.has_waiters()) writers_ec_.notify_one();
-  return Status::ok;
+Status RWLock::not_held(char mode) noexcept {
+  return fail(Status::bad_state, "rwlock release: mode '{}' not held", mode);
+}
+
+void RWLock::wake_writer() noexcept {
+  if (writers_ec_.has_waiters()) writers_ec_.notify_one();
 }
 
 Status RWLock::release_write() noexcept {
   uint64_t s = state_.load(std::memory_order_relaxed);
   do {
-    if ((s & kWriter) == 0) return fail(Status::bad_state, "rwlock release: mode 'w' not held");
+    if ((s & kWriter) == 0) return not_held('w');
   } while (!state_.compare_exchange_weak(s, s - kWriter, std::memory_order_seq_cst, std::memory_order_relaxed));
   // Writer preference: the next waiting writer goes first; readers are
   // woken only when no writer waits.

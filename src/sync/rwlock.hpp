@@ -26,9 +26,22 @@ class RWLock {
   RWLock(const RWLock&) = delete;
   RWLock& operator=(const RWLock&) = delete;
 
-  Status acquire_read(const Deadline& deadline) noexcept;
+  // The read paths' uncontended case is inline (one CAS each).
+  Status acquire_read(const Deadline& deadline) noexcept {
+    if (try_read()) return Status::ok;
+    return acquire_read_slow(deadline);
+  }
   Status acquire_write(const Deadline& deadline) noexcept;
-  Status release_read() noexcept;   // bad_state if no reader holds it
+  // bad_state if no reader holds it.
+  Status release_read() noexcept {
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    do {
+      if ((s & kReaders) == 0) return not_held('r');
+    } while (!state_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed));
+    // The last reader out hands the lock to a waiting writer.
+    if ((s & kReaders) == 1 && (s & kWaitingWriters) != 0) wake_writer();
+    return Status::ok;
+  }
   Status release_write() noexcept;  // bad_state if no writer holds it
   size_t readers() const noexcept { return static_cast<size_t>(state_.load(std::memory_order_relaxed) & kReaders); }
 
@@ -38,7 +51,15 @@ class RWLock {
   static constexpr uint64_t kWaitingWriters = uint64_t{0x7fffffff} << 32;
   static constexpr uint64_t kWriter = uint64_t{1} << 63;
 
-  bool try_read() noexcept;
+  bool try_read() noexcept {
+    uint64_t s = state_.load(std::memory_order_seq_cst);
+    while ((s & (kWriter | kWaitingWriters)) == 0 && (s & kReaders) != kReaders)
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst, std::memory_order_relaxed)) return true;
+    return false;
+  }
+  Status acquire_read_slow(const Deadline& deadline) noexcept;
+  Status not_held(char mode) noexcept;
+  void wake_writer() noexcept;
   bool try_write_waiting() noexcept;  // for a registered waiting writer
 
   std::atomic<uint64_t> state_{0};
