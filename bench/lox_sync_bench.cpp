@@ -21,6 +21,8 @@
 // an optional first wait for a quiet machine, a watchdog for hangs, a table
 // printed, csv lines for bench/run_sync.sh.
 #include <lox/lox.h>
+
+#include "harness.hpp"
 #include <lox/lox.hpp>
 
 #include <pthread.h>
@@ -51,9 +53,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using namespace lox_bench_harness;
 
 // ------------------------------------------------------------------ options
 
@@ -152,117 +152,9 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// ------------------------------------------- watchdog and noise (as lox_bench)
+// Watchdog and noise measurement: harness.hpp (shared with lox_bench).
 
-class Watchdog {
- public:
-  explicit Watchdog(double limit_s) : limit_(limit_s), thread_([this] { loop(); }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard lk(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void arm(const std::string& what) {
-    std::lock_guard lk(m_);
-    what_ = what;
-    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit_));
-    armed_ = true;
-  }
-  void disarm() {
-    std::lock_guard lk(m_);
-    armed_ = false;
-  }
-
- private:
-  void loop() {
-    std::unique_lock lk(m_);
-    while (!stop_) {
-      cv_.wait_for(lk, std::chrono::seconds(1));
-      if (armed_ && Clock::now() > deadline_) {
-        std::fprintf(stderr, "\nHANG: '%s' did not finish within %.0f s; aborting\n", what_.c_str(), limit_);
-        std::fflush(stdout);
-        std::fflush(stderr);
-        std::_Exit(3);
-      }
-    }
-  }
-  double limit_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stop_ = false, armed_ = false;
-  std::string what_;
-  Clock::time_point deadline_;
-  std::thread thread_;
-};
-
-Watchdog* g_watchdog = nullptr;
 const Options* g_opts = nullptr;
-
-struct WatchScope {
-  explicit WatchScope(const std::string& what) { g_watchdog->arm(what); }
-  ~WatchScope() { g_watchdog->disarm(); }
-};
-
-// CPU time used by everything else on the machine: busy time of all CPUs
-// (including steal) minus this process's own CPU time.
-struct CpuSample {
-  double busy_s = 0, self_s = 0;
-  Clock::time_point t;
-};
-
-CpuSample cpu_sample() {
-  CpuSample c;
-  c.t = Clock::now();
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  {
-    std::ifstream f("/proc/stat");
-    std::string cpu;
-    unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
-    f >> cpu;
-    for (auto& x : v) f >> x;
-    c.busy_s = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick;
-  }
-  {
-    std::ifstream f("/proc/self/stat");
-    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    std::istringstream rest(all.substr(all.rfind(')') + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15; ++i) {
-      rest >> field;
-      if (i == 14) utime = std::stoull(field);
-      if (i == 15) stime = std::stoull(field);
-    }
-    c.self_s = static_cast<double>(utime + stime) / tick;
-  }
-  return c;
-}
-
-double background_cpus(const CpuSample& a, const CpuSample& b) {
-  double dt = std::chrono::duration<double>(b.t - a.t).count();
-  if (dt <= 0) return 0;
-  return std::max(0.0, ((b.busy_s - a.busy_s) - (b.self_s - a.self_s)) / dt);
-}
-
-bool wait_quiet(double threshold, double limit_s) {
-  auto start = Clock::now();
-  for (;;) {
-    CpuSample a = cpu_sample();
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (background_cpus(a, cpu_sample()) < threshold) return true;
-    if (seconds_since(start) > limit_s) return false;
-  }
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
 
 // One row: a value per kept repetition, in ns per unit (per pair, or per op
 // of the whole group of threads in case t).
