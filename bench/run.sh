@@ -13,60 +13,12 @@
 # Logs: $OUT/run<i>.txt (tables, csv lines) and run<i>.err (progress).
 set -eu
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-REV=${REV:-}
-if [ -n "$REV" ]; then
-  BUILD=${BUILD:-$ROOT/build-bench-rev}
-else
-  BUILD=${BUILD:-$ROOT/build-bench}
-fi
-RUNS=${RUNS:-3}
-OUT=${OUT:-$BUILD/bench-runs}
-WAIT_QUIET=${WAIT_QUIET:-900}
-
-SRC=$ROOT
-if [ -n "$REV" ]; then
-  # The library as committed at REV (the working tree may hold someone's
-  # unfinished changes), built with the bench as it is here.
-  SRC=$BUILD-src
-  if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    rm -rf "$SRC" && mkdir -p "$SRC"
-    git -C "$ROOT" archive "$REV" | tar -x -C "$SRC"
-    rm -rf "$SRC/bench" && cp -r "$ROOT/bench" "$SRC/bench"
-  fi
-fi
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOX_BUILD_BENCH=ON \
-    -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build "$BUILD" --target lox_bench
-fi
-
-mkdir -p "$OUT"
-rm -f "$OUT"/run*.txt "$OUT"/run*.err
-# Which liblox was measured (the pool is being tuned; the build above used
-# the working tree as it is now).
-{
-  if [ -n "$REV" ]; then
-    echo "liblox source: git archive of $REV = $(git -C "$ROOT" rev-parse --short "$REV"); last library commit in it: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso "$REV" -- src capi include 2>/dev/null)"
-  else
-    echo "liblox source: working tree; last commit touching the library: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
-    dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
-    [ -n "$dirty" ] && echo "uncommitted changes measured too: $dirty"
-  fi
-  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-} | tee "$OUT/source.txt" >&2
-i=1
-while [ "$i" -le "$RUNS" ]; do
-  echo "run $i of $RUNS -> $OUT/run$i.txt" >&2
-  "$BUILD/bench/lox_bench" --csv --wait-quiet "$WAIT_QUIET" "$@" >"$OUT/run$i.txt" 2>"$OUT/run$i.err" || {
-    echo "run $i failed (exit $?); see $OUT/run$i.err" >&2
-    tail -5 "$OUT/run$i.err" >&2
-    exit 1
-  }
-  grep -E '^# (machine|WARNING|total)' "$OUT/run$i.txt" >&2 || true
-  i=$((i + 1))
-done
+PROGRAM=lox_bench
+BUILD_NAME=build-bench
+LOG=run
+. "$(dirname "$0")/common.sh"
+bench_build
+bench_runs "$@"
 
 # csv,<case>,<peer>,<units>,<median ns/unit>,<min ns/unit>,<ok|error>,<other load>,<reps redone>
 # Median across runs of each run's median; min across runs of each run's min.

@@ -14,56 +14,12 @@
 # bench/run.sh's, so both can run. Logs: $OUT/sync-run<i>.txt and .err.
 set -eu
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-REV=${REV:-}
-if [ -n "$REV" ]; then
-  BUILD=${BUILD:-$ROOT/build-bench-sync-rev}
-else
-  BUILD=${BUILD:-$ROOT/build-bench-sync}
-fi
-RUNS=${RUNS:-3}
-OUT=${OUT:-$BUILD/bench-runs}
-WAIT_QUIET=${WAIT_QUIET:-900}
-
-SRC=$ROOT
-if [ -n "$REV" ]; then
-  SRC=$BUILD-src
-  if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    rm -rf "$SRC" && mkdir -p "$SRC"
-    git -C "$ROOT" archive "$REV" | tar -x -C "$SRC"
-    rm -rf "$SRC/bench" && cp -r "$ROOT/bench" "$SRC/bench"
-  fi
-fi
-
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOX_BUILD_BENCH=ON \
-    -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=OFF >/dev/null
-  cmake --build "$BUILD" --target lox_sync_bench
-fi
-
-mkdir -p "$OUT"
-rm -f "$OUT"/sync-run*.txt "$OUT"/sync-run*.err
-{
-  if [ -n "$REV" ]; then
-    echo "liblox source: git archive of $REV = $(git -C "$ROOT" rev-parse --short "$REV"); last library commit in it: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso "$REV" -- src capi include 2>/dev/null)"
-  else
-    echo "liblox source: working tree; last commit touching the library: $(git -C "$ROOT" log -1 --format='%h %cd %s' --date=iso -- src capi include 2>/dev/null)"
-    dirty=$(git -C "$ROOT" status --short -- src capi include 2>/dev/null | tr '\n' ' ')
-    [ -n "$dirty" ] && echo "uncommitted changes measured too: $dirty"
-  fi
-  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-} | tee "$OUT/sync-source.txt" >&2
-i=1
-while [ "$i" -le "$RUNS" ]; do
-  echo "run $i of $RUNS -> $OUT/sync-run$i.txt" >&2
-  "$BUILD/bench/lox_sync_bench" --csv --wait-quiet "$WAIT_QUIET" "$@" >"$OUT/sync-run$i.txt" 2>"$OUT/sync-run$i.err" || {
-    echo "run $i failed (exit $?); see $OUT/sync-run$i.err" >&2
-    tail -5 "$OUT/sync-run$i.err" >&2
-    exit 1
-  }
-  grep -E '^# (machine|WARNING|total)' "$OUT/sync-run$i.txt" >&2 || true
-  i=$((i + 1))
-done
+PROGRAM=lox_sync_bench
+BUILD_NAME=build-bench-sync
+LOG=sync-run
+. "$(dirname "$0")/common.sh"
+bench_build
+bench_runs "$@"
 
 # csv,<case>,<peer>,<median ns>,<min ns>,<ok|error>,<other load>,<reps redone>
 # (case u: ns per pair; cases t100/t95/t50: wall ns per op of both threads.)
