@@ -433,6 +433,14 @@ void progress_cb(void* ctx, size_t done, size_t total) {
   log->inside.fetch_sub(1);
 }
 
+// Gather options that report progress into `log`.
+lox_gather_opts progress_opts(ProgressLog& log) {
+  lox_gather_opts o = LOX_GATHER_OPTS_INIT;
+  o.progress = progress_cb;
+  o.progress_ctx = &log;
+  return o;
+}
+
 void check_progress_calls(const ProgressLog& log, size_t total) {
   EXPECT_FALSE(log.concurrent.load()) << "progress called concurrently";
   EXPECT_FALSE(log.wrong_thread.load()) << "progress called outside the gathering thread";
@@ -460,9 +468,7 @@ TEST(Progress, CalledInGatheringThreadNeverConcurrentlyEndingAtTotal) {
     ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(static_cast<intptr_t>(i)), nullptr), LOX_OK);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
-  lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-  o.progress = progress_cb;
-  o.progress_ctx = &log;
+  lox_gather_opts o = progress_opts(log);
   lox_results* out = nullptr;
   ASSERT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
   Results r(out);
@@ -474,9 +480,7 @@ TEST(Progress, EmptyRoundReportsZeroOfZero) {
   Pool p = make_pool(4, identity_task);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
-  lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-  o.progress = progress_cb;
-  o.progress_ctx = &log;
+  lox_gather_opts o = progress_opts(log);
   lox_results* out = nullptr;
   ASSERT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
   Results r(out);
@@ -490,9 +494,7 @@ TEST(Progress, FailedRoundStillEndsAtTotal) {
   for (intptr_t i = 0; i < 8; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
-  lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-  o.progress = progress_cb;
-  o.progress_ctx = &log;
+  lox_gather_opts o = progress_opts(log);
   lox_results* out = nullptr;
   ASSERT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_ETASK);
   Results r(out);
@@ -509,9 +511,7 @@ TEST(Progress, FirstCallWhenTheWaitStarts) {
   Results r;
   std::thread gatherer([&] {
     log.expected_thread = std::this_thread::get_id();
-    lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-    o.progress = progress_cb;
-    o.progress_ctx = &log;
+    lox_gather_opts o = progress_opts(log);
     lox_results* out = nullptr;
     EXPECT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
     r.reset(out);
@@ -534,9 +534,7 @@ TEST(Progress, NotCalledAfterATimeout) {
   for (intptr_t i = 0; i < 3; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
-  lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-  o.progress = progress_cb;
-  o.progress_ctx = &log;
+  lox_gather_opts o = progress_opts(log);
   o.timeout = 0.02;
   lox_results* out = nullptr;
   ASSERT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_TIMEOUT);
@@ -578,9 +576,7 @@ TEST(Progress, ReportsEachTaskAsItFinishes) {
   Results r;
   std::thread gatherer([&] {
     log.expected_thread = std::this_thread::get_id();
-    lox_gather_opts o = LOX_GATHER_OPTS_INIT;
-    o.progress = progress_cb;
-    o.progress_ctx = &log;
+    lox_gather_opts o = progress_opts(log);
     lox_results* out = nullptr;
     EXPECT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
     r.reset(out);
