@@ -212,10 +212,9 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
 bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
   for (Reservation& res : reservations_) {
     if (&res == ws.reservation) continue;
-    uint64_t w = res.range.load(std::memory_order_acquire);
-    if (Reservation::next_of(w) >= Reservation::end_of(w)) continue;
+    if (res.unstarted() == 0) continue;
     res.lock();
-    w = res.range.load(std::memory_order_acquire);
+    uint64_t w = res.range.load(std::memory_order_acquire);
     for (;;) {
       uint32_t next = Reservation::next_of(w), end = Reservation::end_of(w);
       if (next >= end) break;
@@ -238,10 +237,7 @@ bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
 
 bool Pool::any_work() const noexcept {
   std::lock_guard lk(mu_);
-  auto stealable = [](const Reservation& r) {
-    uint64_t w = r.range.load(std::memory_order_seq_cst);
-    return Reservation::next_of(w) < Reservation::end_of(w);
-  };
+  auto stealable = [](const Reservation& r) { return r.unstarted(std::memory_order_seq_cst) != 0; };
   return std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); }) ||
          std::any_of(reservations_.begin(), reservations_.end(), stealable);
 }
@@ -403,10 +399,7 @@ size_t Pool::pending() const noexcept {
   std::lock_guard lk(mu_);
   size_t n = 0;
   for (const RoundPtr& r : queue_) n += r->unclaimed();
-  for (const Reservation& res : reservations_) {
-    uint64_t w = res.range.load(std::memory_order_relaxed);
-    n += Reservation::end_of(w) - std::min(Reservation::next_of(w), Reservation::end_of(w));
-  }
+  for (const Reservation& res : reservations_) n += res.unstarted(std::memory_order_relaxed);
   return n;
 }
 

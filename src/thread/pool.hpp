@@ -14,6 +14,7 @@
 //   completes (or per batch if it reports progress).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -85,6 +86,11 @@ class Pool {
     static uint64_t pack(uint64_t next, uint64_t end) noexcept { return next << 32 | end; }
     static uint32_t next_of(uint64_t w) noexcept { return static_cast<uint32_t>(w >> 32); }
     static uint32_t end_of(uint64_t w) noexcept { return static_cast<uint32_t>(w); }
+    // Tasks of the published batch nobody has started yet (a snapshot).
+    size_t unstarted(std::memory_order order = std::memory_order_acquire) const noexcept {
+      uint64_t w = range.load(order);
+      return end_of(w) - std::min(next_of(w), end_of(w));
+    }
     void lock() noexcept {
       while (busy.test_and_set(std::memory_order_acquire)) cpu_relax();
     }
