@@ -33,6 +33,13 @@ inline int null_argument(const char* op, const char* what) noexcept {
   return to_c(core::fail(Status::invalid, "{}: {} is NULL", op, what));
 }
 
+// For getters returning a count: a NULL object reads as 0, and the detail
+// says why.
+inline size_t null_count(const char* op, const char* what) noexcept {
+  null_argument(op, what);
+  return 0;
+}
+
 // Converts a C timeout to a deadline; NaN is LOX_EINVAL (returns false).
 inline bool to_deadline(const char* op, double timeout, core::Deadline& out) noexcept {
   if (std::isnan(timeout)) {

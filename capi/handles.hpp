@@ -7,6 +7,9 @@
 #include <memory>
 
 #include "common/results.hpp"
+#include "queue/announcement.hpp"
+#include "queue/funnel.hpp"
+#include "queue/queue.hpp"
 #include "sync/index_semaphore.hpp"
 #include "sync/lock.hpp"
 #include "sync/qlock.hpp"
@@ -44,4 +47,19 @@ struct lox_qlock {
 struct lox_index_semaphore {
   explicit lox_index_semaphore(size_t n) : sem(n) {}
   lox::core::sync::IndexSemaphore sem;
+};
+
+struct lox_queue {
+  explicit lox_queue(size_t maxsize) : q(maxsize) {}
+  lox::core::queue::Queue q;
+};
+
+struct lox_announcement {
+  explicit lox_announcement(std::unique_ptr<lox::core::queue::Announcement> h) : a(std::move(h)) {}
+  std::unique_ptr<lox::core::queue::Announcement> a;
+};
+
+struct lox_funnel {
+  explicit lox_funnel(std::unique_ptr<lox::core::queue::Funnel> h) : f(std::move(h)) {}
+  std::unique_ptr<lox::core::queue::Funnel> f;
 };

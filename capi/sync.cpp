@@ -8,16 +8,6 @@
 using namespace lox;
 using lox::capi::Status;
 
-namespace {
-
-// Counters and flags of a NULL object read as 0; the detail says why.
-size_t null_count(const char* op, const char* what) noexcept {
-  capi::null_argument(op, what);
-  return 0;
-}
-
-}  // namespace
-
 extern "C" {
 
 // ------------------------------------------------------------------- lock --
@@ -79,7 +69,7 @@ LOX_API int lox_lightswitch_release(lox_lightswitch* ls) {
 }
 
 LOX_API size_t lox_lightswitch_count(const lox_lightswitch* ls) {
-  if (!ls) return null_count("lightswitch count", "lightswitch");
+  if (!ls) return capi::null_count("lightswitch count", "lightswitch");
   return ls->ls.count();
 }
 
@@ -115,7 +105,7 @@ LOX_API int lox_rwlock_release(lox_rwlock* rw, int mode) {
 }
 
 LOX_API size_t lox_rwlock_readers(const lox_rwlock* rw) {
-  if (!rw) return null_count("rwlock readers", "rwlock");
+  if (!rw) return capi::null_count("rwlock readers", "rwlock");
   return rw->rw.readers();
 }
 
@@ -146,7 +136,7 @@ LOX_API int lox_qlock_release(lox_qlock* q) {
 }
 
 LOX_API size_t lox_qlock_waiting(const lox_qlock* q) {
-  if (!q) return null_count("qlock waiting", "qlock");
+  if (!q) return capi::null_count("qlock waiting", "qlock");
   return q->q.waiting();
 }
 
@@ -187,12 +177,12 @@ LOX_API int lox_index_semaphore_release(lox_index_semaphore* s, size_t index) {
 }
 
 LOX_API size_t lox_index_semaphore_available(const lox_index_semaphore* s) {
-  if (!s) return null_count("index_semaphore available", "semaphore");
+  if (!s) return capi::null_count("index_semaphore available", "semaphore");
   return s->sem.available();
 }
 
 LOX_API size_t lox_index_semaphore_waiting(const lox_index_semaphore* s) {
-  if (!s) return null_count("index_semaphore waiting", "semaphore");
+  if (!s) return capi::null_count("index_semaphore waiting", "semaphore");
   return s->sem.waiting();
 }
 

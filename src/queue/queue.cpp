@@ -1,0 +1,120 @@
+#include "queue/queue.hpp"
+
+#include "common/error.hpp"
+#include "queue/ring.hpp"
+#include "queue/segments.hpp"
+
+namespace lox::core::queue {
+
+namespace {
+
+std::unique_ptr<Storage> make_storage(size_t maxsize) {
+  if (maxsize != 0 && maxsize <= kMaxRing) return std::make_unique<Ring>(maxsize);
+  return std::make_unique<Segments>(maxsize);
+}
+
+}  // namespace
+
+Queue::Queue(size_t maxsize) : maxsize_(maxsize), storage_(make_storage(maxsize)) {}
+
+Queue::~Queue() {
+  sync::retire("queue", life_, [this] {
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    all_done_.notify_all();
+  });
+}
+
+Status Queue::put(void* item, const Deadline& deadline, const char* op) noexcept {
+  Push r = storage_->try_push(item);
+  if (r == Push::full && !deadline.expired()) {
+    sync::Inside in(life_);
+    sync::Wait w = sync::wait_until(
+        not_full_, deadline,
+        [&] {
+          r = storage_->try_push(item);
+          return r != Push::full;
+        },
+        [this] { return life_.is_dead(); });
+    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the queue was destroyed while this thread waited", op);
+  }
+  switch (r) {
+    case Push::ok:
+      not_empty_.notify_one();
+      return Status::ok;
+    case Push::full:
+      return Status::timeout;
+    case Push::closed:
+      return fail(Status::closed, "{}: the queue is closed", op);
+    case Push::no_memory:
+      break;
+  }
+  return fail(Status::no_memory, "{}: out of memory for a new block of the queue", op);
+}
+
+Status Queue::get(void*& item, const Deadline& deadline, const char* op) noexcept {
+  Pop r = storage_->try_pop(item);
+  if (r == Pop::empty && !deadline.expired()) {
+    sync::Inside in(life_);
+    sync::Wait w = sync::wait_until(
+        not_empty_, deadline,
+        [&] {
+          r = storage_->try_pop(item);
+          return r != Pop::empty;
+        },
+        [this] { return life_.is_dead(); });
+    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the queue was destroyed while this thread waited", op);
+  }
+  switch (r) {
+    case Pop::ok:
+      item_taken();
+      return Status::ok;
+    case Pop::empty:
+      return Status::timeout;
+    case Pop::closed:
+      break;
+  }
+  return fail(Status::closed, "{}: the queue is closed and drained", op);
+}
+
+void Queue::item_taken() noexcept {
+  if (maxsize_ != 0) not_full_.notify_one();
+  if (room_listener_) room_listener_->notify_all();
+}
+
+void Queue::close() noexcept {
+  storage_->close();
+  not_empty_.notify_all();
+  not_full_.notify_all();
+}
+
+Status Queue::task_done() noexcept {
+  uint64_t done = done_.load(std::memory_order_seq_cst);
+  for (;;) {
+    const uint64_t got = storage_->popped();
+    if (done >= got)
+      return fail(Status::bad_state, "queue task_done: called more times than items were got ({} got)", got);
+    if (done_.compare_exchange_weak(done, done + 1, std::memory_order_seq_cst, std::memory_order_seq_cst)) break;
+  }
+  if (done + 1 == storage_->pushed()) all_done_.notify_all();
+  return Status::ok;
+}
+
+Status Queue::join(const Deadline& deadline) noexcept {
+  auto all_done = [this] { return done_.load(std::memory_order_seq_cst) == storage_->pushed(); };
+  if (all_done()) return Status::ok;
+  if (deadline.expired()) return Status::timeout;
+  sync::Inside in(life_);
+  sync::Wait w = sync::wait_until(all_done_, deadline, all_done, [this] { return life_.is_dead(); });
+  if (w == sync::Wait::acquired) return Status::ok;
+  if (w == sync::Wait::timed_out) return Status::timeout;
+  return fail(Status::bad_state, "queue join: the queue was destroyed while this thread waited");
+}
+
+size_t Queue::size() const noexcept {
+  const uint64_t out = storage_->popped();  // first: the size never reads negative
+  const uint64_t in = storage_->pushed();
+  return in > out ? static_cast<size_t>(in - out) : 0;
+}
+
+}  // namespace lox::core::queue
