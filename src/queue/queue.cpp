@@ -40,7 +40,10 @@ Status Queue::put(void* item, const Deadline& deadline, const char* op) noexcept
   }
   switch (r) {
     case Push::ok:
-      not_empty_.notify_one();
+      // The push was a sequentially consistent compare-and-swap on the
+      // index that getters test for emptiness after registering to sleep:
+      // either they see the item or we see them (no fence needed).
+      if (not_empty_.has_waiters()) not_empty_.notify_one();
       return Status::ok;
     case Push::full:
       return Status::timeout;
@@ -78,8 +81,10 @@ Status Queue::get(void*& item, const Deadline& deadline, const char* op) noexcep
 }
 
 void Queue::item_taken() noexcept {
-  if (maxsize_ != 0) not_full_.notify_one();
-  if (room_listener_) room_listener_->notify_all();
+  // As in put: the pop's compare-and-swap pairs with a putter's
+  // registration (fullness is tested on the indices).
+  if (maxsize_ != 0 && not_full_.has_waiters()) not_full_.notify_one();
+  if (room_listener_ && room_listener_->has_waiters()) room_listener_->notify_all();
 }
 
 void Queue::close() noexcept {

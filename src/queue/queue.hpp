@@ -59,14 +59,18 @@ class Queue {
  private:
   void item_taken() noexcept;
 
+  // Read by every put and get, written only at construction: one line.
   const size_t maxsize_;
   std::unique_ptr<Storage> storage_;
-  EventCount not_empty_;  // getters sleep here
-  EventCount not_full_;   // putters sleep here (bounded queues only)
-  EventCount all_done_;   // joiners sleep here
-  alignas(64) std::atomic<uint64_t> done_{0};  // task_done calls
   EventCount* room_listener_ = nullptr;
-  sync::Lifeline life_;
+  // Each written by one side while it sleeps and read by the other side
+  // after every put or get: separate lines, so that a sleeping consumer
+  // does not slow the producers' reads of the line above, and vice versa.
+  alignas(64) EventCount not_empty_;  // getters sleep here
+  alignas(64) EventCount not_full_;   // putters sleep here (bounded queues only)
+  alignas(64) EventCount all_done_;   // joiners sleep here
+  std::atomic<uint64_t> done_{0};     // task_done calls
+  alignas(64) sync::Lifeline life_;
 };
 
 }  // namespace lox::core::queue

@@ -18,9 +18,15 @@ Ring::Ring(size_t capacity)
 }
 
 bool Ring::has_room() const noexcept {
-  const uint64_t tail = tail_.load(std::memory_order_seq_cst) & ~kClosedBit;
-  return slots_[tail & (one_lap_ - 1)].stamp.load(std::memory_order_acquire) == tail;
+  const uint64_t out = popped();
+  return pushed() - out < capacity_;
 }
+
+// Emptiness and fullness are decided on the indices alone (tail == head,
+// tail a lap ahead of head), never on a slot's stamp: the index moves with
+// a sequentially consistent compare-and-swap, which is what a sleeper's
+// registration pairs with (see Queue). So a slot that is claimed but not yet
+// written (or read) is waited for here, never reported as empty (or full).
 
 Push Ring::try_push(void* item) noexcept {
   uint64_t tail = tail_.load(std::memory_order_relaxed);
@@ -36,18 +42,13 @@ Push Ring::try_push(void* item) noexcept {
         return Push::ok;
       }
     } else if (stamp + one_lap_ == tail + 1) {
-      // The slot still holds the previous lap's item: full, unless a
-      // consumer has already claimed it and is about to free it.
-      // Either way there is no room now; a consumer in flight notifies
-      // when it is done, so do not spin on it here (it may be preempted).
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (head_.load(std::memory_order_relaxed) + one_lap_ == tail) return Push::full;
-      const uint64_t seen = tail;
+      // The slot still holds the previous lap's item: full, or its
+      // consumer has claimed it and is about to free it.
+      if (head_.load(std::memory_order_seq_cst) + one_lap_ == tail) return Push::full;
+      await_step([&] { return slot.stamp.load(std::memory_order_acquire) != stamp; });
       tail = tail_.load(std::memory_order_relaxed);
-      if (tail == seen) return Push::full;
     } else {
       // Another producer claimed this slot first; retry with the new tail.
-      cpu_relax();
       tail = tail_.load(std::memory_order_relaxed);
     }
   }
@@ -66,18 +67,14 @@ Pop Ring::try_pop(void*& item) noexcept {
         return Pop::ok;
       }
     } else if (stamp == head) {
-      // Not written yet: empty, or a producer has claimed the slot and is
-      // about to write it.
-      // Either way no item is ready; the producer in flight notifies when
-      // it has written, so do not spin on it here (it may be preempted).
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      const uint64_t tail = tail_.load(std::memory_order_relaxed);
+      // Not written: empty, or its producer has claimed it and is about to
+      // write it.
+      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
       if ((tail & ~kClosedBit) == head) return (tail & kClosedBit) ? Pop::closed : Pop::empty;
-      const uint64_t seen = head;
+      await_step([&] { return slot.stamp.load(std::memory_order_acquire) != stamp; });
       head = head_.load(std::memory_order_relaxed);
-      if (head == seen) return Pop::empty;
     } else {
-      cpu_relax();
+      // Another consumer took this slot first; retry with the new head.
       head = head_.load(std::memory_order_relaxed);
     }
   }

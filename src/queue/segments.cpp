@@ -2,44 +2,32 @@
 
 #include <new>
 
-#include <sched.h>
-
 #include "common/futex.hpp"
 
 namespace lox::core::queue {
 
 namespace {
 
-constexpr uint32_t kWrite = 1;    // the item is in the slot
-constexpr uint32_t kRead = 2;     // the item was taken out
-constexpr uint32_t kDestroy = 4;  // the block's release waits for this slot's reader
-
-// Waits for another thread's step that follows right after its
-// compare-and-swap (a write, a link): spins a little, then yields, since on
-// a busy machine that thread may have been preempted in between.
-template <typename Ready>
-void wait_for(Ready&& ready) noexcept {
-  for (unsigned i = 0; !ready(); ++i) {
-    if (i < 64)
-      cpu_relax();
-    else
-      sched_yield();
-  }
-}
+constexpr uint32_t kRead = 1;     // the item was taken out
+constexpr uint32_t kDestroy = 2;  // the block's release waits for this slot's reader
 
 }  // namespace
 
 struct Segments::Block {
   struct Slot {
-    std::atomic<uint32_t> state{0};
     void* item = nullptr;
+    std::atomic<uint32_t> written{0};  // set by the producer: a plain store
+    std::atomic<uint32_t> state{0};    // kRead, kDestroy: read-modify-writes by consumers
   };
   std::atomic<Block*> next{nullptr};
   Slot slots[kSlots];
 
   void reset() noexcept {
     next.store(nullptr, std::memory_order_relaxed);
-    for (Slot& s : slots) s.state.store(0, std::memory_order_relaxed);
+    for (Slot& s : slots) {
+      s.written.store(0, std::memory_order_relaxed);
+      s.state.store(0, std::memory_order_relaxed);
+    }
   }
 };
 
@@ -107,7 +95,7 @@ Push Segments::push_claimed(void* item) noexcept {
     const uint64_t offset = (tail >> kShift) % kLap;
     if (offset == kSlots) {
       // The gap: whoever took the block's last slot is linking the next one.
-      wait_for([&] { return tail_.load(std::memory_order_acquire) != tail; });
+      await_step([&] { return tail_.load(std::memory_order_acquire) != tail; });
       tail = tail_.load(std::memory_order_acquire);
       block = tail_block_.load(std::memory_order_acquire);
       continue;
@@ -128,7 +116,7 @@ Push Segments::push_claimed(void* item) noexcept {
       }
       typename Block::Slot& slot = block->slots[offset];
       slot.item = item;
-      slot.state.fetch_or(kWrite, std::memory_order_release);
+      slot.written.store(1, std::memory_order_release);
       if (next) release_block(next);  // prepared for a last slot another producer took
       return Push::ok;
     }
@@ -144,7 +132,7 @@ Pop Segments::try_pop(void*& item) noexcept {
     const uint64_t offset = (head >> kShift) % kLap;
     if (offset == kSlots) {
       // The gap: whoever took the block's last slot is moving the head on.
-      wait_for([&] { return head_.load(std::memory_order_acquire) != head; });
+      await_step([&] { return head_.load(std::memory_order_acquire) != head; });
       head = head_.load(std::memory_order_acquire);
       block = head_block_.load(std::memory_order_acquire);
       continue;
@@ -152,15 +140,17 @@ Pop Segments::try_pop(void*& item) noexcept {
     uint64_t new_head = head + one;
     if ((new_head & kMarkBit) == 0) {
       // No later block known yet: compare with the tail to tell "empty".
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      const uint64_t tail = tail_.load(std::memory_order_relaxed);
+      // Sequentially consistent: a consumer that registered to sleep and
+      // then finds the queue empty here is seen by the next producer (whose
+      // claim is a sequentially consistent compare-and-swap).
+      const uint64_t tail = tail_.load(std::memory_order_seq_cst);
       if ((head >> kShift) == (tail >> kShift)) return (tail & kMarkBit) ? Pop::closed : Pop::empty;
       if ((head >> kShift) / kLap != (tail >> kShift) / kLap) new_head |= kMarkBit;
     }
     if (head_.compare_exchange_weak(head, new_head, std::memory_order_seq_cst, std::memory_order_acquire)) {
       if (offset + 1 == kSlots) {
         // Took the block's last slot: move the head to the next block.
-        wait_for([&] { return block->next.load(std::memory_order_acquire) != nullptr; });
+        await_step([&] { return block->next.load(std::memory_order_acquire) != nullptr; });
         Block* following = block->next.load(std::memory_order_acquire);
         uint64_t next_index = (new_head & ~kMarkBit) + one;
         if (following->next.load(std::memory_order_relaxed) != nullptr) next_index |= kMarkBit;
@@ -168,11 +158,12 @@ Pop Segments::try_pop(void*& item) noexcept {
         head_.store(next_index, std::memory_order_release);
       }
       typename Block::Slot& slot = block->slots[offset];
-      wait_for([&] { return (slot.state.load(std::memory_order_acquire) & kWrite) != 0; });
+      await_step([&] { return slot.written.load(std::memory_order_acquire) != 0; });
       item = slot.item;
       if (offset + 1 == kSlots)
         retire(block, 0);
-      else if (slot.state.fetch_or(kRead, std::memory_order_acq_rel) & kDestroy)
+      else if (slot.state.fetch_add(kRead, std::memory_order_acq_rel) & kDestroy)  // add: each bit is set
+        // once, so add is or, and it is one locked add instead of a compare-and-swap loop
         retire(block, offset + 1);
       if (limit_ != 0) give_count();
       return Pop::ok;
@@ -188,7 +179,7 @@ void Segments::retire(Block* block, uint64_t from) noexcept {
   for (uint64_t i = from; i + 1 < kSlots; ++i) {
     auto& state = block->slots[i].state;
     if ((state.load(std::memory_order_acquire) & kRead) == 0 &&
-        (state.fetch_or(kDestroy, std::memory_order_acq_rel) & kRead) == 0)
+        (state.fetch_add(kDestroy, std::memory_order_acq_rel) & kRead) == 0)
       return;
   }
   release_block(block);
