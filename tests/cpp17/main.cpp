@@ -1,12 +1,15 @@
 // Compiled as C++17 with -Werror: lox.hpp must not need C++20. Runs the
-// thread pool's main paths once, so every template used here is instantiated
-// and checked, and exits nonzero on the first wrong result.
+// main paths of the thread pool, the synchronization objects and the queues
+// once, so every template used here is instantiated and checked, and exits
+// nonzero if a result is wrong.
 #include <lox/lox.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -26,6 +29,8 @@ void expect(bool ok, const char* what) {
 }
 
 long twice(long x) { return 2 * x; }
+
+enum class color : unsigned char { red, green, blue };
 
 }  // namespace
 
@@ -130,6 +135,63 @@ int main() {
   } catch (const lox::error& e) {
     expect(e.status() == LOX_ESTATE, "release misuse is LOX_ESTATE");
   }
+
+  // Queues: typed items (integer, pointer, enum), timeouts, range-for,
+  // close/join, announcement and funnel.
+  lox::queue<int> q(4);
+  q.put(-7);
+  expect(q.try_put(8, 1s) && q.size() == 2 && q.maxsize() == 4 && !q.empty() && !q.full(), "queue put");
+  expect(q.get() == -7 && q.try_get(1s) == std::optional<int>(8) && !q.try_get(0ms), "queue get");
+  q.task_done();
+  q.task_done();
+  expect(q.try_join(1s), "queue join after task_done");
+  lox::queue<const char*> words;
+  static const char* const text[3] = {"one", "two", "three"};
+  for (const char* w : text) words.put(w);
+  words.close();
+  std::string joined;
+  for (const char* w : words) joined += w;
+  words.join();
+  expect(joined == "onetwothree" && words.closed(), "queue range-for");
+  try {
+    static_cast<void>(words.get());
+    expect(false, "get on a closed drained queue throws");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_ECLOSED, "closed queue is LOX_ECLOSED");
+  }
+  lox::queue<color> colors;
+  colors.put(color::blue);
+  auto moved_q = std::move(colors);
+  expect(moved_q.get() == color::blue && !colors, "queue of enums, moved");  // NOLINT(bugprone-use-after-move)
+
+  lox::announcement<std::intptr_t> ann(0, lox::backlog_unbounded);
+  auto foo_q = ann.subscribe();
+  auto bar_q = ann.subscribe(1);
+  ann.put(5);
+  auto late = ann.clone().subscribe();
+  expect(foo_q.get() == 5 && bar_q.try_get(1s) == std::optional<std::intptr_t>(5) && late.get() == 5,
+         "announcement reaches every subscriber and the late one");
+  expect(ann.subscribers() == 3 && ann.backlog() == 1 && ann.empty() && !foo_q.full(), "announcement getters");
+  ann.finalize();
+  foo_q.unsubscribe();
+  expect(ann.try_put(6, 1s) && bar_q.get() == 6 && ann.backlog() == 0, "announcement after finalize");
+  try {
+    static_cast<void>(foo_q.try_get(0ms));
+    expect(false, "get of an unsubscribed, drained handle throws");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_ECLOSED, "unsubscribed is LOX_ECLOSED");
+  }
+
+  lox::funnel<const char*> fun;
+  auto sub_1 = fun.subscribe();
+  auto sub_2 = fun.subscribe();
+  sub_1.put(7, "foo");
+  expect(!fun.try_get(10ms) && sub_2.index() == 1 && fun.index() == -1 && fun.inputs() == 2, "funnel waits");
+  sub_2.put(7, "bar");
+  lox::funnel_set<const char*> set = fun.get();
+  expect(set.jid == 7 && set.items.size() == 2 && std::string(set.items[0]) == "foo" &&
+             std::string(set.items[1]) == "bar",
+         "funnel set");
 
   if (failures == 0) std::puts("lox.hpp C++17: ok");
   return failures == 0 ? 0 : 1;
