@@ -1,0 +1,200 @@
+// Helpers for the queue, announcement and funnel tests (test_queue_*.cpp,
+// test_announcement.cpp, test_funnel.cpp): RAII owners, the detail-text
+// check, "is this thread asleep in the kernel", per-thread CPU time, ERROR
+// log lookup and the sanitizer-dependent size of stress runs.
+#pragma once
+
+#include <lox/lox.h>
+
+#include <gtest/gtest.h>
+
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "test_util.hpp"
+
+namespace loxtest {
+
+// ------------------------------------------------------------ handles --
+
+struct QueueDeleter {
+  void operator()(lox_queue* q) const noexcept { lox_queue_destroy(q); }
+};
+using Queue = std::unique_ptr<lox_queue, QueueDeleter>;
+
+struct AnnDeleter {
+  void operator()(lox_announcement* a) const noexcept { lox_announcement_destroy(a); }
+};
+using Ann = std::unique_ptr<lox_announcement, AnnDeleter>;
+
+struct FunnelDeleter {
+  void operator()(lox_funnel* f) const noexcept { lox_funnel_destroy(f); }
+};
+using Funnel = std::unique_ptr<lox_funnel, FunnelDeleter>;
+
+inline Queue make_queue(size_t maxsize) {
+  lox_queue* q = nullptr;
+  EXPECT_EQ(lox_queue_create(maxsize, &q), LOX_OK) << lox_last_error();
+  EXPECT_NE(q, nullptr);
+  return Queue(q);
+}
+
+inline Ann make_ann(size_t maxsize = 0, long long backlog = LOX_BACKLOG_OFF) {
+  lox_announcement* a = nullptr;
+  EXPECT_EQ(lox_announcement_create(maxsize, backlog, &a), LOX_OK) << lox_last_error();
+  EXPECT_NE(a, nullptr);
+  return Ann(a);
+}
+
+inline Ann subscribe(lox_announcement* a, size_t maxsize = 0) {
+  lox_announcement* s = nullptr;
+  EXPECT_EQ(lox_announcement_subscribe(a, maxsize, LOX_FOREVER, &s), LOX_OK) << lox_last_error();
+  EXPECT_NE(s, nullptr);
+  return Ann(s);
+}
+
+inline Ann clone_of(lox_announcement* a) {
+  lox_announcement* c = nullptr;
+  EXPECT_EQ(lox_announcement_clone(a, &c), LOX_OK) << lox_last_error();
+  EXPECT_NE(c, nullptr);
+  return Ann(c);
+}
+
+inline Funnel make_funnel() {
+  lox_funnel* f = nullptr;
+  EXPECT_EQ(lox_funnel_create(&f), LOX_OK) << lox_last_error();
+  EXPECT_NE(f, nullptr);
+  return Funnel(f);
+}
+
+inline Funnel add_input(lox_funnel* f) {
+  lox_funnel* in = nullptr;
+  EXPECT_EQ(lox_funnel_subscribe(f, &in), LOX_OK) << lox_last_error();
+  EXPECT_NE(in, nullptr);
+  return Funnel(in);
+}
+
+// ------------------------------------------------------------- detail --
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Puts an unrelated detail ("thread call: pool is NULL") in this thread's
+// slot, so a later check cannot be satisfied by a stale message.
+inline void prime_detail() { EXPECT_EQ(lox_thread_call(nullptr, nullptr, nullptr), LOX_EINVAL); }
+
+// The detail names the object and the operation ("queue put: ...",
+// "lox_queue_put: ..."; both words must appear).
+#define EXPECT_DETAIL2(object, op)                                                                       \
+  do {                                                                                                   \
+    std::string d_ = lox_last_error();                                                                   \
+    EXPECT_NE(d_.find(object), std::string::npos) << "detail was: \"" << d_ << "\"";                     \
+    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\"";                         \
+    EXPECT_EQ(d_.find("thread call"), std::string::npos) << "detail not set (stale): \"" << d_ << "\""; \
+  } while (0)
+
+// --------------------------------------------------- kernel thread state --
+
+inline pid_t this_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+// True once thread `tid` sleeps in the kernel (state S).
+inline bool sleeping_now(pid_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  auto p = line.rfind(')');
+  return p != std::string::npos && p + 2 < line.size() && line[p + 2] == 'S';
+}
+
+// Sleeping, and still sleeping a little later (not a passing blocking call).
+inline bool sleeping(pid_t tid) {
+  if (!sleeping_now(tid)) return false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return sleeping_now(tid);
+}
+
+// A thread that records its kernel id and then makes one blocking call;
+// wait_asleep() returns once it sleeps inside that call.
+class Sleeper {
+ public:
+  template <typename Fn>
+  explicit Sleeper(Fn fn)
+      : t_([this, fn]() mutable {
+          tid_.store(this_tid());
+          fn();
+          done_.store(true);
+        }) {}
+  ~Sleeper() {
+    if (t_.joinable()) t_.join();
+  }
+  bool wait_asleep() {
+    return poll_until([&] { return tid_.load() != 0 && (done_.load() || sleeping(tid_.load())); }) && !done_.load();
+  }
+  bool done() const { return done_.load(); }
+  void join() {
+    if (t_.joinable()) t_.join();
+  }
+
+ private:
+  std::atomic<pid_t> tid_{0};
+  std::atomic<bool> done_{false};
+  std::thread t_;
+};
+
+// CPU time the calling thread has used so far.
+inline std::chrono::nanoseconds thread_cpu_time() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// ------------------------------------------------------------------ log --
+
+inline bool has_error_log(LogCapture& cap, const std::string& what) {
+  for (auto& e : cap.entries())
+    if (e.level == LOX_LOG_ERROR && e.message.find(what) != std::string::npos) return true;
+  return false;
+}
+
+// An ERROR message that contains both words ("queue" and "destroy").
+inline bool has_error_log(LogCapture& cap, const std::string& a, const std::string& b) {
+  for (auto& e : cap.entries())
+    if (e.level == LOX_LOG_ERROR && e.message.find(a) != std::string::npos && e.message.find(b) != std::string::npos)
+      return true;
+  return false;
+}
+
+inline bool has_any_error_log(LogCapture& cap) {
+  for (auto& e : cap.entries())
+    if (e.level >= LOX_LOG_ERROR) return true;
+  return false;
+}
+
+// ---------------------------------------------------------- stress size --
+
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kThreadSanitizer = true;
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+
+// Stress counts: the full count normally, a fifth under ThreadSanitizer
+// (which slows every atomic operation down by an order of magnitude).
+inline constexpr long scaled(long n) { return kThreadSanitizer ? n / 5 : n; }
+
+}  // namespace loxtest
