@@ -62,7 +62,7 @@ std::unique_ptr<Announcement> Announcement::clone() const {
 Status Announcement::subscribe(size_t maxsize, std::unique_ptr<Announcement>& out) {
   AnnouncementGroup& g = *group_;
   if (maxsize == 0) maxsize = g.default_maxsize_;
-  auto inbox = std::make_shared<Queue>(maxsize);
+  auto inbox = std::make_shared<Queue>(maxsize, "announcement");
   inbox->set_room_listener(&g.room_);
   std::unique_ptr<Announcement> member(new Announcement(group_, inbox));
   std::lock_guard<std::mutex> lock(g.mu_);

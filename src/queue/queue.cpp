@@ -15,10 +15,10 @@ std::unique_ptr<Storage> make_storage(size_t maxsize) {
 
 }  // namespace
 
-Queue::Queue(size_t maxsize) : maxsize_(maxsize), storage_(make_storage(maxsize)) {}
+Queue::Queue(size_t maxsize, const char* what) : maxsize_(maxsize), what_(what), storage_(make_storage(maxsize)) {}
 
 Queue::~Queue() {
-  sync::retire("queue", life_, [this] {
+  sync::retire(what_, life_, [this] {
     not_empty_.notify_all();
     not_full_.notify_all();
     all_done_.notify_all();
@@ -36,7 +36,7 @@ Status Queue::put(void* item, const Deadline& deadline, const char* op) noexcept
           return r != Push::full;
         },
         [this] { return life_.is_dead(); });
-    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the queue was destroyed while this thread waited", op);
+    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
   }
   switch (r) {
     case Push::ok:
@@ -66,7 +66,7 @@ Status Queue::get(void*& item, const Deadline& deadline, const char* op) noexcep
           return r != Pop::empty;
         },
         [this] { return life_.is_dead(); });
-    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the queue was destroyed while this thread waited", op);
+    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
   }
   switch (r) {
     case Pop::ok:
@@ -113,13 +113,24 @@ Status Queue::join(const Deadline& deadline) noexcept {
   sync::Wait w = sync::wait_until(all_done_, deadline, all_done, [this] { return life_.is_dead(); });
   if (w == sync::Wait::acquired) return Status::ok;
   if (w == sync::Wait::timed_out) return Status::timeout;
-  return fail(Status::bad_state, "queue join: the queue was destroyed while this thread waited");
+  return fail(Status::bad_state, "queue join: the {} was destroyed while this thread waited", what_);
 }
 
 size_t Queue::size() const noexcept {
-  const uint64_t out = storage_->popped();  // first: the size never reads negative
-  const uint64_t in = storage_->pushed();
-  return in > out ? static_cast<size_t>(in - out) : 0;
+  // A count the queue really had at one instant: `in` read while `out` did
+  // not move. Under a stream of gets that may not settle; then the bound
+  // keeps the answer possible.
+  uint64_t out = storage_->popped();
+  for (int attempt = 0;; ++attempt) {
+    const uint64_t in = storage_->pushed();
+    const uint64_t out_again = storage_->popped();
+    if (out_again == out || attempt == 8) {
+      uint64_t n = in > out_again ? in - out_again : 0;
+      if (maxsize_ != 0 && n > maxsize_) n = maxsize_;
+      return static_cast<size_t>(n);
+    }
+    out = out_again;
+  }
 }
 
 }  // namespace lox::core::queue

@@ -28,7 +28,9 @@ inline constexpr size_t kMaxRing = size_t{1} << 16;
 
 class Queue {
  public:
-  explicit Queue(size_t maxsize);  // 0 = unbounded; throws bad_alloc
+  // 0 = unbounded; throws bad_alloc. `what` names the owner in the ERROR
+  // logged when it is destroyed with waiters ("queue", "announcement").
+  explicit Queue(size_t maxsize, const char* what = "queue");
   ~Queue();                        // waiters still blocked get bad_state
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
@@ -61,6 +63,7 @@ class Queue {
 
   // Read by every put and get, written only at construction: one line.
   const size_t maxsize_;
+  const char* const what_;
   std::unique_ptr<Storage> storage_;
   EventCount* room_listener_ = nullptr;
   // Each written by one side while it sleeps and read by the other side
