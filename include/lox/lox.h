@@ -322,6 +322,116 @@ LOX_API size_t lox_thread_workers(const lox_thread *pool);
 LOX_API int lox_thread_gather(lox_thread *pool, const lox_gather_opts *opts, lox_results **out);
 
 /* ------------------------------------------------------------------------ */
+/* Process pool (lox.process)                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Where a worker writes the bytes of its result (lox_buffer_append). */
+typedef struct lox_buffer lox_buffer;
+
+/** Appends `len` bytes at `data` to the result being built (`data` may be
+ *  NULL when `len` is 0). LOX_OK; LOX_EINVAL: `out` NULL, or `data` NULL
+ *  with `len` > 0; LOX_ENOMEM. Only valid inside the lox_process_fn call
+ *  that received `out`. */
+LOX_API int lox_buffer_append(lox_buffer *out, const void *data, size_t len);
+
+/** A process-pool task: runs in a worker process on a copy of the `in_len`
+ *  bytes at `in` (`in` may be NULL when `in_len` is 0) and appends its result
+ *  to `out`. Returns 0 for success or any other value as the task's failure
+ *  code (lox_results_status); on failure, the bytes appended are the error
+ *  detail (lox_results_error), e.g. an exception's what() text. */
+typedef int (*lox_process_fn)(void *ctx, const void *in, size_t in_len, lox_buffer *out);
+
+typedef struct lox_process lox_process;
+
+/** Extra process-pool settings for `lox_process_create_ex`. */
+typedef struct lox_process_opts {
+    size_t struct_size;   /**< sizeof(lox_process_opts) */
+    /** Per-task time limit in seconds: a task still running after it is
+     *  killed with its worker (SIGKILL), its status is LOX_TIMEOUT, and the
+     *  worker is replaced. Negative (default, LOX_FOREVER): no limit. NaN
+     *  or 0: LOX_EINVAL. */
+    double task_timeout;
+    /** Largest input or result, in bytes, that may cross between the parent
+     *  and a worker (default 1 GiB). A larger input is refused at scatter
+     *  (LOX_EINVAL); a worker announcing a larger result fails that task
+     *  with LOX_EWORKER, and nothing that large is ever allocated. 0:
+     *  LOX_EINVAL. */
+    size_t max_message;
+} lox_process_opts;
+
+#define LOX_PROCESS_OPTS_INIT { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30 }
+
+/** Fills `*opts` with the defaults (same as LOX_PROCESS_OPTS_INIT). NULL is
+ *  ignored. */
+LOX_API void lox_process_opts_init(lox_process_opts *opts);
+
+/** Creates a process pool running `fn(ctx, in, in_len, out)` in at most
+ *  `n_workers` worker processes (LOX_DEFAULT_WORKERS = the number of online
+ *  CPUs). Scatter/gather follow the thread pool's rules (rounds, results in
+ *  scatter order, per-task status, gather timeout that loses nothing,
+ *  progress callback and bar); inputs and results are bytes, copied across.
+ *
+ *  `n_workers == 0` (or LOX_DEBUG, as for threads) runs each task inline in
+ *  the scattering thread, in this process.
+ *
+ *  How workers are made: create forks one helper process, the fork server,
+ *  while the caller waits; the fork server is single-threaded and forks
+ *  every worker (the first ones and every replacement). A worker is thus a
+ *  copy of this process as it was at lox_process_create (globals, heap,
+ *  `fn` and `ctx` included), and never a copy taken while another thread of
+ *  this process held a lock (malloc's, stdio's, liblox's or yours): the
+ *  fork server has no other threads. Things to know:
+ *  - Set up everything `fn` needs before lox_process_create; later changes
+ *    in this process are not seen by workers.
+ *  - Workers keep stdin, stdout and stderr; every other descriptor is
+ *    closed in the fork server. Threads of this process do not exist in
+ *    workers. Do not use liblox pools from inside `fn`.
+ *  - Workers exit when the pool is destroyed, and on their own when this
+ *    process dies (they see their pipe close, and the fork server's death).
+ *
+ *  A worker that dies while running a task (signal, abort, _exit, killed)
+ *  fails only that task with LOX_EWORKER ("worker 1234 killed by SIGSEGV",
+ *  "worker 1234 exited with code 3"); it is replaced, the rest of the round
+ *  runs normally, and no zombie or descriptor is left behind. Descriptors
+ *  are close-on-exec, and SIGPIPE never reaches this process.
+ *
+ *  LOX_OK; LOX_EINVAL: `fn` or `out` NULL, bad options; LOX_ENOMEM; LOX_ESYS:
+ *  socketpair or fork failed (errno text in the detail). The caller owns
+ *  `*out` (lox_process_destroy). */
+LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void *ctx, lox_process **out);
+
+/** lox_process_create with options (NULL: the defaults). LOX_EINVAL for a
+ *  bad `struct_size`, task_timeout or max_message. */
+LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void *ctx,
+                                  const lox_process_opts *opts, lox_process **out);
+
+/** Destroys the pool (NULL is ignored), also in the middle of a round and
+ *  with workers stuck in a task: tasks not finished are dropped (unlike the
+ *  thread pool, destroy does not wait for them), every worker and the fork
+ *  server are killed and reaped, all descriptors closed, results not
+ *  gathered freed. Must not race with other calls on the pool. */
+LOX_API void lox_process_destroy(lox_process *pool);
+
+/** Copies `len` bytes at `in` into a new task of the current round and
+ *  stores its index in the round in `*index` (may be NULL). LOX_OK;
+ *  LOX_EINVAL: `pool` NULL, `in` NULL with `len` > 0, `len` above
+ *  max_message; LOX_ENOMEM. Inline pools run the task before returning.
+ *  Thread-safe. */
+LOX_API int lox_process_scatter(lox_process *pool, const void *in, size_t len, size_t *index);
+
+/** Tasks scattered but not yet started (lox's len()). 0 for NULL. */
+LOX_API size_t lox_process_pending(const lox_process *pool);
+
+/** Worker processes alive now. 0 for NULL. */
+LOX_API size_t lox_process_workers(const lox_process *pool);
+
+/** Waits for the current round, as lox_thread_gather: LOX_OK / LOX_ETASK
+ *  (some task failed: its status is the task's code, LOX_EWORKER or
+ *  LOX_TIMEOUT; read results with lox_results_bytes) / LOX_TIMEOUT (nothing
+ *  returned, the round goes on) / LOX_EINVAL. The caller owns `*out`. */
+LOX_API int lox_process_gather(lox_process *pool, const lox_gather_opts *opts, lox_results **out);
+
+/* ------------------------------------------------------------------------ */
 /* Synchronization (lox.lock)                                                */
 /* ------------------------------------------------------------------------ */
 
