@@ -6,12 +6,16 @@
 #include <lox/lox.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <new>
 #include <system_error>
 
+#include <strings.h>
+
 #include "common/deadline.hpp"
 #include "common/error.hpp"
+#include "common/gather.hpp"
 #include "common/status.hpp"
 #include "log/log.hpp"
 
@@ -61,6 +65,28 @@ inline bool check_struct_size(const char* op, const char* type, size_t given, si
                given, known, type);
     return false;
   }
+  return true;
+}
+
+// LOX_DEBUG=1/true/yes/on forces every pool into inline (debug) mode.
+inline bool debug_forced() noexcept {
+  const char* v = std::getenv("LOX_DEBUG");
+  if (!v) return false;
+  for (const char* yes : {"1", "true", "yes", "on"})
+    if (strcasecmp(v, yes) == 0) return true;
+  return false;
+}
+
+// Reads a gather's options (NULL: the defaults) into `req`; false (with
+// LOX_EINVAL recorded) for a bad struct_size or a NaN timeout.
+inline bool to_gather_request(const char* op, const lox_gather_opts* opts, core::GatherRequest& req) noexcept {
+  if (!opts) return true;
+  if (!check_struct_size(op, "lox_gather_opts", opts->struct_size, sizeof(lox_gather_opts), sizeof(lox_gather_opts)))
+    return false;
+  if (!to_deadline(op, opts->timeout, req.deadline)) return false;
+  req.progress = opts->progress;
+  req.progress_ctx = opts->progress_ctx;
+  req.progress_bar = opts->progress_bar != 0;
   return true;
 }
 

@@ -1,29 +1,12 @@
 // lox_thread_*: the C face of core::thread::Pool.
 #include <lox/lox.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <strings.h>
-
 #include "boundary.hpp"
 #include "handles.hpp"
 #include "thread/context.hpp"
 
 using namespace lox;
 using lox::capi::Status;
-
-namespace {
-
-// LOX_DEBUG=1/true/yes/on forces every pool into inline (debug) mode.
-bool debug_forced() noexcept {
-  const char* v = std::getenv("LOX_DEBUG");
-  if (!v) return false;
-  for (const char* yes : {"1", "true", "yes", "on"})
-    if (strcasecmp(v, yes) == 0) return true;
-  return false;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -41,7 +24,7 @@ LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void* ctx, 
   if (std::isnan(o.idle_timeout) || o.idle_timeout < 0)
     return capi::to_c(core::fail(Status::invalid, "{}: idle_timeout is {} (must be >= 0)", op, o.idle_timeout));
   if (max_workers == LOX_DEFAULT_WORKERS) max_workers = core::thread::Pool::kDefaultWorkers;
-  if (debug_forced()) max_workers = 0;
+  if (capi::debug_forced()) max_workers = 0;
   auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(std::min(o.idle_timeout, 1e9)));
   return capi::guard(op, [&] {
@@ -95,16 +78,8 @@ LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox
   constexpr const char* op = "thread gather";
   if (!pool) return capi::null_argument(op, "pool");
   if (!out) return capi::null_argument(op, "out");
-  core::thread::GatherRequest req;
-  if (opts) {
-    if (!capi::check_struct_size(op, "lox_gather_opts", opts->struct_size, sizeof(lox_gather_opts),
-                                 sizeof(lox_gather_opts)))
-      return LOX_EINVAL;
-    if (!capi::to_deadline(op, opts->timeout, req.deadline)) return LOX_EINVAL;
-    req.progress = opts->progress;
-    req.progress_ctx = opts->progress_ctx;
-    req.progress_bar = opts->progress_bar != 0;
-  }
+  core::GatherRequest req;
+  if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
   return capi::guard(op, [&]() -> int {
     // Allocate the handle first: once gather took the round, nothing may fail.
     auto handle = std::make_unique<lox_results>(nullptr);

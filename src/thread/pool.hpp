@@ -27,6 +27,7 @@
 
 #include "common/deadline.hpp"
 #include "common/futex.hpp"
+#include "common/gather.hpp"
 #include "common/progress.hpp"
 #include "common/results.hpp"
 #include "common/status.hpp"
@@ -34,13 +35,6 @@
 #include "thread/round.hpp"
 
 namespace lox::core::thread {
-
-struct GatherRequest {
-  Deadline deadline = Deadline::never();
-  ProgressFn progress = nullptr;
-  void* progress_ctx = nullptr;
-  bool progress_bar = false;
-};
 
 class Pool {
  public:
