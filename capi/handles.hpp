@@ -5,8 +5,10 @@
 #include <lox/lox.h>
 
 #include <memory>
+#include <string>
 
 #include "common/results.hpp"
+#include "process/pool.hpp"
 #include "queue/announcement.hpp"
 #include "queue/funnel.hpp"
 #include "queue/queue.hpp"
@@ -62,4 +64,15 @@ struct lox_announcement {
 struct lox_funnel {
   explicit lox_funnel(std::unique_ptr<lox::core::queue::Funnel> h) : f(std::move(h)) {}
   std::unique_ptr<lox::core::queue::Funnel> f;
+};
+
+struct lox_process {
+  template <typename... Args>
+  explicit lox_process(Args&&... args) : pool(std::forward<Args>(args)...) {}
+  lox::core::process::Pool pool;
+};
+
+// What a process task appends its result to (lives in the worker).
+struct lox_buffer {
+  std::string* out;
 };

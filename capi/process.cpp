@@ -1,0 +1,121 @@
+// lox_process_*, lox_buffer_append: the C face of core::process::Pool.
+#include <lox/lox.h>
+
+#include <cmath>
+#include <new>
+
+#include <unistd.h>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+
+using namespace lox;
+using lox::capi::Status;
+
+namespace {
+
+// Runs the user's C function on a task's bytes (in the worker process, or
+// inline).
+class CRunner final : public core::process::Runner {
+ public:
+  CRunner(lox_process_fn fn, void* ctx) noexcept : fn_(fn), ctx_(ctx) {}
+  int run(const void* in, size_t len, std::string& out) noexcept override {
+    lox_buffer buffer{&out};
+    return fn_(ctx_, len ? in : nullptr, len, &buffer);
+  }
+
+ private:
+  lox_process_fn fn_;
+  void* ctx_;
+};
+
+size_t online_cpus() noexcept {
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<size_t>(n) : 1;
+}
+
+}  // namespace
+
+extern "C" {
+
+LOX_API int lox_buffer_append(lox_buffer* out, const void* data, size_t len) {
+  constexpr const char* op = "buffer append";
+  if (!out || !out->out) return capi::null_argument(op, "out");
+  if (!data && len > 0) return capi::null_argument(op, "data (with len > 0)");
+  return capi::guard(op, [&] {
+    out->out->append(static_cast<const char*>(data), len);
+    return LOX_OK;
+  });
+}
+
+LOX_API void lox_process_opts_init(lox_process_opts* opts) {
+  if (opts) *opts = LOX_PROCESS_OPTS_INIT;
+}
+
+LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void* ctx, const lox_process_opts* opts,
+                                  lox_process** out) {
+  constexpr const char* op = "process create";
+  if (!fn) return capi::null_argument(op, "fn");
+  if (!out) return capi::null_argument(op, "out");
+  lox_process_opts o = LOX_PROCESS_OPTS_INIT;
+  if (opts) {
+    if (!capi::check_struct_size(op, "lox_process_opts", opts->struct_size, sizeof(lox_process_opts),
+                                 sizeof(lox_process_opts)))
+      return LOX_EINVAL;
+    o = *opts;
+  }
+  if (std::isnan(o.task_timeout) || o.task_timeout == 0)
+    return capi::to_c(core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op,
+                                 o.task_timeout));
+  if (o.max_message == 0) return capi::to_c(core::fail(Status::invalid, "{}: max_message is 0", op));
+  if (n_workers == LOX_DEFAULT_WORKERS) n_workers = online_cpus();
+  if (capi::debug_forced()) n_workers = 0;
+  core::process::Options options;
+  options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;
+  options.max_message = o.max_message;
+  return capi::guard(op, [&] {
+    *out = new lox_process(n_workers, std::make_unique<CRunner>(fn, ctx), options);
+    return LOX_OK;
+  });
+}
+
+LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void* ctx, lox_process** out) {
+  return lox_process_create_ex(n_workers, fn, ctx, nullptr, out);
+}
+
+LOX_API void lox_process_destroy(lox_process* pool) { delete pool; }
+
+LOX_API int lox_process_scatter(lox_process* pool, const void* in, size_t len, size_t* index) {
+  constexpr const char* op = "process scatter";
+  if (!pool) return capi::null_argument(op, "pool");
+  if (!in && len > 0) return capi::null_argument(op, "in (with len > 0)");
+  return capi::guard(op, [&] { return pool->pool.scatter(in, len, index); });
+}
+
+LOX_API size_t lox_process_pending(const lox_process* pool) {
+  if (!pool) return capi::null_count("process pending", "pool");
+  return pool->pool.pending();
+}
+
+LOX_API size_t lox_process_workers(const lox_process* pool) {
+  if (!pool) return capi::null_count("process workers", "pool");
+  return pool->pool.workers();
+}
+
+LOX_API int lox_process_gather(lox_process* pool, const lox_gather_opts* opts, lox_results** out) {
+  constexpr const char* op = "process gather";
+  if (!pool) return capi::null_argument(op, "pool");
+  if (!out) return capi::null_argument(op, "out");
+  core::GatherRequest req;
+  if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
+  return capi::guard(op, [&]() -> int {
+    auto handle = std::make_unique<lox_results>(nullptr);
+    Status st = pool->pool.gather(req, handle->results);
+    if (handle->results) *out = handle.release();
+    if (st == Status::task_failed)
+      core::fail(Status::task_failed, "{}: at least one task failed (see lox_results_status)", op);
+    return capi::to_c(st);
+  });
+}
+
+}  // extern "C"
