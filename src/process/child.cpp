@@ -37,22 +37,25 @@ void reply(int ctl, ServerReply r, int fd) noexcept {
 void worker_main(int sock, Runner& runner, uint64_t max_message) noexcept {
   std::vector<unsigned char> in;
   std::string out;
+  BufferedReader reader(sock);
   const Deadline never = Deadline::never();
   for (;;) {
     unsigned char raw[sizeof(FrameHeader)];
     int err = 0;
-    Io r = read_exact(sock, raw, sizeof raw, never, err);
+    Io r = reader.read(raw, sizeof raw, never, err);
     if (r == Io::eof) ::_exit(0);
     if (r != Io::ok) ::_exit(kBadFrame);
     const FrameHeader h = read_header(raw);
     if (check_header(h, FrameKind::task, max_message) != HeaderCheck::ok) ::_exit(kBadFrame);
     in.resize(static_cast<size_t>(h.length));
-    if (h.length > 0 && read_exact(sock, in.data(), in.size(), never, err) != Io::ok) ::_exit(0);
+    if (h.length > 0 && reader.read(in.data(), in.size(), never, err) != Io::ok) ::_exit(0);
     out.clear();
     const int status = runner.run(in.empty() ? nullptr : in.data(), in.size(), out);
+    // Each result goes out as soon as it is ready (one system call): if a
+    // later task kills this process, the parent has every earlier result
+    // and knows exactly which task was running.
     const FrameHeader rh = make_header(FrameKind::result, status, out.size());
-    if (write_all(sock, &rh, sizeof rh, err) != Io::ok) ::_exit(kWriteFailed);
-    if (!out.empty() && write_all(sock, out.data(), out.size(), err) != Io::ok) ::_exit(kWriteFailed);
+    if (write_frame(sock, &rh, sizeof rh, out.data(), out.size(), err) != Io::ok) ::_exit(kWriteFailed);
     if (out.capacity() > (size_t{1} << 20)) std::string().swap(out);  // do not sit on a huge result
     if (in.capacity() > (size_t{1} << 20)) std::vector<unsigned char>().swap(in);
   }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstring>
 
+#include <sys/uio.h>
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -74,6 +76,61 @@ Io write_all(int fd, const void* buf, size_t len, int& err) noexcept {
     }
   }
   return Io::ok;
+}
+
+Io BufferedReader::read(void* dst, size_t len, const Deadline& deadline, int& err) noexcept {
+  auto* out = static_cast<unsigned char*>(dst);
+  const size_t from_buffer = std::min(len, end_ - begin_);
+  std::memcpy(out, buf_.get() + begin_, from_buffer);
+  begin_ += from_buffer;
+  out += from_buffer;
+  len -= from_buffer;
+  if (len == 0) return Io::ok;
+  if (len >= kSize) return read_exact(fd_, out, len, deadline, err);
+  // Refill: at least what is missing, as much as has arrived.
+  begin_ = end_ = 0;
+  while (end_ < len) {
+    if (!deadline.is_never()) {
+      Io w = wait_readable(fd_, deadline, err);
+      if (w != Io::ok) return w;
+    }
+    ssize_t n = ::recv(fd_, buf_.get() + end_, kSize - end_, 0);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+    } else if (n == 0) {
+      return Io::eof;
+    } else if (errno != EINTR) {
+      if (errno == ECONNRESET) return Io::eof;
+      err = errno;
+      return Io::error;
+    }
+  }
+  std::memcpy(out, buf_.get(), len);
+  begin_ = len;
+  return Io::ok;
+}
+
+Io write_frame(int fd, const void* header, size_t header_len, const void* payload, size_t len, int& err) noexcept {
+  if (len == 0) return write_all(fd, header, header_len, err);
+  iovec iov[2] = {{const_cast<void*>(header), header_len}, {const_cast<void*>(payload), len}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = 2;
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &m, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    err = errno;
+    return Io::error;
+  }
+  // Finish whatever the first call did not take.
+  size_t done = static_cast<size_t>(n);
+  if (done < header_len) {
+    if (write_all(fd, static_cast<const char*>(header) + done, header_len - done, err) != Io::ok) return Io::error;
+    done = header_len;
+  }
+  return write_all(fd, static_cast<const char*>(payload) + (done - header_len), len - (done - header_len), err);
 }
 
 int send_message(int sock, const void* msg, size_t len, int fd) noexcept {

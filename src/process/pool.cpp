@@ -49,6 +49,7 @@ class Pool::Driver {
 
  private:
   void run();
+  bool serve(std::vector<Claim>& batch, int& fruitless);
   bool start_worker(std::vector<Claim>& batch);
   size_t send(const std::vector<Claim>& batch);
   // Reads the results of batch[0 .. sent); returns how many tasks were
@@ -64,43 +65,62 @@ class Pool::Driver {
   Pool& pool_;
   std::mutex worker_mu_;  // guards the pointer against stop_worker
   std::unique_ptr<Worker> worker_;
+  std::unique_ptr<BufferedReader> reader_;  // of worker_'s socket
+  std::string out_;                         // a batch being written
   std::thread thread_;    // last: started once everything above exists
 };
 
 void Pool::Driver::run() {
   std::vector<Claim> batch;
+  batch.reserve(kMaxBatchTasks);  // claim never allocates (it runs under the pool's mutex)
   int fruitless = 0;
   while (!batch.empty() || pool_.claim(batch)) {
-    if (!worker_ && !start_worker(batch)) continue;
-    if (pool_.stopping_flag_.load(std::memory_order_acquire)) break;
-    const size_t sent = send(batch);
-    Loss loss;
-    loss.lost = sent < batch.size();
-    const size_t finished = receive(batch, sent, loss);
-    if (!loss.lost) {
+    try {
+      if (!serve(batch, fruitless)) break;
+    } catch (const std::exception& e) {
+      // Out of memory starting a worker or writing a batch (before any task
+      // of the batch finished): fail what this driver holds, go on.
+      fail(Status::no_memory, "process pool: {}", e.what());
+      const std::string why = last_error();
+      log::emit(log::Level::error, "{}", why);
+      for (const Claim& c : batch) pool_.finish(c, to_int(Status::no_memory), {}, why);
       batch.clear();
-      fruitless = 0;
-      continue;
     }
-    if (pool_.stopping_flag_.load(std::memory_order_acquire)) break;
-    size_t drop = finished;
-    if (finished > 0) {
-      fruitless = 0;
-    } else if (++fruitless >= kMaxFruitlessSpawns) {
-      // Died again and again before returning anything: give up on this task.
-      const pid_t pid = worker_->pid();
-      std::string how = pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait));
-      pool_.finish(batch[0], to_int(Status::worker_died), {},
-                   fmt::format("worker {} {} before the task could run ({} workers in a row)", pid, how,
-                               kMaxFruitlessSpawns));
-      loss.report_consumed = true;
-      drop = 1;
-      fruitless = 0;
-    }
-    lose_worker(loss.report_consumed);
-    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(drop));
   }
   if (worker_) lose_worker(false);
+}
+
+// One pass over `batch`: false when the pool is stopping.
+bool Pool::Driver::serve(std::vector<Claim>& batch, int& fruitless) {
+  if (!worker_ && !start_worker(batch)) return true;
+  if (pool_.stopping_flag_.load(std::memory_order_acquire)) return false;
+  const size_t sent = send(batch);
+  Loss loss;
+  loss.lost = sent < batch.size();
+  const size_t finished = receive(batch, sent, loss);
+  if (!loss.lost) {
+    batch.clear();
+    fruitless = 0;
+    return true;
+  }
+  if (pool_.stopping_flag_.load(std::memory_order_acquire)) return false;
+  size_t drop = finished;
+  if (finished > 0) {
+    fruitless = 0;
+  } else if (++fruitless >= kMaxFruitlessSpawns) {
+    // Died again and again before returning anything: give up on this task.
+    const pid_t pid = worker_->pid();
+    std::string how = pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait));
+    pool_.finish(batch[0], to_int(Status::worker_died), {},
+                 fmt::format("worker {} {} before the task could run ({} workers in a row)", pid, how,
+                             kMaxFruitlessSpawns));
+    loss.report_consumed = true;
+    drop = 1;
+    fruitless = 0;
+  }
+  lose_worker(loss.report_consumed);
+  batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(drop));
+  return true;
 }
 
 bool Pool::Driver::start_worker(std::vector<Claim>& batch) {
@@ -118,6 +138,7 @@ bool Pool::Driver::start_worker(std::vector<Claim>& batch) {
     batch.clear();
     return false;
   }
+  reader_ = std::make_unique<BufferedReader>(w->socket());
   {
     std::lock_guard<std::mutex> lock(worker_mu_);
     worker_ = std::move(w);
@@ -129,20 +150,24 @@ bool Pool::Driver::start_worker(std::vector<Claim>& batch) {
 
 size_t Pool::Driver::send(const std::vector<Claim>& batch) {
   const int sock = worker_->socket();
-  size_t sent = 0;
+  int err = 0;
+  if (batch.size() == 1) {
+    const std::string& in = batch[0].task().input;
+    const FrameHeader h = make_header(FrameKind::task, 0, in.size());
+    return write_frame(sock, &h, sizeof h, in.data(), in.size(), err) == Io::ok ? 1 : 0;
+  }
+  // A batch of small tasks (kMaxBatchBytes in all): one write.
+  out_.clear();
   for (const Claim& c : batch) {
     const std::string& in = c.task().input;
     const FrameHeader h = make_header(FrameKind::task, 0, in.size());
-    int err = 0;
-    if (write_all(sock, &h, sizeof h, err) != Io::ok) break;
-    if (!in.empty() && write_all(sock, in.data(), in.size(), err) != Io::ok) break;
-    ++sent;
+    out_.append(reinterpret_cast<const char*>(&h), sizeof h);
+    out_.append(in);
   }
-  return sent;
+  return write_all(sock, out_.data(), out_.size(), err) == Io::ok ? batch.size() : 0;
 }
 
 size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss& loss) {
-  const int sock = worker_->socket();
   const pid_t pid = worker_->pid();
   const double limit = pool_.options_.task_timeout;
   for (size_t i = 0; i < sent; ++i) {
@@ -150,7 +175,7 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     const Deadline deadline = limit > 0 ? Deadline::after_seconds(limit) : Deadline::never();
     unsigned char raw[sizeof(FrameHeader)];
     int err = 0;
-    Io r = read_exact(sock, raw, sizeof raw, deadline, err);
+    Io r = reader_->read(raw, sizeof raw, deadline, err);
     std::string output;
     const char* malformed = nullptr;
     FrameHeader h{};
@@ -160,8 +185,12 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
       if (check != HeaderCheck::ok) {
         malformed = describe(check);
       } else {
-        output.resize(static_cast<size_t>(h.length));
-        if (h.length > 0) r = read_exact(sock, output.data(), output.size(), deadline, err);
+        try {
+          output.resize(static_cast<size_t>(h.length));
+        } catch (const std::bad_alloc&) {
+          malformed = "no memory for a result that large";
+        }
+        if (!malformed && h.length > 0) r = reader_->read(output.data(), output.size(), deadline, err);
       }
     }
     if (r == Io::ok && !malformed) {
@@ -198,6 +227,7 @@ void Pool::Driver::lose_worker(bool report_consumed) {
   worker_->kill();
   if (!report_consumed && !pool_.stopping_flag_.load(std::memory_order_acquire))
     pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait));
+  reader_.reset();
   {
     std::lock_guard<std::mutex> lock(worker_mu_);
     worker_.reset();
@@ -262,6 +292,10 @@ Status Pool::scatter(const void* in, size_t len, size_t* index) {
       return Status::ok;
     }
     ++unclaimed_;
+    // Wake a driver only if one sleeps and is not already being woken: a
+    // burst of scatters costs one wake-up, not one per task.
+    if (idle_drivers_ <= wakes_pending_) return Status::ok;
+    ++wakes_pending_;
   }
   work_.notify_one();
   return Status::ok;
@@ -274,7 +308,12 @@ size_t Pool::pending() const noexcept {
 
 bool Pool::claim(std::vector<Claim>& batch) {
   std::unique_lock<std::mutex> lock(mu_);
-  work_.wait(lock, [this] { return stopping_ || unclaimed_ > 0; });
+  if (!stopping_ && unclaimed_ == 0) {
+    ++idle_drivers_;
+    work_.wait(lock, [this] { return stopping_ || unclaimed_ > 0; });
+    --idle_drivers_;
+    if (wakes_pending_ > 0) --wakes_pending_;
+  }
   if (stopping_) return false;
   // Share what is waiting with the other drivers: at most an even part.
   const size_t share = std::min(kMaxBatchTasks, (unclaimed_ + n_workers_ - 1) / n_workers_);
@@ -304,6 +343,9 @@ void Pool::finish(const Claim& c, int status, std::string output, std::string de
     t.detail = std::move(detail);
     std::string().swap(t.input);
     ++c.round->done;
+    // The gatherer sleeps until its round is complete, unless it reports
+    // progress: no wake-up per task otherwise.
+    if (c.round != watched_ || !(watch_each_ || c.round->complete())) return;
   }
   done_.notify_all();
 }
@@ -328,6 +370,8 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   lock.unlock();
   ProgressReporter progress(request.progress, request.progress_ctx, request.progress_bar, total);
   lock.lock();
+  watched_ = round;
+  watch_each_ = progress.wanted();
   for (;;) {
     const size_t done = round->done;
     if (progress.wanted()) {
@@ -346,9 +390,11 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
       // Nothing lost: the round goes on, and is reopened if it is still the
       // newest one (no scatter since this gather started).
       if (rounds_.back().get() == round) round->sealed = false;
+      watched_ = nullptr;
       return Status::timeout;
     }
   }
+  watched_ = nullptr;
   std::unique_ptr<Round> taken = std::move(rounds_.front());
   rounds_.pop_front();
   lock.unlock();

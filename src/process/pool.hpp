@@ -62,6 +62,7 @@ class Pool {
     size_t next = 0;  // first task not yet claimed
     size_t done = 0;
     bool sealed = false;
+    bool complete() const noexcept { return done == tasks.size(); }
   };
   struct Claim {
     Round* round;
@@ -86,6 +87,10 @@ class Pool {
   std::condition_variable done_;  // gatherers wait for finished tasks
   std::deque<std::unique_ptr<Round>> rounds_;
   size_t unclaimed_ = 0;
+  size_t idle_drivers_ = 0;     // drivers waiting in claim
+  size_t wakes_pending_ = 0;    // notified, not yet awake
+  Round* watched_ = nullptr;    // the round a gather waits for
+  bool watch_each_ = false;     // that gather reports progress: wake it per task
   bool stopping_ = false;
   std::atomic<bool> stopping_flag_{false};  // stopping_, readable without mu_
   std::timed_mutex gather_mu_;  // one gather at a time
