@@ -6,11 +6,14 @@
 // is type conversion and ownership:
 //
 //   - any callable with any number of arguments of any movable types, and a
-//     result of any movable type, instead of `void *` in and out;
+//     result of any movable type, instead of `void *` in and out (for the
+//     process pool: types lox::codec can encode, which cross as bytes);
 //   - RAII: a pool is a move-only object whose destructor destroys the C pool
 //     and frees everything it scattered;
 //   - exceptions: a task that throws makes `gather()` rethrow that exception
-//     in the gathering thread (no exception ever crosses the C boundary);
+//     in the gathering thread (no exception ever crosses the C boundary; a
+//     process-pool task's exception comes back as `lox::error` carrying its
+//     what() text);
 //     a failing C call becomes `lox::error`; a timeout is never an exception
 //     (the `try_*` functions return an empty `std::optional` / `false`).
 //
@@ -25,6 +28,10 @@
 //   for (int i = 0; i < 5; ++i) foo.scatter(i, i + 1);
 //   std::vector<int> r = foo.gather();           // {0, 2, 6, 12, 20}
 //
+//   auto job = lox::process(2, [](const std::string& s) { return s.size(); });
+//   job.scatter("abc");                          // runs in a forked worker
+//   std::vector<std::size_t> sizes = job.gather();  // {3}
+//
 //   lox::rw_lock rw;
 //   { auto r = rw.read(); /* shared */ }  { auto w = rw.write(); /* exclusive */ }
 //   lox::lock room; lox::light_switch people(room);
@@ -35,9 +42,9 @@
 //   q.put(job); q.close(); q.join();             // producer: feed, close, wait
 //
 // This file covers the shared pieces (errors, durations, progress,
-// outcomes), the thread pool, the synchronization objects (lock,
-// light_switch, rw_lock, qlock, index_semaphore) and the queues (queue,
-// announcement, funnel).
+// outcomes), the thread pool, the codec and the process pool, the
+// synchronization objects (lock, light_switch, rw_lock, qlock,
+// index_semaphore) and the queues (queue, announcement, funnel).
 #ifndef LOX_LOX_HPP
 #define LOX_LOX_HPP
 
@@ -45,11 +52,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -514,7 +523,7 @@ struct round_values<void> {
 
 struct no_progress_t {};
 
-struct make_pool_tag {  // only lox::thread makes pools
+struct make_pool_tag {  // only lox::thread and lox::process make pools
   explicit make_pool_tag() = default;
 };
 
@@ -872,6 +881,831 @@ auto thread(std::size_t max_workers, F&& fn) {
 template <class R = detail::deduce_result, class F>
 auto thread(F&& fn) {
   return lox::thread<R>(LOX_DEFAULT_WORKERS, thread_options{}, std::forward<F>(fn));
+}
+
+
+// ===========================================================================
+// Codec: values as bytes (process-pool arguments and results)
+// ===========================================================================
+//
+// lox::process sends each task's arguments to a worker process, and its
+// result back, as bytes. lox::codec is the small binary format it uses; it
+// can be used on its own:
+//
+//   std::string bytes = lox::codec::encode(std::make_tuple(7, std::string("seven")));
+//   auto [n, s] = lox::codec::decode<std::tuple<int, std::string>>(bytes);
+//
+// Encodable types (`lox::codec::is_encodable_v<T>`; anything else fails to
+// compile with a message saying so):
+//   - trivially copyable types (integers, floating point, enums, std::array
+//     and plain structs of those...): their sizeof(T) object bytes, as they
+//     are; bool: one byte, 0 or 1;
+//   - std::string (any std::basic_string with the standard traits and
+//     allocator): a 64-bit length, then the characters (NULs included);
+//   - std::vector<T> of an encodable T (standard allocator): a 64-bit count,
+//     then the elements (one block copy when T is trivially copyable);
+//   - std::tuple<T...> and std::pair<A, B> of encodable types: the elements
+//     in order, no header. Everything nests: std::vector<std::tuple<int,
+//     std::vector<std::string>>> is fine. (A vector's elements must take at
+//     least one byte, so std::vector<std::tuple<>> is refused.)
+//
+// The format is the host's (native byte order, sizes and padding): it is
+// meant for a process and its forked workers, not for files or networks.
+// Pointers (and views such as std::string_view) are trivially copyable and
+// are sent as addresses: in a process-pool worker they only reach memory that
+// already held the same data when the pool was created (a worker is a copy of
+// the process as it was then).
+//
+// Decoding never trusts its input: each length is checked against the bytes
+// left before anything is read or allocated (so a garbage count cannot make
+// it allocate more than a small multiple of the input's size), a bool must be
+// 0 or 1, and the value must use the input exactly. Bad input throws
+// `lox::error` with LOX_EINVAL and a detail saying what is wrong and where
+// ("codec: truncated input: a std::string of 12 character(s) needs at least
+// 12 bytes, 3 left (at byte 8 of 11)"); it never reads out of bounds.
+//
+// Costs: encoding appends to one std::string (no other allocation); decoding
+// allocates only the decoded value.
+
+namespace detail {
+
+// Reads an encoded value: every read is bounds-checked.
+class codec_reader {
+ public:
+  codec_reader(const void* data, std::size_t size) noexcept
+      : begin_(data ? static_cast<const unsigned char*>(data) : empty_()), pos_(begin_),
+        end_(begin_ + (data ? size : 0)) {}
+
+  std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
+
+  // The next `n` bytes (never null); throws if fewer are left.
+  const unsigned char* take(std::size_t n, const char* what) {
+    if (n > left()) {
+      fail("truncated input: " + std::string(what) + " needs " + std::to_string(n) + " bytes, " +
+           std::to_string(left()) + " left");
+    }
+    const unsigned char* p = pos_;
+    pos_ += n;
+    return p;
+  }
+
+  // A 64-bit length prefix counting `items` of at least `unit` (>= 1) bytes
+  // each: they must fit in the bytes left.
+  std::size_t length(std::size_t unit, const char* what, const char* items) {
+    std::uint64_t n = 0;
+    std::memcpy(&n, take(sizeof n, "a length prefix"), sizeof n);
+    if (n > left() / unit) {
+      const std::uint64_t most = ~std::uint64_t{0};
+      fail("truncated input: " + std::string(what) + " of " + std::to_string(n) + " " + items + " needs at least " +
+           (n <= most / unit ? std::to_string(n * unit) : "2^64") + " bytes, " + std::to_string(left()) + " left");
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  // Throws unless every byte was used.
+  void finish() const {
+    if (left() != 0) fail(std::to_string(left()) + " unexpected byte(s) after the value");
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw error(LOX_EINVAL, "codec: " + what + " (at byte " + std::to_string(pos_ - begin_) + " of " +
+                                std::to_string(end_ - begin_) + ")");
+  }
+
+ private:
+  static const unsigned char* empty_() noexcept {
+    static const unsigned char none[1] = {0};
+    return none;
+  }
+  const unsigned char* begin_;
+  const unsigned char* pos_;
+  const unsigned char* end_;
+};
+
+inline void codec_put_length(std::string& out, std::size_t n) {
+  const std::uint64_t v = n;
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+// A trivially copyable T from its object bytes.
+template <class T>
+T codec_load(const unsigned char* p) noexcept {
+  if constexpr (std::is_default_constructible_v<T>) {
+    T v;
+    std::memcpy(static_cast<void*>(std::addressof(v)), p, sizeof(T));
+    return v;
+  } else {
+    alignas(T) unsigned char raw[sizeof(T)];
+    std::memcpy(raw, p, sizeof(T));
+    return *std::launder(reinterpret_cast<T*>(raw));
+  }
+}
+
+template <class T>
+inline constexpr bool codec_raw_ok =
+    std::is_trivially_copyable_v<T> && !std::is_volatile_v<T> && !std::is_array_v<T>;
+
+// Each codec_traits<T> says whether T is encodable (`ok`), whether its
+// encoding is its object bytes (`raw`), the fewest bytes it encodes to
+// (`min_size`), and encodes/decodes it. Unencodable types have only the
+// constants (so a refused type gives one clear static_assert, not a cascade).
+template <class T, bool = codec_raw_ok<T>>
+struct codec_raw {
+  static constexpr bool ok = false;
+  static constexpr bool raw = false;
+  static constexpr std::size_t min_size = 0;
+};
+template <class T>
+struct codec_raw<T, true> {
+  static constexpr bool ok = true;
+  static constexpr bool raw = true;
+  static constexpr std::size_t min_size = sizeof(T);
+  static void encode(std::string& out, const T& v) {
+    out.append(reinterpret_cast<const char*>(std::addressof(v)), sizeof(T));
+  }
+  static T decode(codec_reader& in) { return codec_load<T>(in.take(sizeof(T), "a trivially copyable value")); }
+};
+
+template <class T>
+struct codec_traits : codec_raw<T> {};
+
+template <class T>
+using codec_for = codec_traits<std::remove_const_t<T>>;
+
+template <>
+struct codec_traits<bool> {
+  static constexpr bool ok = true;
+  static constexpr bool raw = false;  // validated on the way in
+  static constexpr std::size_t min_size = 1;
+  static void encode(std::string& out, bool v) { out.push_back(v ? '\1' : '\0'); }
+  static bool decode(codec_reader& in) {
+    const unsigned char b = *in.take(1, "a bool");
+    if (b > 1) in.fail("a bool byte is " + std::to_string(b) + ", not 0 or 1");
+    return b == 1;
+  }
+};
+
+template <class C>
+struct codec_traits<std::basic_string<C, std::char_traits<C>, std::allocator<C>>> {
+  using type = std::basic_string<C, std::char_traits<C>, std::allocator<C>>;
+  static constexpr bool ok = true;
+  static constexpr bool raw = false;
+  static constexpr std::size_t min_size = sizeof(std::uint64_t);
+  static void encode(std::string& out, const type& s) {
+    codec_put_length(out, s.size());
+    out.append(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(C));
+  }
+  static type decode(codec_reader& in) {
+    const std::size_t n = in.length(sizeof(C), "a std::string", "character(s)");
+    const unsigned char* p = in.take(n * sizeof(C), "a std::string");
+    type s(n, C());
+    if (n) std::memcpy(static_cast<void*>(&s[0]), p, n * sizeof(C));
+    return s;
+  }
+};
+
+template <class T>
+struct codec_traits<std::vector<T, std::allocator<T>>> {
+  using elem = codec_for<T>;
+  static constexpr bool ok = elem::ok && elem::min_size > 0;
+  static constexpr bool raw = false;
+  static constexpr std::size_t min_size = sizeof(std::uint64_t);
+  // Elements copied as one block.
+  static constexpr bool bulk = elem::raw && std::is_default_constructible_v<T>;
+
+  static void encode(std::string& out, const std::vector<T>& v) {
+    codec_put_length(out, v.size());
+    if constexpr (bulk) {
+      out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    } else {
+      for (const auto& x : v) elem::encode(out, x);
+    }
+  }
+  static std::vector<T> decode(codec_reader& in) {
+    const std::size_t n = in.length(elem::min_size, "a std::vector", "element(s)");
+    std::vector<T> v;
+    if constexpr (bulk) {
+      const unsigned char* p = in.take(n * sizeof(T), "a std::vector");
+      v.resize(n);
+      if (n) std::memcpy(static_cast<void*>(v.data()), p, n * sizeof(T));
+    } else {
+      v.reserve(n);  // n <= bytes left / min_size: bounded by the input
+      for (std::size_t i = 0; i < n; ++i) v.push_back(elem::decode(in));
+    }
+    return v;
+  }
+};
+
+template <class... T>
+struct codec_traits<std::tuple<T...>> {
+  static constexpr bool ok = (codec_for<T>::ok && ...);
+  static constexpr bool raw = false;
+  static constexpr std::size_t min_size = (std::size_t{0} + ... + codec_for<T>::min_size);
+  static void encode(std::string& out, const std::tuple<T...>& t) {
+    std::apply([&out](const T&... e) { (codec_for<T>::encode(out, e), ...); }, t);
+  }
+  static std::tuple<T...> decode(codec_reader& in) {
+    static_cast<void>(in);
+    return std::tuple<T...>{codec_for<T>::decode(in)...};  // braces: decoded left to right
+  }
+};
+
+template <class A, class B>
+struct codec_traits<std::pair<A, B>> {
+  static constexpr bool ok = codec_for<A>::ok && codec_for<B>::ok;
+  static constexpr bool raw = false;
+  static constexpr std::size_t min_size = codec_for<A>::min_size + codec_for<B>::min_size;
+  static void encode(std::string& out, const std::pair<A, B>& p) {
+    codec_for<A>::encode(out, p.first);
+    codec_for<B>::encode(out, p.second);
+  }
+  static std::pair<A, B> decode(codec_reader& in) {
+    return std::pair<A, B>{codec_for<A>::decode(in), codec_for<B>::decode(in)};  // left to right
+  }
+};
+
+}  // namespace detail
+
+namespace codec {
+
+// True when T can be encoded (see above). Reference types are not encodable
+// (pass the decayed type).
+template <class T>
+struct is_encodable : std::bool_constant<detail::codec_for<T>::ok> {};
+template <class T>
+inline constexpr bool is_encodable_v = is_encodable<T>::value;
+
+// Appends the encoding of `value` to `out`. Throws only std::bad_alloc (and
+// std::length_error).
+template <class T>
+void encode_to(std::string& out, const T& value) {
+  static_assert(is_encodable_v<T>,
+                "lox::codec: the type must be trivially copyable, std::string, std::vector of an encodable type, "
+                "or std::tuple / std::pair of encodable types");
+  if constexpr (is_encodable_v<T>) detail::codec_for<T>::encode(out, value);
+}
+
+// The encoding of `value`, as bytes in a std::string.
+template <class T>
+std::string encode(const T& value) {
+  std::string out;
+  codec::encode_to(out, value);
+  return out;
+}
+
+// Decodes a T that was encoded into exactly the `size` bytes at `data`
+// (`data` may be null when `size` is 0). Throws lox::error (LOX_EINVAL) for
+// truncated, trailing or invalid bytes, never reading outside them.
+template <class T>
+std::remove_const_t<T> decode(const void* data, std::size_t size) {
+  static_assert(is_encodable_v<T>,
+                "lox::codec: the type must be trivially copyable, std::string, std::vector of an encodable type, "
+                "or std::tuple / std::pair of encodable types");
+  if constexpr (is_encodable_v<T>) {
+    detail::codec_reader in(data, size);
+    std::remove_const_t<T> v = detail::codec_for<T>::decode(in);
+    in.finish();
+    return v;
+  }
+}
+
+// decode<T>(bytes.data(), bytes.size()).
+template <class T>
+std::remove_const_t<T> decode(std::string_view bytes) {
+  return codec::decode<T>(bytes.data(), bytes.size());
+}
+
+}  // namespace codec
+
+// ===========================================================================
+// Process pool (lox.process)
+// ===========================================================================
+
+// Settings for `lox::process(n, options, fn)`. The defaults are the C
+// layer's (LOX_PROCESS_OPTS_INIT).
+struct process_options {
+  // Per-task time limit: a task still running after it is killed with its
+  // worker process (SIGKILL), its outcome is a lox::error with status
+  // LOX_TIMEOUT, and the worker is replaced. Negative (the default): no
+  // limit. Zero or NaN: lox::process throws lox::error (LOX_EINVAL).
+  std::chrono::duration<double> task_timeout{lox_process_opts LOX_PROCESS_OPTS_INIT.task_timeout};
+  // Largest encoded argument tuple or result, in bytes, that may cross
+  // between this process and a worker (default 1 GiB). scatter throws
+  // lox::error (LOX_EINVAL) for larger arguments; a larger result fails its
+  // task with LOX_EWORKER. Zero: LOX_EINVAL.
+  std::size_t max_message{lox_process_opts LOX_PROCESS_OPTS_INIT.max_message};
+};
+
+namespace detail {
+
+// ---- The process pool's types -------------------------------------------------
+// Arguments cross as one encoded std::tuple of the callable's decayed
+// parameter types, so the signature must be known when the pool is created
+// (the worker decodes them before the first scatter is even seen).
+
+template <class Params>
+struct process_params {  // unknown signature (the pool's static_assert says so)
+  using tuple = std::tuple<>;
+  static constexpr bool by_value_or_const_ref = true;
+};
+template <class... P>
+struct process_params<type_list<P...>> {
+  using tuple = std::tuple<std::decay_t<P>...>;
+  static constexpr bool by_value_or_const_ref =
+      ((!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) && ...);
+};
+
+template <class R, class F>
+struct process_result {
+  static_assert(!std::is_reference_v<R>, "lox::process<R>: R must be a value type");
+  using type = std::remove_cv_t<R>;
+};
+template <class F>
+struct process_result<deduce_result, F> {
+  using type = std::decay_t<typename signature<F>::result>;  // void when unknown: the pool's static_assert says so
+};
+
+template <class F, class R, class Args>
+struct process_checks;
+template <class F, class R, class... A>
+struct process_checks<F, R, std::tuple<A...>> {
+  static constexpr bool known = signature<F>::known;
+  static constexpr bool params_ok = process_params<typename signature<F>::params>::by_value_or_const_ref;
+  static constexpr bool args_ok = (codec::is_encodable_v<A> && ...);
+  static constexpr bool result_ok = std::is_void_v<R> || codec::is_encodable_v<R>;
+  static constexpr bool invocable = std::is_invocable_v<const F&, A&&...>;
+  static constexpr bool convertible = [] {
+    if constexpr (!invocable || std::is_void_v<R>) {
+      return true;
+    } else {
+      return std::is_constructible_v<R, std::invoke_result_t<const F&, A&&...>>;
+    }
+  }();
+  static constexpr bool all = known && params_ok && args_ok && result_ok && invocable && convertible;
+
+  static_assert(known,
+                "lox::process: the callable must have exactly one call signature (not a generic lambda or an "
+                "overloaded operator()): workers decode the arguments as its parameter types, e.g. "
+                "[](int x, const std::string& s) { ... }");
+  static_assert(!known || params_ok,
+                "lox::process: parameters must be taken by value or by const& (a T& parameter cannot reach the "
+                "caller's object from another process; return what you computed instead)");
+  static_assert(!known || args_ok,
+                "lox::process arguments and results must be trivially copyable, std::string, std::vector or "
+                "std::tuple/std::pair of those (see lox::codec): a parameter type is not");
+  static_assert(!known || result_ok,
+                "lox::process arguments and results must be trivially copyable, std::string, std::vector or "
+                "std::tuple/std::pair of those (see lox::codec): the result type is not");
+  static_assert(!known || !params_ok || !args_ok || invocable,
+                "lox::process: the callable cannot be called as a const object with its decoded arguments "
+                "(a mutable lambda cannot be used)");
+  static_assert(convertible, "lox::process: the callable's result cannot be converted to the pool's result type");
+};
+
+// Appends `len` bytes to the worker's reply; returns the task's status.
+inline int process_reply(lox_buffer* out, int status, const void* data, std::size_t len) noexcept {
+  const int st = lox_buffer_append(out, data, len);
+  return st == LOX_OK ? status : st;
+}
+
+// The one lox_process_fn of every C++ process pool, run in a worker process
+// (or inline in the scattering thread for a pool of 0 workers): `ctx` is
+// the pool's callable (the worker's copy of it, at the address it had in
+// this process when the pool was created), `in` the encoded argument tuple.
+// Appends the encoded result and returns LOX_OK; for an exception, appends
+// its what() text and returns LOX_ETASK. Never lets an exception out.
+template <class F, class R, class Args>
+int process_trampoline(void* ctx, const void* in, std::size_t in_len, lox_buffer* out) noexcept {
+  try {
+    const F& f = *static_cast<const F*>(ctx);
+    Args args = codec::decode<Args>(in, in_len);
+    if constexpr (std::is_void_v<R>) {
+      std::apply(f, std::move(args));
+      return LOX_OK;
+    } else {
+      std::string bytes;
+      {
+        R result(std::apply(f, std::move(args)));
+        codec::encode_to(bytes, result);
+      }
+      return process_reply(out, LOX_OK, bytes.data(), bytes.size());
+    }
+  } catch (const std::exception& e) {
+    const char* what = e.what();
+    return process_reply(out, LOX_ETASK, what, std::strlen(what));
+  } catch (...) {
+    static const char text[] = "unknown exception (not derived from std::exception)";
+    return process_reply(out, LOX_ETASK, text, sizeof text - 1);
+  }
+}
+
+struct results_deleter {
+  void operator()(lox_results* r) const noexcept { lox_results_destroy(r); }
+};
+using results_ptr = std::unique_ptr<lox_results, results_deleter>;
+
+// The failure of task `i` of a gathered process round as a lox::error
+// (status: LOX_ETASK for an exception, whose what() text is the detail;
+// LOX_EWORKER for a dead worker, LOX_TIMEOUT for the task time limit, ...),
+// or null if it succeeded.
+inline std::exception_ptr process_failure(const lox_results* res, std::size_t i) {
+  const int st = lox_results_status(res, i);
+  if (st == LOX_OK) return nullptr;
+  const char* text = lox_results_error(res, i);
+  std::string detail = text ? std::string(text)
+                            : "process task " + std::to_string(i) + " failed with status " + std::to_string(st);
+  return std::make_exception_ptr(error(st, std::move(detail)));
+}
+
+// The value of task `i` (which succeeded) into `value`, or the exception
+// that says why it cannot be had.
+template <class R>
+std::exception_ptr process_value(const lox_results* res, std::size_t i, std::optional<R>& value) {
+  const void* data = nullptr;
+  std::size_t len = 0;
+  const int st = lox_results_bytes(res, i, &data, &len);
+  if (st != LOX_OK) return std::make_exception_ptr(error(st, lox_last_error()));
+  try {
+    value.emplace(codec::decode<R>(data, len));
+  } catch (const error& e) {
+    return std::make_exception_ptr(
+        error(LOX_EWORKER, "process task " + std::to_string(i) + ": its result cannot be decoded: " + e.detail()));
+  }
+  return nullptr;
+}
+
+// Turns a gathered process round into values (rethrowing the first failure
+// in scatter order) or into outcomes.
+template <class R>
+struct process_round_values {
+  using values_type = std::vector<R>;
+  static values_type values(const lox_results* res) {
+    const std::size_t n = lox_results_count(res);
+    values_type out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::optional<R> v;
+      std::exception_ptr e = process_failure(res, i);
+      if (!e) e = process_value<R>(res, i, v);
+      if (e) std::rethrow_exception(e);
+      out.push_back(std::move(*v));
+    }
+    return out;
+  }
+  static std::vector<outcome<R>> outcomes(const lox_results* res) {
+    const std::size_t n = lox_results_count(res);
+    std::vector<outcome<R>> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::optional<R> v;
+      std::exception_ptr e = process_failure(res, i);
+      if (!e) e = process_value<R>(res, i, v);
+      if (e) {
+        out.push_back(outcome<R>::failure(std::move(e)));
+      } else {
+        out.emplace_back(std::in_place, std::move(*v));
+      }
+    }
+    return out;
+  }
+};
+template <>
+struct process_round_values<void> {
+  using values_type = void;
+  static void values(const lox_results* res) {
+    const std::size_t n = lox_results_count(res);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::exception_ptr e = process_failure(res, i)) std::rethrow_exception(e);
+    }
+  }
+  static std::vector<outcome<void>> outcomes(const lox_results* res) {
+    const std::size_t n = lox_results_count(res);
+    std::vector<outcome<void>> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::exception_ptr e = process_failure(res, i)) {
+        out.push_back(outcome<void>::failure(std::move(e)));
+      } else {
+        out.emplace_back(std::in_place);
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace detail
+
+// A pool of worker processes running one callable: lox's `@lox.process`.
+// Create it with `lox::process(n, fn)`. `F` is the callable's type, `R` the
+// decayed type it returns (`void` allowed).
+//
+//   auto job = lox::process(2, [](const std::string& s) { return s.size(); });
+//   job.scatter("abc");
+//   std::vector<std::size_t> sizes = job.gather();   // {3}
+//
+// It works like lox::thread (scatter returns at once, gather returns the
+// round's results in scatter order, try_gather, gather_results, progress),
+// with the differences that come from running in other processes:
+//
+// - The workers are copies of this process as it was when the pool was
+//   created (fork), callable included. Set up everything the callable needs
+//   (globals, tables, files it reads, the objects it captures) BEFORE
+//   creating the pool: later changes in this process are not seen by the
+//   workers, and nothing a task changes is seen here, except its result.
+//   Threads of this process do not exist in the workers; do not use liblox
+//   pools from inside the callable.
+// - The callable must have one call signature (no generic lambda), taking
+//   its parameters by value or const&. Arguments are encoded with
+//   lox::codec as one std::tuple of the decayed parameter types (so
+//   `scatter("abc")` for a `const std::string&` parameter sends a string),
+//   and the result is encoded back: both must be trivially copyable,
+//   std::string, std::vector or std::tuple/std::pair of those (checked at
+//   compile time). Pointers are sent as addresses (see lox::codec).
+// - An exception cannot cross processes: a task that throws comes back as
+//   `lox::error` with status LOX_ETASK whose detail() is the exception's
+//   what() text. A worker that dies in a task (crash, abort(), _exit) fails
+//   that task with LOX_EWORKER ("worker 1234 killed by SIGSEGV"), a task
+//   over the time limit (process_options::task_timeout) with LOX_TIMEOUT;
+//   the worker is replaced and the rest of the round is unaffected.
+// - gather() rethrows the first failure in scatter order, after the whole
+//   round finished; gather_results() returns every task's outcome.
+// - Destroying the pool does not wait: tasks not finished are dropped and
+//   the workers killed (the C layer's lox_process_destroy).
+// - With 0 workers (or LOX_DEBUG=1) tasks run inline in the scattering
+//   thread, in this process, still through the codec.
+//
+// Costs: scatter encodes the arguments into one std::string and the C layer
+// copies it to a worker; gather decodes each result from the round's bytes.
+// The callable is stored once, on the heap, at the address the workers know.
+//
+// Thread safety: any member may be called from any number of threads at once,
+// except that the destructor and move assignment must not race with other
+// calls on the pool.
+template <class F, class R>
+class process_pool {
+ public:
+  using function_type = F;
+  using result_type = R;
+  // The tuple a scatter's arguments are encoded as.
+  using arguments_type = typename detail::process_params<typename detail::signature<F>::params>::tuple;
+  // What gather() returns: std::vector<R>, or void when R is void.
+  using gather_type = typename detail::process_round_values<R>::values_type;
+  // What try_gather() returns: std::optional<std::vector<R>>, or bool when R
+  // is void (false on timeout).
+  using try_gather_type = std::conditional_t<std::is_void_v<R>, bool, std::optional<gather_type>>;
+
+ private:
+  using checks = detail::process_checks<F, R, arguments_type>;
+
+ public:
+  // Destroys the pool: tasks not finished are dropped, the workers and the
+  // fork server are killed and reaped, results not gathered are freed. Does
+  // not wait for running tasks. Must not race with any other call on the pool.
+  ~process_pool() { close(); }
+
+  process_pool(const process_pool&) = delete;
+  process_pool& operator=(const process_pool&) = delete;
+
+  // Moves the pool; `other` becomes empty (every call on it throws
+  // `lox::error` with LOX_EINVAL, `pending()`/`workers()` return 0). The
+  // workers are unaffected: the callable does not move.
+  process_pool(process_pool&& other) noexcept
+      : fn_(std::move(other.fn_)), handle_(std::exchange(other.handle_, nullptr)),
+        max_workers_(other.max_workers_) {}
+
+  // Destroys this pool as the destructor does, then takes `other`'s.
+  process_pool& operator=(process_pool&& other) noexcept {
+    if (this != &other) {
+      close();
+      fn_ = std::move(other.fn_);
+      handle_ = std::exchange(other.handle_, nullptr);
+      max_workers_ = other.max_workers_;
+    }
+    return *this;
+  }
+
+  // Plain call in the calling thread, in this process: returns `fn(args...)`
+  // exactly as the callable returns it (lox's vanilla passthrough).
+  // Exceptions propagate. Throws lox::error (LOX_EINVAL) on a moved-from pool.
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) const {
+    if (!fn_) throw error(LOX_EINVAL, "process call: the pool is empty (moved from)");
+    return std::invoke(static_cast<const F&>(*fn_), std::forward<Args>(args)...);
+  }
+
+  // Queues `fn(args...)` for a worker process and returns at once with the
+  // task's index in the results of the gather that collects it (0, 1, 2, ...
+  // since the previous gather). The arguments are encoded as the callable's
+  // decayed parameter types (an argument of another type is converted
+  // first). With 0 workers the task runs before this returns.
+  //
+  // Cost: the encoding (one std::string) and the C scatter, which copies it.
+  // Throws lox::error (LOX_EINVAL for a moved-from pool or arguments over
+  // max_message, LOX_ENOMEM) and then nothing was queued.
+  template <class... Args>
+  std::size_t scatter(Args&&... args) {
+    constexpr bool arity_ok = sizeof...(Args) == std::tuple_size_v<arguments_type>;
+    static_assert(arity_ok, "lox::process: scatter: wrong number of arguments for the pool's callable");
+    std::string bytes;
+    if constexpr (arity_ok) {
+      encode_args(bytes, std::make_index_sequence<sizeof...(Args)>{}, std::forward<Args>(args)...);
+    }
+    std::size_t index = 0;
+    const int st = lox_process_scatter(handle_, bytes.data(), bytes.size(), &index);
+    if (st != LOX_OK) throw error(st, lox_last_error());
+    return index;
+  }
+
+  // Waits for the round (every task scattered since the previous gather
+  // began) and returns its results in scatter order (nothing for a void R).
+  //
+  // `on_progress` is optional, as for lox::thread: `lox::progress_bar` draws
+  // lox's bar on stderr; a callable `f(std::size_t done, std::size_t total)`
+  // is called in this thread as tasks finish (the last time with done ==
+  // total); if it throws, the round is still waited for and freed and its
+  // exception propagates.
+  //
+  // If tasks failed, the lox::error of the first one in scatter order is
+  // thrown after the whole round finished (the other results are dropped;
+  // gather_results() keeps them all): LOX_ETASK with the exception's what()
+  // as detail(), LOX_EWORKER ("worker 1234 killed by SIGABRT"), LOX_TIMEOUT
+  // (task time limit). Throws lox::error for a C failure (LOX_EINVAL for a
+  // moved-from pool, LOX_ENOMEM); then nothing was taken.
+  template <class P = detail::no_progress_t>
+  gather_type gather(P&& on_progress = P{}) {
+    detail::results_ptr round;
+    take(LOX_FOREVER, on_progress, round);
+    return detail::process_round_values<R>::values(round.get());
+  }
+
+  // gather() that waits at most `timeout`: on timeout returns an empty
+  // optional (false for a void R) and nothing is lost (the round goes on and
+  // the next gather returns it). A timeout <= 0 checks once without
+  // blocking. `on_progress` and exceptions as gather().
+  template <class Rep, class Period, class P = detail::no_progress_t>
+  try_gather_type try_gather(const std::chrono::duration<Rep, Period>& timeout, P&& on_progress = P{}) {
+    detail::results_ptr round;
+    if (!take(try_seconds(timeout), on_progress, round)) return try_gather_type{};
+    if constexpr (std::is_void_v<R>) {
+      detail::process_round_values<R>::values(round.get());
+      return true;
+    } else {
+      return detail::process_round_values<R>::values(round.get());
+    }
+  }
+
+  // gather() that never throws a task's failure: one outcome per task, in
+  // scatter order, each the task's value or its lox::error (see gather()).
+  // Still throws lox::error for a C failure and a progress callable's
+  // exception.
+  template <class P = detail::no_progress_t>
+  std::vector<outcome<R>> gather_results(P&& on_progress = P{}) {
+    detail::results_ptr round;
+    take(LOX_FOREVER, on_progress, round);
+    return detail::process_round_values<R>::outcomes(round.get());
+  }
+
+  // gather_results() that waits at most `timeout` (empty optional on
+  // timeout, nothing lost; <= 0 checks once).
+  template <class Rep, class Period, class P = detail::no_progress_t>
+  std::optional<std::vector<outcome<R>>> try_gather_results(const std::chrono::duration<Rep, Period>& timeout,
+                                                             P&& on_progress = P{}) {
+    detail::results_ptr round;
+    if (!take(try_seconds(timeout), on_progress, round)) return std::nullopt;
+    return detail::process_round_values<R>::outcomes(round.get());
+  }
+
+  // Tasks scattered but not yet started (lox's len()); a snapshot. 0 for a
+  // moved-from pool.
+  std::size_t pending() const noexcept { return handle_ ? lox_process_pending(handle_) : 0; }
+
+  // Worker processes alive now; a snapshot. 0 for a moved-from pool.
+  std::size_t workers() const noexcept { return handle_ ? lox_process_workers(handle_) : 0; }
+
+  // The worker count the pool was created with, as given
+  // (LOX_DEFAULT_WORKERS means the number of online CPUs; LOX_DEBUG may
+  // force 0 without this showing).
+  std::size_t max_workers() const noexcept { return max_workers_; }
+
+  // False for a moved-from pool.
+  explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+  // The C pool, for calls this layer does not wrap. Scatter to it only
+  // bytes encoded as `arguments_type` (lox::codec), and do not destroy it.
+  lox_process* native_handle() const noexcept { return handle_; }
+
+  // Used by lox::process(...), which is how pools are made (the tag keeps
+  // this constructor out of the way). The callable is stored on the heap
+  // before the C pool (and its fork server) is created, so the workers'
+  // copy of the process holds it at the address passed as ctx.
+  template <class G>
+  process_pool(detail::make_pool_tag, std::size_t max_workers, const process_options& options, G&& fn)
+      : fn_(std::make_unique<F>(std::forward<G>(fn))), max_workers_(max_workers) {
+    if constexpr (checks::all) {
+      lox_process_opts o;
+      lox_process_opts_init(&o);
+      o.task_timeout = options.task_timeout.count();
+      o.max_message = options.max_message;
+      check(lox_process_create_ex(max_workers, &detail::process_trampoline<F, R, arguments_type>,
+                                  static_cast<void*>(fn_.get()), &o, &handle_));
+    } else {
+      static_cast<void>(options);
+    }
+  }
+
+ private:
+  template <class Rep, class Period>
+  static double try_seconds(const std::chrono::duration<Rep, Period>& timeout) noexcept {
+    const double s = to_seconds(timeout);
+    return s < 0 ? 0.0 : s;  // C++ convention: a negative try waits not at all (NaN stays: LOX_EINVAL)
+  }
+
+  template <std::size_t... I, class... Args>
+  static void encode_args(std::string& out, std::index_sequence<I...>, Args&&... args) {
+    (encode_arg<std::tuple_element_t<I, arguments_type>>(out, std::forward<Args>(args)), ...);
+  }
+
+  // Encodes one argument as the parameter's decayed type `Stored` (without
+  // a copy when it already is one).
+  template <class Stored, class A>
+  static void encode_arg(std::string& out, A&& a) {
+    if constexpr (std::is_same_v<detail::remove_cvref_t<A>, Stored>) {
+      codec::encode_to(out, a);
+    } else {
+      static_assert(std::is_constructible_v<Stored, A&&>,
+                    "lox::process: scatter: an argument cannot be converted to the callable's parameter type");
+      if constexpr (std::is_constructible_v<Stored, A&&>) {
+        const Stored converted = static_cast<Stored>(std::forward<A>(a));  // as a direct call would convert
+        codec::encode_to(out, converted);
+      }
+    }
+  }
+
+  // Gathers one round into `out`; false on timeout (nothing taken). Throws
+  // lox::error for a C failure, or the progress callable's exception (after
+  // freeing the round).
+  template <class P>
+  bool take(double timeout, P& on_progress, detail::results_ptr& out) {
+    lox_gather_opts o;
+    lox_gather_opts_init(&o);
+    o.timeout = timeout;
+    detail::progress_relay<P> relay(on_progress);
+    relay.apply(o);
+    lox_results* res = nullptr;
+    const int st = lox_process_gather(handle_, &o, &res);
+    if (st == LOX_TIMEOUT) {
+      if (relay.error()) std::rethrow_exception(relay.error());
+      return false;
+    }
+    if (st != LOX_OK && st != LOX_ETASK) throw error(st, lox_last_error());
+    out.reset(res);
+    if (relay.error()) {
+      out.reset();
+      std::rethrow_exception(relay.error());
+    }
+    return true;
+  }
+
+  void close() noexcept {
+    lox_process_destroy(handle_);  // kills the workers: nothing uses the callable any more
+    handle_ = nullptr;
+    fn_.reset();
+  }
+
+  std::unique_ptr<F> fn_;  // heap: its address is the C pool's ctx, known to the workers, and survives moves
+  lox_process* handle_ = nullptr;
+  std::size_t max_workers_ = 0;
+};
+
+// Creates a process pool running `fn` in at most `max_workers` worker
+// processes (LOX_DEFAULT_WORKERS = the number of online CPUs; 0 = tasks run
+// inline in scatter, in this process). `fn` is copied or moved into the
+// pool, then the C pool forks its fork server: from here on the workers are
+// copies of this process as it is now (set up everything first).
+//
+// R, the result type, is deduced from `fn`'s signature; `lox::process<R>(n,
+// fn)` converts the callable's result to R instead. Throws lox::error
+// (LOX_EINVAL for a zero or NaN task_timeout or a zero max_message,
+// LOX_ENOMEM, LOX_ESYS when fork or socketpair fails).
+template <class R = detail::deduce_result, class F>
+auto process(std::size_t max_workers, const process_options& options, F&& fn) {
+  using fn_t = std::decay_t<F>;
+  using result_t = typename detail::process_result<R, fn_t>::type;
+  return process_pool<fn_t, result_t>(detail::make_pool_tag{}, max_workers, options, std::forward<F>(fn));
+}
+
+// `lox::process(max_workers, process_options{}, fn)`:
+//   auto job = lox::process(2, [](const std::string& s) { return s.size(); });
+template <class R = detail::deduce_result, class F>
+auto process(std::size_t max_workers, F&& fn) {
+  return lox::process<R>(max_workers, process_options{}, std::forward<F>(fn));
+}
+
+// `lox::process(LOX_DEFAULT_WORKERS, fn)`: lox's bare `@lox.process` (one
+// worker per online CPU).
+template <class R = detail::deduce_result, class F>
+auto process(F&& fn) {
+  return lox::process<R>(LOX_DEFAULT_WORKERS, process_options{}, std::forward<F>(fn));
 }
 
 

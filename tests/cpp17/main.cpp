@@ -1,6 +1,6 @@
 // Compiled as C++17 with -Werror: lox.hpp must not need C++20. Runs the
-// main paths of the thread pool, the synchronization objects and the queues
-// once, so every template used here is instantiated and checked, and exits
+// main paths of the thread pool, the codec and the process pool, the
+// synchronization objects and the queues once, so every template used here is instantiated and checked, and exits
 // nonzero if a result is wrong.
 #include <lox/lox.hpp>
 
@@ -13,6 +13,8 @@
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 static_assert(__cplusplus == 201703L, "this test must be compiled as C++17");
@@ -102,6 +104,59 @@ int main() {
   auto moved = std::move(foo);
   moved.scatter(2, 3);
   expect(moved.gather() == std::vector<int>{6} && !foo, "move");  // NOLINT(bugprone-use-after-move)
+
+  // Codec: nested containers and tuples round-trip; bad input is lox::error.
+  using rich = std::tuple<int, std::string, std::vector<std::pair<double, std::vector<std::string>>>, bool>;
+  const rich value{-1, std::string("a\0b", 3), {{0.5, {"x", ""}}, {2.0, {}}}, true};
+  const std::string bytes = lox::codec::encode(value);
+  expect(lox::codec::decode<rich>(bytes) == value, "codec round trip");
+  try {
+    static_cast<void>(lox::codec::decode<rich>(bytes.data(), bytes.size() - 1));
+    expect(false, "codec rejects truncated input");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_EINVAL, "codec error is LOX_EINVAL");
+  }
+  static_assert(!lox::codec::is_encodable_v<std::unique_ptr<int>>, "codec refuses other types");
+
+  // Process pool: lox's example in worker processes, strings, exceptions,
+  // outcomes, void results, options, progress, try_gather, move.
+  auto job = lox::process(2, [](int x, int y) { return x * y; });
+  expect(job(3, 4) == 12, "process plain call");
+  for (int i = 0; i < 5; ++i) job.scatter(i, i + 1);
+  expect(job.gather() == std::vector<int>{0, 2, 6, 12, 20}, "process gather in scatter order");
+  auto sizes = lox::process(2, [](const std::string& s) { return s.size(); });
+  sizes.scatter("abc");
+  expect(sizes.gather(lox::progress_bar) == std::vector<std::size_t>{3}, "process string argument");
+  auto thrower = lox::process(1, [](const std::vector<int>& items) {
+    if (items.empty()) throw std::runtime_error("empty input");
+    return std::make_tuple(items.size(), std::string(items.size(), '#'));
+  });
+  thrower.scatter(std::vector<int>{1, 2});
+  thrower.scatter(std::vector<int>{});
+  std::vector<lox::outcome<std::tuple<std::size_t, std::string>>> pouts = thrower.gather_results();
+  expect(pouts.size() == 2 && std::get<1>(pouts[0].value()) == "##" && !pouts[1], "process gather_results");
+  thrower.scatter(std::vector<int>{});
+  try {
+    thrower.gather();
+    expect(false, "process gather rethrows");
+  } catch (const lox::error& e) {
+    expect(e.status() == LOX_ETASK && e.detail() == "empty input", "process exception carries what()");
+  }
+  lox::process_options popts;
+  popts.task_timeout = 30s;
+  auto pvoid = lox::process(1, popts, [](long) {});
+  pvoid.scatter(1);
+  expect(pvoid.try_gather(30s), "process void try_gather");
+  pvoid.scatter(2);
+  expect(pvoid.try_gather_results(30s)->size() == 1, "process void try_gather_results");
+  auto named = lox::process<long long>([](int x) { return x; });
+  named.scatter(-2);
+  auto maybe_named = named.try_gather(30s);
+  expect(maybe_named && *maybe_named == std::vector<long long>{-2} && named.pending() == 0, "process named result");
+  auto moved_job = std::move(job);
+  moved_job.scatter(2, 3);
+  expect(moved_job.gather() == std::vector<int>{6} && !job && job.workers() == 0,  // NOLINT(bugprone-use-after-move)
+         "process move");
 
   // Synchronization objects through the standard wrappers and lox's guards.
   lox::lock room;
