@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,8 @@ namespace {
 // writing the batch) would wait for each other.
 constexpr size_t kMaxBatchTasks = 64;
 constexpr size_t kMaxBatchBytes = 32 * 1024;
+// A task quicker than this lets the next batch double.
+constexpr std::chrono::microseconds kQuickTask(100);
 
 // How long a driver waits for the fork server's report on a dead worker.
 constexpr double kExitReportWait = 2.0;
@@ -74,7 +77,15 @@ void Pool::Driver::run() {
   std::vector<Claim> batch;
   batch.reserve(kMaxBatchTasks);  // claim never allocates (it runs under the pool's mutex)
   int fruitless = 0;
-  while (!batch.empty() || pool_.claim(batch)) {
+  // Batches grow (doubling) while tasks are quick and fall back to one
+  // task as soon as one is slow, so a long task never holds quick ones
+  // back in its batch while another worker idles.
+  size_t limit = 1;
+  bool busy = false;
+  while (!batch.empty() || pool_.claim(batch, limit, std::exchange(busy, false))) {
+    busy = true;
+    const auto started = std::chrono::steady_clock::now();
+    const size_t claimed = batch.size();
     try {
       if (!serve(batch, fruitless)) break;
     } catch (const std::exception& e) {
@@ -85,6 +96,10 @@ void Pool::Driver::run() {
       log::emit(log::Level::error, "{}", why);
       for (const Claim& c : batch) pool_.finish(c, to_int(Status::no_memory), {}, why);
       batch.clear();
+    }
+    if (batch.empty() && claimed > 0) {
+      const auto per_task = (std::chrono::steady_clock::now() - started) / claimed;
+      limit = per_task < kQuickTask ? std::min(kMaxBatchTasks, limit * 2) : 1;
     }
   }
   if (worker_) lose_worker(false);
@@ -292,6 +307,7 @@ Status Pool::scatter(const void* in, size_t len, size_t* index) {
       return Status::ok;
     }
     ++unclaimed_;
+    ++outstanding_;
     // Wake a driver only if one sleeps and is not already being woken: a
     // burst of scatters costs one wake-up, not one per task.
     if (idle_drivers_ <= wakes_pending_) return Status::ok;
@@ -303,11 +319,12 @@ Status Pool::scatter(const void* in, size_t len, size_t* index) {
 
 size_t Pool::pending() const noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  return unclaimed_;
+  return outstanding_ - std::min(outstanding_, busy_drivers_);
 }
 
-bool Pool::claim(std::vector<Claim>& batch) {
+bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
   std::unique_lock<std::mutex> lock(mu_);
+  if (was_busy) --busy_drivers_;
   if (!stopping_ && unclaimed_ == 0) {
     ++idle_drivers_;
     work_.wait(lock, [this] { return stopping_ || unclaimed_ > 0; });
@@ -316,21 +333,22 @@ bool Pool::claim(std::vector<Claim>& batch) {
   }
   if (stopping_) return false;
   // Share what is waiting with the other drivers: at most an even part.
-  const size_t share = std::min(kMaxBatchTasks, (unclaimed_ + n_workers_ - 1) / n_workers_);
+  const size_t share = std::min(limit, (unclaimed_ + n_workers_ - 1) / n_workers_);
   size_t bytes = 0;
   for (auto& round : rounds_) {
     Round& r = *round;
     while (r.next < r.tasks.size() && batch.size() < share) {
-      const size_t len = r.tasks[r.next].input.size();
-      if (!batch.empty() && bytes + len > kMaxBatchBytes) return true;
-      batch.push_back(Claim{&r, r.next});
+      Task& t = r.tasks[r.next];
+      if (!batch.empty() && bytes + t.input.size() > kMaxBatchBytes) break;
+      batch.push_back(Claim{&r, r.next, &t});
       ++r.next;
       --unclaimed_;
-      bytes += len;
-      if (bytes >= kMaxBatchBytes) return true;
+      bytes += t.input.size();
+      if (bytes >= kMaxBatchBytes) break;
     }
-    if (batch.size() >= share) break;
+    if (batch.size() >= share || bytes >= kMaxBatchBytes) break;
   }
+  ++busy_drivers_;
   return true;
 }
 
@@ -343,6 +361,7 @@ void Pool::finish(const Claim& c, int status, std::string output, std::string de
     t.detail = std::move(detail);
     std::string().swap(t.input);
     ++c.round->done;
+    --outstanding_;
     // The gatherer sleeps until its round is complete, unless it reports
     // progress: no wake-up per task otherwise.
     if (c.round != watched_ || !(watch_each_ || c.round->complete())) return;
@@ -351,11 +370,26 @@ void Pool::finish(const Claim& c, int status, std::string output, std::string de
 }
 
 Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) {
-  std::unique_lock<std::timed_mutex> one_at_a_time(gather_mu_, std::defer_lock);
+  // One gather at a time (a condition variable rather than a timed mutex:
+  // ThreadSanitizer cannot see pthread_mutex_clocklock).
+  std::unique_lock<std::mutex> turn(mu_);
+  auto my_turn = [this] { return !gathering_; };
   if (request.deadline.is_never())
-    one_at_a_time.lock();
-  else if (!one_at_a_time.try_lock_until(request.deadline.when()))
+    gather_free_.wait(turn, my_turn);
+  else if (!gather_free_.wait_until(turn, request.deadline.when(), my_turn))
     return Status::timeout;
+  gathering_ = true;
+  turn.unlock();
+  struct TurnEnd {
+    Pool& pool;
+    ~TurnEnd() {
+      {
+        std::lock_guard<std::mutex> lock(pool.mu_);
+        pool.gathering_ = false;
+      }
+      pool.gather_free_.notify_one();
+    }
+  } turn_end{*this};
 
   std::unique_lock<std::mutex> lock(mu_);
   if (rounds_.empty()) {
@@ -399,10 +433,17 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   rounds_.pop_front();
   lock.unlock();
   progress.finish();
-  bool failed = false;
-  for (const Task& t : taken->tasks) failed = failed || t.status != 0;
+  size_t failed = 0, first = 0;
+  for (size_t i = taken->tasks.size(); i-- > 0;)
+    if (taken->tasks[i].status != 0) {
+      ++failed;
+      first = i;
+    }
+  if (failed > 0)
+    log::emit(log::Level::warn, "process gather: {} of {} tasks failed (first: task {}: {})", failed, total, first,
+              taken->tasks[first].detail);
   out = std::make_unique<ProcessResults>(std::move(taken->tasks));
-  return failed ? Status::task_failed : Status::ok;
+  return failed > 0 ? Status::task_failed : Status::ok;
 }
 
 }  // namespace lox::core::process

@@ -67,11 +67,14 @@ class Pool {
   struct Claim {
     Round* round;
     size_t index;
-    Task& task() const { return round->tasks[index]; }
+    Task* slot;  // taken under mu_: deque elements stay put, the deque's map does not
+    Task& task() const { return *slot; }
   };
   class Driver;
 
-  bool claim(std::vector<Claim>& batch);  // false: stopping
+  // Waits for work and claims up to `limit` tasks; false: stopping.
+  // `was_busy`: the caller's previous batch is done (it held tasks).
+  bool claim(std::vector<Claim>& batch, size_t limit, bool was_busy);
   void finish(const Claim& c, int status, std::string output, std::string detail);
   void run_inline(Task& t) noexcept;
   void shutdown() noexcept;  // stop drivers, kill and reap every process
@@ -87,13 +90,16 @@ class Pool {
   std::condition_variable done_;  // gatherers wait for finished tasks
   std::deque<std::unique_ptr<Round>> rounds_;
   size_t unclaimed_ = 0;
+  size_t outstanding_ = 0;      // scattered, not finished
+  size_t busy_drivers_ = 0;     // drivers holding a batch (each runs one task of it)
+  bool gathering_ = false;      // one gather at a time
+  std::condition_variable gather_free_;
   size_t idle_drivers_ = 0;     // drivers waiting in claim
   size_t wakes_pending_ = 0;    // notified, not yet awake
   Round* watched_ = nullptr;    // the round a gather waits for
   bool watch_each_ = false;     // that gather reports progress: wake it per task
   bool stopping_ = false;
   std::atomic<bool> stopping_flag_{false};  // stopping_, readable without mu_
-  std::timed_mutex gather_mu_;  // one gather at a time
   std::atomic<size_t> live_workers_{0};
 };
 
