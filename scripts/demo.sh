@@ -2,7 +2,8 @@
 # Builds liblox (Release, no tests) into build-demo and runs the demo tour:
 # lox's documented thread examples, run natively through the C ABI, then the
 # GPU pool and restroom examples of the synchronization objects, then the
-# queues: Effective Python's pipeline and lox's Announcement and Funnel.
+# queues: Effective Python's pipeline and lox's Announcement and Funnel, and
+# the process pool: lox's multiprocessing example and a CPU-bound job.
 # Installs the Debian/Ubuntu packages it needs first (scripts/deps.sh).
 #
 #   scripts/demo.sh            the tour (a few seconds of simulated I/O)
@@ -15,7 +16,7 @@ echo "demo: building liblox and the examples into build-demo/ ..."
 cmake -S . -B build-demo -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release \
       -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=ON -DLOX_BUILD_BENCH=OFF -DLOX_SANITIZE= >/dev/null
 cmake --build build-demo -j "${LOX_JOBS:-2}" --target lox_demo_tour lox_gpu_pool lox_restroom \
-      lox_pipeline lox_announce_funnel
+      lox_pipeline lox_announce_funnel lox_process
 echo
 build-demo/examples/lox_demo_tour "$@"
 # The synchronization examples: the GPU pool (index semaphore) and the
@@ -30,3 +31,7 @@ echo
 build-demo/examples/lox_pipeline "$@"
 echo
 build-demo/examples/lox_announce_funnel "$@"
+# The process pool: 5 sleeping jobs on 2 worker processes, foo(x, y) in
+# other processes, and a CPU-bound job's speed-up on 2 cores.
+echo
+build-demo/examples/lox_process "$@"
