@@ -389,6 +389,14 @@ LOX_API void lox_process_opts_init(lox_process_opts *opts);
  *  - Workers exit when the pool is destroyed, and on their own when this
  *    process dies (they see their pipe close, and the fork server's death).
  *
+ *  Scheduling: tasks start in scatter order. A worker gets one task at a
+ *  time until tasks prove quick (under 100 us each); then up to 64 small
+ *  ones (32 KiB of input in all) are sent to it at once, which saves a pipe
+ *  round trip per task. A task that blocks in such a batch holds the rest
+ *  of its batch (at most 63 tasks) until it ends; all other tasks go to the
+ *  other workers, and batches fall back to one task after a slow one. So
+ *  tasks of one pool should not wait for each other.
+ *
  *  A worker that dies while running a task (signal, abort, _exit, killed)
  *  fails only that task with LOX_EWORKER ("worker 1234 killed by SIGSEGV",
  *  "worker 1234 exited with code 3"); it is replaced, the rest of the round

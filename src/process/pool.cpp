@@ -327,9 +327,14 @@ bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
   if (was_busy) --busy_drivers_;
   if (!stopping_ && unclaimed_ == 0) {
     ++idle_drivers_;
-    work_.wait(lock, [this] { return stopping_ || unclaimed_ > 0; });
+    do {
+      work_.wait(lock);
+      // Every wake-up settles one pending wake, also one that finds the
+      // work already taken: otherwise scatter would count this driver as
+      // being woken forever and never wake it again.
+      if (wakes_pending_ > 0) --wakes_pending_;
+    } while (!stopping_ && unclaimed_ == 0);
     --idle_drivers_;
-    if (wakes_pending_ > 0) --wakes_pending_;
   }
   if (stopping_) return false;
   // Share what is waiting with the other drivers: at most an even part.
@@ -349,6 +354,12 @@ bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
     if (batch.size() >= share || bytes >= kMaxBatchBytes) break;
   }
   ++busy_drivers_;
+  // Work left over for a driver that sleeps and is not being woken.
+  if (unclaimed_ > 0 && idle_drivers_ > wakes_pending_) {
+    ++wakes_pending_;
+    lock.unlock();
+    work_.notify_one();
+  }
   return true;
 }
 
