@@ -1,6 +1,7 @@
 // The C++ consumer, built when the installed liblox has <lox/lox.hpp>: lox's
-// first example through the header-only C++17 layer. Exits 0 only if
-// foo(3, 4) == 12 and the gather returned {0, 2, 6, 12, 20}.
+// first example through the header-only C++17 layer, on a thread pool and on
+// a process pool. Exits 0 only if foo(3, 4) == 12 and both gathers returned
+// {0, 2, 6, 12, 20}.
 #include <lox/lox.hpp>
 
 #include <cstdio>
@@ -14,5 +15,9 @@ int main() {
     std::printf("[");
     for (std::size_t i = 0; i < r.size(); ++i) std::printf("%s%d", i ? ", " : "", r[i]);
     std::printf("]\n");
-    return twelve == 12 && r == std::vector<int>{0, 2, 6, 12, 20} ? 0 : 1;
+    auto job = lox::process(2, [](int x, int y) { return x * y; });
+    for (int i = 0; i < 5; ++i) job.scatter(i, i + 1);
+    std::vector<int> p = job.gather();
+    const std::vector<int> expected{0, 2, 6, 12, 20};
+    return twelve == 12 && r == expected && p == expected ? 0 : 1;
 }
