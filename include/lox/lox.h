@@ -338,7 +338,10 @@ LOX_API int lox_buffer_append(lox_buffer *out, const void *data, size_t len);
  *  bytes at `in` (`in` may be NULL when `in_len` is 0) and appends its result
  *  to `out`. Returns 0 for success or any other value as the task's failure
  *  code (lox_results_status); on failure, the bytes appended are the error
- *  detail (lox_results_error), e.g. an exception's what() text. */
+ *  detail (lox_results_error), e.g. an exception's what() text. The pool
+ *  itself reports LOX_EWORKER and LOX_TIMEOUT in the same status: return
+ *  codes of your own that differ from the LOX_* values (e.g. > 1) keep the
+ *  two apart. */
 typedef int (*lox_process_fn)(void *ctx, const void *in, size_t in_len, lox_buffer *out);
 
 typedef struct lox_process lox_process;
