@@ -6,6 +6,7 @@
 #include <lox/lox.h>
 
 #include <chrono>
+#include <string>
 #include <csignal>
 #include <thread>
 
@@ -68,4 +69,35 @@ TEST(ProcessOrphans, WorkersAndForkServerDieWithTheirOwner) {
   EXPECT_FALSE(left) << "processes of the dead owner's pool are still alive";
   EXPECT_GE(reaped, 1) << "the fork server should have been re-parented to us and exited";
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+namespace {
+
+int crash(void*, const void*, size_t, lox_buffer*) {
+  // Back to the default action first: a sanitizer's handler would turn the
+  // crash into an ordinary exit.
+  ::signal(SIGSEGV, SIG_DFL);
+  ::raise(SIGSEGV);
+  return 0;
+}
+
+}  // namespace
+
+// An owner that ignores SIGCHLD (children then vanish without a status)
+// must still learn how its workers died: the fork server, not the owner,
+// reaps them, with the default disposition restored.
+TEST(ProcessOrphans, ExitStatusIsKnownWhenTheOwnerIgnoresSigchld) {
+  auto previous = ::signal(SIGCHLD, SIG_IGN);
+  lox_process* pool = nullptr;
+  ASSERT_EQ(lox_process_create(1, crash, nullptr, &pool), LOX_OK);
+  ASSERT_EQ(lox_process_scatter(pool, nullptr, 0, nullptr), LOX_OK);
+  lox_results* r = nullptr;
+  EXPECT_EQ(lox_process_gather(pool, nullptr, &r), LOX_ETASK);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(lox_results_status(r, 0), LOX_EWORKER);
+  const char* why = lox_results_error(r, 0);
+  EXPECT_NE(std::string(why ? why : "").find("SIGSEGV"), std::string::npos) << (why ? why : "(null)");
+  lox_results_destroy(r);
+  lox_process_destroy(pool);
+  ::signal(SIGCHLD, previous);
 }

@@ -66,6 +66,9 @@ void fork_server_main(int ctl, Runner& runner, uint64_t max_message) noexcept {
   if (ctl > 3) ::close_range(3, static_cast<unsigned>(ctl) - 1, 0);
   ::close_range(static_cast<unsigned>(ctl) + 1, ~0U, 0);
   ::signal(SIGPIPE, SIG_IGN);
+  // The owner may ignore SIGCHLD (then children are reaped by the kernel
+  // and their exit status is lost) or handle it: we need the default.
+  ::signal(SIGCHLD, SIG_DFL);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
