@@ -78,8 +78,8 @@ void Pool::Driver::run() {
   batch.reserve(kMaxBatchTasks);  // claim never allocates (it runs under the pool's mutex)
   int fruitless = 0;
   // Batches grow (doubling) while tasks are quick and fall back to one
-  // task as soon as one is slow, so a long task never holds quick ones
-  // back in its batch while another worker idles.
+  // task as soon as a batch was slow: a task that blocks holds at most the
+  // rest of its batch (documented in lox.h), never the tasks not yet claimed.
   size_t limit = 1;
   bool busy = false;
   while (!batch.empty() || pool_.claim(batch, limit, std::exchange(busy, false))) {
