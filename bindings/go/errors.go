@@ -1,0 +1,102 @@
+package lox
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// Status is a liblox status code (LOX_OK, LOX_TIMEOUT, LOX_E*), or a
+// process task's own failure code.
+type Status int
+
+// The liblox status codes.
+const (
+	StatusOK      Status = 0  // LOX_OK
+	StatusTimeout Status = 1  // LOX_TIMEOUT: a timed wait ran out
+	StatusInval   Status = -1 // LOX_EINVAL: bad argument
+	StatusNoMem   Status = -2 // LOX_ENOMEM
+	StatusState   Status = -3 // LOX_ESTATE: not valid in the object's current state
+	StatusClosed  Status = -4 // LOX_ECLOSED: queue closed, pool or object shut down
+	StatusTask    Status = -5 // LOX_ETASK: gather: at least one task failed
+	StatusWorker  Status = -6 // LOX_EWORKER: a worker process died running the task
+	StatusSys     Status = -7 // LOX_ESYS: an operating-system call failed
+)
+
+// String is liblox's text for the status (lox_status_str).
+func (s Status) String() string { return statusName(s) }
+
+// Error is a failed liblox call (or a failed process task). Code is the
+// status, Name its lox_status_str text, Detail the lox_last_error() text
+// of the failing call (or a detail made by this package), Op the call.
+// Err, when set, is the underlying cause (for gather's StatusTask: the
+// first failed task's error).
+//
+// errors.Is(err, ErrTimeout) (ErrClosed, ErrState, ...) matches any Error
+// with that Code.
+type Error struct {
+	Op     string
+	Code   Status
+	Name   string
+	Detail string
+	Err    error
+}
+
+func newError(op string, code Status, detail string) *Error {
+	return &Error{Op: op, Code: code, Name: statusName(code), Detail: detail}
+}
+
+func (e *Error) Error() string {
+	s := "lox: "
+	if e.Op != "" {
+		s += e.Op + ": "
+	}
+	s += fmt.Sprintf("%s (%d)", e.Name, int(e.Code))
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is the sentinel for e's status code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.sentinel() && t.Code == e.Code
+}
+
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) sentinel() bool { return e.Op == "" && e.Detail == "" && e.Err == nil }
+
+// Sentinels for errors.Is.
+var (
+	ErrTimeout = newSentinel(StatusTimeout)
+	ErrInval   = newSentinel(StatusInval)
+	ErrNoMem   = newSentinel(StatusNoMem)
+	ErrState   = newSentinel(StatusState)
+	ErrClosed  = newSentinel(StatusClosed)
+	ErrTask    = newSentinel(StatusTask)
+	ErrWorker  = newSentinel(StatusWorker)
+	ErrSys     = newSentinel(StatusSys)
+)
+
+func newSentinel(c Status) *Error { return &Error{Code: c, Name: statusName(c)} }
+
+func closedError(op string) error {
+	return newError(op, StatusClosed, "object is closed")
+}
+
+// PanicError is the error of a thread-pool task that panicked: the panic
+// was recovered in the worker thread (it never crosses into C) and is
+// reported as that task's error.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the task's stack at the panic
+}
+
+func (p *PanicError) Error() string { return fmt.Sprintf("lox: task panicked: %v", p.Value) }
+
+func newPanicError(v any) *PanicError { return &PanicError{Value: v, Stack: debug.Stack()} }

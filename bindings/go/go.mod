@@ -1,0 +1,3 @@
+module liblox.dev/lox
+
+go 1.19

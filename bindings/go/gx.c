@@ -1,0 +1,191 @@
+// C side of the Go binding: wrappers that read lox_last_error() in the
+// same C call, the task trampoline and the process-pool shim.
+#include "gx.h"
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+// Every wrapper below makes its liblox call and reads lox_last_error() in
+// the same C call: the detail is thread-local, and a goroutine may move to
+// another OS thread between two cgo calls.
+
+static gx_ret gx_mk(int st, uintptr_t val, void *ptr) {
+	gx_ret r;
+	r.st = st;
+	r.detail = NULL;
+	if (st < 0) {
+		const char *d = lox_last_error();
+		r.detail = strdup(d ? d : "");
+	}
+	r.val = val;
+	r.ptr = ptr;
+	return r;
+}
+
+// ---- callbacks into Go (defined with //export in export.go) ----
+extern int goLoxTask(uintptr_t pool, uintptr_t arg);
+extern void goLoxProgress(uintptr_t ctx, size_t done, size_t total);
+extern void goLoxLog(int level, char *msg);
+
+// The thread-pool tasks that run on this OS thread now, innermost first:
+// lets Close and Gather refuse to run from inside one of their own tasks
+// (a cgo callback keeps its goroutine on the calling thread).
+typedef struct gx_frame { uintptr_t pool; struct gx_frame *prev; } gx_frame;
+static __thread gx_frame *gx_top;
+
+static int gx_task(void *ctx, void *arg, void **result) {
+	gx_frame f;
+	f.pool = (uintptr_t)ctx;
+	f.prev = gx_top;
+	gx_top = &f;
+	*result = arg; // the task's cgo.Handle comes back through the results
+	int st = goLoxTask((uintptr_t)ctx, (uintptr_t)arg);
+	gx_top = f.prev;
+	return st;
+}
+
+int gx_in_task(uintptr_t pool) {
+	for (gx_frame *f = gx_top; f; f = f->prev)
+		if (f->pool == pool) return 1;
+	return 0;
+}
+
+static void gx_progress(void *ctx, size_t done, size_t total) {
+	goLoxProgress((uintptr_t)ctx, done, total);
+}
+
+static lox_gather_opts gx_gather_opts(double timeout, uintptr_t prog, int bar) {
+	lox_gather_opts o;
+	lox_gather_opts_init(&o);
+	o.timeout = timeout;
+	if (prog) {
+		o.progress = gx_progress;
+		o.progress_ctx = (void *)prog;
+	}
+	o.progress_bar = bar;
+	return o;
+}
+
+// ---- thread pool ----
+gx_ret gx_thread_create(size_t workers, uintptr_t id) {
+	lox_thread *p = NULL;
+	int st = lox_thread_create(workers, gx_task, (void *)id, &p);
+	return gx_mk(st, 0, p);
+}
+gx_ret gx_thread_scatter(lox_thread *p, uintptr_t arg) {
+	size_t idx = 0;
+	int st = lox_thread_scatter(p, (void *)arg, &idx);
+	return gx_mk(st, idx, NULL);
+}
+gx_ret gx_thread_gather(lox_thread *p, double timeout, uintptr_t prog, int bar) {
+	lox_gather_opts o = gx_gather_opts(timeout, prog, bar);
+	lox_results *r = NULL;
+	int st = lox_thread_gather(p, &o, &r);
+	return gx_mk(st == LOX_ETASK ? LOX_OK : st, st == LOX_ETASK, r);
+}
+uintptr_t gx_results_value(lox_results *r, size_t i) {
+	return (uintptr_t)lox_results_value(r, i);
+}
+
+// ---- process pool ----
+// The pool runs gx_proc_shim, which calls the user's C function. In a
+// worker process (a fork of this Go program) it first gives every signal
+// back its default action: the Go runtime's handlers were inherited by the
+// fork, but the Go runtime itself was not (no other threads, no scheduler),
+// so a crash in the C task must kill the worker, not enter Go.
+typedef struct { lox_process_fn fn; void *ctx; pid_t parent; int reset; } gx_proc;
+
+static int gx_proc_shim(void *ctx, const void *in, size_t len, lox_buffer *out) {
+	gx_proc *p = (gx_proc *)ctx;
+	if (!p->reset && getpid() != p->parent) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		for (int s = 1; s < 65; s++)
+			if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+		p->reset = 1;
+	}
+	return p->fn(p->ctx, in, len, out);
+}
+
+gx_ret gx_process_create(size_t workers, void *fn, void *ctx, double task_timeout, size_t max_message) {
+	gx_proc *shim = (gx_proc *)calloc(1, sizeof *shim);
+	if (!shim) return gx_mk(LOX_ENOMEM, 0, NULL);
+	shim->fn = (lox_process_fn)fn;
+	shim->ctx = ctx;
+	shim->parent = getpid();
+	lox_process_opts o;
+	lox_process_opts_init(&o);
+	if (task_timeout != 0) o.task_timeout = task_timeout;
+	if (max_message) o.max_message = max_message;
+	lox_process *p = NULL;
+	int st = fn ? lox_process_create_ex(workers, gx_proc_shim, shim, &o, &p)
+	            : lox_process_create_ex(workers, NULL, NULL, &o, &p);
+	gx_ret r = gx_mk(st, (uintptr_t)shim, p);
+	if (st != LOX_OK) { free(shim); r.val = 0; }
+	return r;
+}
+void gx_process_destroy(lox_process *p, uintptr_t shim) {
+	lox_process_destroy(p);
+	free((void *)shim);
+}
+gx_ret gx_process_scatter(lox_process *p, void *in, size_t len) {
+	size_t idx = 0;
+	int st = lox_process_scatter(p, in, len, &idx);
+	return gx_mk(st, idx, NULL);
+}
+gx_ret gx_process_gather(lox_process *p, double timeout, uintptr_t prog, int bar) {
+	lox_gather_opts o = gx_gather_opts(timeout, prog, bar);
+	lox_results *r = NULL;
+	int st = lox_process_gather(p, &o, &r);
+	return gx_mk(st == LOX_ETASK ? LOX_OK : st, st == LOX_ETASK, r);
+}
+gx_ret gx_results_bytes(lox_results *r, size_t i) {
+	const void *d = NULL;
+	size_t n = 0;
+	int st = lox_results_bytes(r, i, &d, &n);
+	return gx_mk(st, n, (void *)d);
+}
+
+// ---- synchronization ----
+gx_ret gx_lock_create(void) { lox_lock *l = NULL; int st = lox_lock_create(&l); return gx_mk(st, 0, l); }
+gx_ret gx_lock_acquire(lox_lock *l, double t) { return gx_mk(lox_lock_acquire(l, t), 0, NULL); }
+gx_ret gx_lock_release(lox_lock *l) { return gx_mk(lox_lock_release(l), 0, NULL); }
+
+gx_ret gx_ls_create(lox_lock *l) { lox_lightswitch *s = NULL; int st = lox_lightswitch_create(l, &s); return gx_mk(st, 0, s); }
+gx_ret gx_ls_acquire(lox_lightswitch *s, double t) { return gx_mk(lox_lightswitch_acquire(s, t), 0, NULL); }
+gx_ret gx_ls_release(lox_lightswitch *s) { return gx_mk(lox_lightswitch_release(s), 0, NULL); }
+
+gx_ret gx_rw_create(void) { lox_rwlock *l = NULL; int st = lox_rwlock_create(&l); return gx_mk(st, 0, l); }
+gx_ret gx_rw_acquire(lox_rwlock *l, int mode, double t) { return gx_mk(lox_rwlock_acquire(l, mode, t), 0, NULL); }
+gx_ret gx_rw_release(lox_rwlock *l, int mode) { return gx_mk(lox_rwlock_release(l, mode), 0, NULL); }
+
+gx_ret gx_q_create(void) { lox_qlock *l = NULL; int st = lox_qlock_create(&l); return gx_mk(st, 0, l); }
+gx_ret gx_q_acquire(lox_qlock *l, double t) { return gx_mk(lox_qlock_acquire(l, t), 0, NULL); }
+gx_ret gx_q_release(lox_qlock *l) { return gx_mk(lox_qlock_release(l), 0, NULL); }
+
+gx_ret gx_sem_create(size_t n) { lox_index_semaphore *s = NULL; int st = lox_index_semaphore_create(n, &s); return gx_mk(st, 0, s); }
+gx_ret gx_sem_acquire(lox_index_semaphore *s, double t) { size_t i = 0; int st = lox_index_semaphore_acquire(s, t, &i); return gx_mk(st, i, NULL); }
+gx_ret gx_sem_release(lox_index_semaphore *s, size_t i) { return gx_mk(lox_index_semaphore_release(s, i), 0, NULL); }
+
+// ---- queue ----
+gx_ret gx_queue_create(size_t maxsize) { lox_queue *q = NULL; int st = lox_queue_create(maxsize, &q); return gx_mk(st, 0, q); }
+gx_ret gx_queue_put(lox_queue *q, uintptr_t item, double t) { return gx_mk(lox_queue_put(q, (void *)item, t), 0, NULL); }
+gx_ret gx_queue_get(lox_queue *q, double t) { void *item = NULL; int st = lox_queue_get(q, &item, t); return gx_mk(st, (uintptr_t)item, NULL); }
+gx_ret gx_queue_close(lox_queue *q) { return gx_mk(lox_queue_close(q), 0, NULL); }
+gx_ret gx_queue_task_done(lox_queue *q) { return gx_mk(lox_queue_task_done(q), 0, NULL); }
+gx_ret gx_queue_join(lox_queue *q, double t) { return gx_mk(lox_queue_join(q, t), 0, NULL); }
+
+// ---- logging ----
+// Never calls Go in a forked worker process (see gx_proc_shim).
+static pid_t gx_log_pid;
+static void gx_log(void *ctx, int level, const char *msg) {
+	(void)ctx;
+	if (getpid() != gx_log_pid) return;
+	goLoxLog(level, (char *)msg);
+}
+void gx_log_route(int on) {
+	gx_log_pid = getpid();
+	lox_log_set_callback(on ? gx_log : NULL, NULL);
+}
