@@ -1,0 +1,8 @@
+"""Queues (lox.queue), backed by liblox: ``Announcement`` (one-to-many with
+backlog) and ``Funnel`` (join many inputs by job id). Items are any Python
+objects; see docs/locks-and-queues.md for how they are owned."""
+
+from .announcement import Announcement
+from .funnel import Funnel
+
+__all__ = ["Announcement", "Funnel"]
