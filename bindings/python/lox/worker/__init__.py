@@ -1,14 +1,12 @@
 """Add concurrency to methods and functions in a single line of code.
 
-(Placeholder while lox.worker.thread / lox.worker.process land.)
+``lox.worker.thread`` runs the decorated function on a liblox thread pool,
+``lox.worker.process`` in liblox worker processes. Both have the same API:
+``__call__`` (plain call), ``scatter``, ``gather(tqdm=...)``, ``len()``.
 """
 
-__all__ = ["thread", "process"]
+from ._base import ScatterResult, disable_auto_unpacking, enable_auto_unpacking
+from .thread import thread
+from .process import process
 
-
-def thread(*args, **kwargs):
-    raise NotImplementedError("lox.thread: not implemented yet")
-
-
-def process(*args, **kwargs):
-    raise NotImplementedError("lox.process: not implemented yet")
+__all__ = ["thread", "process", "enable_auto_unpacking", "disable_auto_unpacking"]
