@@ -1,0 +1,52 @@
+//! The positive side of the compile_fail doc tests in src/lib.rs: with
+//! thread-safe types the same programs compile, and the wrappers have the
+//! auto traits their `unsafe impl`s promise.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+fn is_send<T: Send>() -> bool {
+    true
+}
+fn is_sync<T: Sync>() -> bool {
+    true
+}
+
+#[test]
+fn wrappers_are_send_and_sync_for_thread_safe_values() {
+    assert!(is_send::<lox::ThreadPool<Arc<i32>>>() && is_sync::<lox::ThreadPool<Arc<i32>>>());
+    assert!(is_send::<lox::Queue<Arc<i32>>>() && is_sync::<lox::Queue<Arc<i32>>>());
+    // A Queue only moves items: a Send but !Sync item is fine.
+    assert!(is_sync::<lox::Queue<std::cell::Cell<i32>>>());
+    assert!(is_sync::<lox::Lock<std::cell::Cell<i32>>>());
+    assert!(is_sync::<lox::QLock<Vec<u8>>>());
+    assert!(is_sync::<lox::RwLock<AtomicI32>>());
+    assert!(is_sync::<lox::IndexSemaphore>() && is_send::<lox::IndexSemaphore>());
+    assert!(is_sync::<lox::LightSwitch<'static, u8>>());
+    assert!(is_send::<lox::LockGuard<'static, u8>>());
+}
+
+#[test]
+fn arc_goes_where_rc_cannot() {
+    let q = lox::Queue::new(0).unwrap();
+    q.put(Arc::new(1)).unwrap();
+    assert_eq!(*q.get().unwrap(), 1);
+
+    let pool = lox::ThreadPool::new(2).unwrap();
+    let shared = Arc::new(1);
+    pool.scatter(move || *shared + 1).unwrap();
+    pool.scatter(|| Arc::new(2).to_string().parse::<i32>().unwrap()).unwrap();
+    let round: Vec<i32> = pool.gather().unwrap().into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(round, [2, 2]);
+
+    let lock = lox::Lock::new(Arc::new(1)).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| drop(lock.lock().unwrap()));
+    });
+
+    let rw = lox::RwLock::new(AtomicI32::new(1)).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| rw.read().unwrap().load(Ordering::Relaxed));
+    });
+    assert_eq!(rw.into_inner().into_inner(), 1);
+}
