@@ -5,6 +5,10 @@
 #                             pkg-config, fmt, spdlog, GoogleTest/GoogleMock
 #   scripts/deps.sh --bench   also what bench/ compares against: Google
 #                             Benchmark, oneTBB, Boost, GLib
+#   scripts/deps.sh --test    also what the full test command needs: the ABI
+#                             tools (abigail-tools), Go, Python's pytest, and
+#                             Rust's cargo when no cargo is found (on PATH or
+#                             in ~/.cargo/bin, e.g. from rustup)
 #
 # Asks dpkg which packages are missing and runs `apt-get update` and
 # `apt-get install` only when something is; silent when nothing is.
@@ -16,7 +20,12 @@ pkgs=(cmake ninja-build gcc g++ binutils pkg-config
 for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(libbenchmark-dev libtbb-dev libboost-dev libglib2.0-dev) ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --test)
+      pkgs+=(abigail-tools golang-go python3 python3-pytest)
+      if ! command -v cargo >/dev/null 2>&1 && [ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+        pkgs+=(cargo rustc)
+      fi ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deps: unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done

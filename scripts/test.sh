@@ -11,6 +11,13 @@
 #             prefix, build and run consumer projects against it (pkg-config, CMake)
 #   exports   scripts/check-exports.sh: the installed library exports only lox_*
 #             symbols and has the SONAME liblox.so.<major>
+#   abi       scripts/check-abi.sh: the ABI is compatible with the committed
+#             baseline capi/abi/liblox.so.<major>.abi (libabigail)
+#   python    bindings/python/run-tests.sh: pytest suite of the `lox` package
+#   rust      bindings/rust/run-tests.sh: cargo test --offline of the crate
+#   go        bindings/go/run-tests.sh: go vet and go test of the cgo binding
+#             (the bindings run against the normal build installed into
+#             build-ci/prefix)
 #
 # Build trees go to build-ci/<stage> and are reused by the next run. Every
 # stage runs even when an earlier one failed; the script then exits 1. The
@@ -25,7 +32,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 jobs=${LOX_JOBS:-2}
 timeout=${LOX_TEST_TIMEOUT:-300}
-all_stages=(normal asan tsan install exports)
+all_stages=(normal asan tsan install exports abi python rust go)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 for s in "${stages[@]}"; do
@@ -35,7 +42,7 @@ for s in "${stages[@]}"; do
   esac
 done
 
-scripts/deps.sh || { echo "test.sh: installing the dependencies failed" >&2; exit 1; }
+scripts/deps.sh --test || { echo "test.sh: installing the dependencies failed" >&2; exit 1; }
 
 # Sanitizer settings: the whole run fails on the first report, and no
 # suppression file hides anything of ours.
@@ -161,13 +168,37 @@ check() {
   record "$stage" "($what)" "$pass" "$fail" 0 $((SECONDS - t0))
 }
 
-# The install and exports stages use the normal build tree; build it if the
-# normal stage did not run.
+# The install, exports, abi and binding stages use the normal build tree;
+# build it if the normal stage did not run.
 normal_built=0
 need_normal() {
   [ "$normal_built" = 1 ] && return 0
   banner "normal: build (for the install checks)"
   build normal "" && normal_built=1
+}
+
+# The bindings load liblox from an installed copy of the normal build, as a
+# user's program would (pkg-config, the loader), not from the build tree.
+prefix=$root/build-ci/prefix
+prefix_ready=0
+need_prefix() {
+  need_normal || return 1
+  [ "$prefix_ready" = 1 ] && return 0
+  rm -rf "$prefix"
+  cmake --install "$root/build-ci/normal" --prefix "$prefix" >"$prefix.log" 2>&1 ||
+    { cat "$prefix.log"; return 1; }
+  prefix_ready=1
+}
+
+# binding LANG: runs bindings/LANG/run-tests.sh against the installed prefix.
+binding() {
+  local lang=$1
+  if need_prefix; then
+    check "$lang" "$lang binding" "bindings/$lang/run-tests.sh" "$prefix"
+  else
+    failures+=("$lang: liblox could not be built and installed for the binding")
+    record "$lang" "($lang binding)" 0 1 0 0
+  fi
 }
 
 for stage in "${stages[@]}"; do
@@ -177,6 +208,8 @@ for stage in "${stages[@]}"; do
     tsan)    suite tsan "thread" "thread" ${tsan_run[@]+"${tsan_run[@]}"} -- "${tsan_env[@]}" ;;
     install) need_normal; check install "consumer projects" tests/install/run.sh "$root/build-ci/normal" ;;
     exports) need_normal; check exports "symbols and SONAME" scripts/check-exports.sh "$root/build-ci/normal" ;;
+    abi)     need_normal; check abi "ABI vs baseline" scripts/check-abi.sh "$root/build-ci/normal" ;;
+    python|rust|go) binding "$stage" ;;
   esac
 done
 
