@@ -1,0 +1,601 @@
+"""lox.lock over liblox: Lock, LightSwitch (native and foreign lock), RWLock,
+QLock, IndexSemaphore. Mutual exclusion is checked with counters, waits
+with generous deadlines only."""
+
+import threading
+import time
+
+import pytest
+
+import lox
+from lox.lock import Lock, LightSwitch, RWLock, QLock, IndexSemaphore
+
+DEADLINE = 10.0   # generous: only reached when something is broken
+
+
+def wait_until(pred, what="condition"):
+    end = time.monotonic() + DEADLINE
+    while not pred():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.001)
+
+
+def run_threads(target, n, *args):
+    errors = []
+
+    def wrap(i):
+        try:
+            target(i, *args)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(DEADLINE * 3)
+        assert not t.is_alive(), "thread hung"
+    if errors:
+        raise errors[0]
+
+
+class Occupancy:
+    """Counts threads inside a region; records the most ever seen."""
+
+    def __init__(self):
+        self._m = threading.Lock()
+        self.inside = 0
+        self.max = 0
+        self.total = 0
+
+    def enter(self):
+        with self._m:
+            self.inside += 1
+            self.total += 1
+            self.max = max(self.max, self.inside)
+            return self.inside
+
+    def leave(self):
+        with self._m:
+            self.inside -= 1
+
+
+def test_public_names():
+    assert lox.LightSwitch is LightSwitch
+    assert lox.RWLock is RWLock and lox.QLock is QLock and lox.IndexSemaphore is IndexSemaphore
+    assert set(lox.lock.__all__) == {"LightSwitch", "RWLock", "QLock", "IndexSemaphore"}
+
+
+# --- Lock --------------------------------------------------------------------------
+
+
+def test_lock_threading_api():
+    lk = Lock()
+    assert not lk.locked()
+    assert lk.acquire() is True
+    assert lk.locked()
+    assert lk.acquire(False) is False
+    assert lk.acquire(timeout=0.01) is False
+    assert lk.acquire(blocking=True, timeout=0) is False
+    lk.release()
+    assert not lk.locked()
+    with pytest.raises(RuntimeError):
+        lk.release()
+    with pytest.raises(ValueError):
+        lk.acquire(False, 1.0)
+    with pytest.raises(ValueError):
+        lk.acquire(timeout=-2)
+    with lk as got:
+        assert got is True and lk.locked()
+    assert not lk.locked()
+    assert "unlocked" in repr(lk)
+
+
+def test_lock_released_by_another_thread():
+    lk = Lock()
+    lk.acquire()
+    t = threading.Thread(target=lk.release)
+    t.start()
+    t.join()
+    assert not lk.locked()
+
+
+def test_lock_wait_releases_gil():
+    # The waiter blocks inside liblox; this thread must keep running Python
+    # code to release the lock. If the wait held the GIL, the release could
+    # only happen after the waiter's 5 s timeout, and it would return False.
+    lk = Lock()
+    lk.acquire()
+    result = []
+    started = threading.Event()
+
+    def waiter():
+        started.set()
+        result.append(lk.acquire(timeout=DEADLINE))
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    started.wait()
+    sum(range(10000))
+    lk.release()
+    t.join()
+    assert result == [True]
+
+
+def test_lock_mutual_exclusion():
+    lk = Lock()
+    occ = Occupancy()
+    shared = [0]
+
+    def work(i):
+        for _ in range(300):
+            with lk:
+                occ.enter()
+                v = shared[0]
+                time.sleep(0)           # invite a switch inside the critical section
+                shared[0] = v + 1
+                occ.leave()
+
+    run_threads(work, 6)
+    assert shared[0] == 6 * 300
+    assert occ.max == 1
+
+
+# --- LightSwitch -----------------------------------------------------------------------
+
+LOCKS = [pytest.param(Lock, id="native"), pytest.param(threading.Lock, id="threading")]
+
+
+@pytest.mark.parametrize("make_lock", LOCKS)
+def test_lightswitch_first_in_last_out(make_lock):
+    lk = make_lock()
+    ls = LightSwitch(lk)
+    assert ls.lock is lk
+    assert ls.counter == 0 and len(ls) == 0
+    assert ls.acquire() is True
+    assert lk.locked() and ls.counter == 1
+    assert ls.acquire(timeout=0) is True
+    assert len(ls) == 2
+    ls.release()
+    assert lk.locked() and ls.counter == 1
+    ls.release()
+    assert not lk.locked() and ls.counter == 0
+    with pytest.raises(ValueError):
+        ls.release()
+    assert ls.counter == 0 and not lk.locked()
+    with ls as entered:
+        assert entered is ls and ls.counter == 1 and lk.locked()
+    assert ls.counter == 0 and not lk.locked()
+
+
+@pytest.mark.parametrize("make_lock", LOCKS)
+def test_lightswitch_timeout_when_lock_held(make_lock):
+    lk = make_lock()
+    ls = LightSwitch(lk)
+    lk.acquire()                       # the janitor is inside
+    assert ls.acquire(timeout=0.02) is False
+    assert ls.acquire(timeout=0) is False
+    assert ls.counter == 0
+    lk.release()
+    assert ls.acquire(timeout=DEADLINE) is True
+    assert ls.counter == 1
+    ls.release()
+    assert not lk.locked()
+
+
+@pytest.mark.parametrize("make_lock", LOCKS)
+def test_lightswitch_later_entrants_wait_behind_first(make_lock):
+    lk = make_lock()
+    ls = LightSwitch(lk)
+    lk.acquire()
+    got = []
+    first = threading.Thread(target=lambda: got.append(ls.acquire()))
+    first.start()
+    # Whether or not `first` already waits, nobody gets in while lk is held.
+    assert ls.acquire(timeout=0.05) is False
+    assert ls.counter == 0 and not got
+    lk.release()
+    first.join(DEADLINE)
+    assert got == [True] and ls.counter == 1
+    assert ls.acquire(timeout=DEADLINE) is True and ls.counter == 2
+    ls.release()
+    ls.release()
+    assert not lk.locked()
+
+
+@pytest.mark.parametrize("make_lock", LOCKS)
+def test_lightswitch_janitor_waits_for_empty_room(make_lock):
+    lk = make_lock()
+    ls = LightSwitch(lk)
+    events = []
+    n = 4
+    for _ in range(n):
+        ls.acquire()
+    seen = []
+
+    def janitor():
+        with lk:
+            seen.append(ls.counter)
+            events.append("janitor")
+
+    t = threading.Thread(target=janitor)
+    t.start()
+    for i in range(n):
+        events.append("exit%d" % i)
+        ls.release()
+    t.join(DEADLINE)
+    assert seen == [0]
+    assert events == ["exit%d" % i for i in range(n)] + ["janitor"]
+
+
+@pytest.mark.parametrize("make_lock", LOCKS)
+def test_lightswitch_contended_members_and_janitors(make_lock):
+    lk = make_lock()
+    ls = LightSwitch(lk)
+    members = Occupancy()
+    janitors = Occupancy()
+    bad = []
+
+    def member(i):
+        for _ in range(150):
+            with ls:
+                members.enter()
+                if janitors.inside:
+                    bad.append("member saw janitor")
+                time.sleep(0)
+                members.leave()
+
+    def janitor(i):
+        for _ in range(40):
+            with lk:
+                janitors.enter()
+                if members.inside or ls.counter:
+                    bad.append("janitor saw members")
+                time.sleep(0)
+                janitors.leave()
+
+    ts = [threading.Thread(target=member, args=(i,)) for i in range(4)]
+    ts += [threading.Thread(target=janitor, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(DEADLINE * 3)
+        assert not t.is_alive()
+    assert not bad
+    assert janitors.max == 1
+    assert members.total == 600 and janitors.total == 80
+    assert ls.counter == 0 and not lk.locked()
+
+
+def test_lightswitch_native_outlives_gc_order():
+    # The switch borrows the lox_lock: whatever order the garbage collector
+    # finalizes them in, the lock is destroyed after the switch.
+    import gc
+    lk = Lock()
+    ls = LightSwitch(lk)
+    ls.acquire()
+    cycle = [lk, ls]
+    cycle.append(cycle)
+    del lk, ls, cycle
+    gc.collect()
+
+
+def test_lightswitch_rejects():
+    with pytest.raises(NotImplementedError):
+        LightSwitch(threading.Lock(), multiprocessing=True)
+    with pytest.raises(TypeError):
+        LightSwitch(object())
+
+
+# --- RWLock --------------------------------------------------------------------------
+
+
+def test_rwlock_readers_share_writer_excludes():
+    rw = RWLock()
+    assert rw.read_counter == 0 and len(rw) == 0
+    assert rw.acquire("r") is True
+    assert rw.acquire("R", timeout=0) is True
+    assert rw.read_counter == 2 and len(rw) == 2
+    assert rw.acquire("w", timeout=0.02) is False
+    rw.release("r")
+    assert rw.acquire("w", timeout=0) is False
+    rw.release("r")
+    assert len(rw) == 0
+    assert rw.acquire("w", timeout=0) is True
+    assert rw.acquire("r", timeout=0.02) is False
+    assert rw.acquire("w", timeout=0) is False
+    rw.release("w")
+    assert rw.acquire("r", timeout=0) is True
+    rw.release("r")
+
+
+def test_rwlock_flags_and_misuse():
+    rw = RWLock()
+    with pytest.raises(ValueError):
+        rw.acquire("x")
+    with pytest.raises(ValueError):
+        rw.acquire(1)
+    with pytest.raises(ValueError):
+        rw.release("r")                 # not held
+    with pytest.raises(ValueError):
+        rw.release("w")
+    rw.acquire("r")
+    with pytest.raises(ValueError):
+        rw.release("w")                 # held by a reader, not a writer
+    rw.release("r")
+
+
+def test_rwlock_context_manager_and_timeout():
+    rw = RWLock()
+    with rw("r") as x:
+        assert x is rw and len(rw) == 1
+        with rw("r"):
+            assert len(rw) == 2
+        ran = []
+        with pytest.raises(lox.Timeout):
+            with rw("w", timeout=0.02):
+                ran.append(1)
+        assert ran == [] and len(rw) == 1
+    with rw("w"):
+        assert rw.acquire("r", timeout=0) is False
+    assert len(rw) == 0 and rw.acquire("w", timeout=0)
+    rw.release("w")
+
+
+def test_rwlock_waiting_writer_blocks_new_readers():
+    rw = RWLock()
+    rw.acquire("r")
+    wrote = []
+    writer = threading.Thread(target=lambda: (rw.acquire("w"), wrote.append(len(rw)),
+                                              rw.release("w")))
+    writer.start()
+
+    # A new reader gets in until the writer starts waiting, then never.
+    def reader_blocked():
+        if rw.acquire("r", timeout=0):
+            rw.release("r")
+            return False
+        return True
+
+    wait_until(reader_blocked, "the writer to wait")
+    assert rw.acquire("r", timeout=0.02) is False
+    assert wrote == []
+    rw.release("r")                     # the last reader leaves: the writer goes
+    writer.join(DEADLINE)
+    assert wrote == [0]
+    assert rw.acquire("r", timeout=0) is True
+    rw.release("r")
+
+
+def test_rwlock_contended():
+    rw = RWLock()
+    readers = Occupancy()
+    writers = Occupancy()
+    bad = []
+    value = [0]
+
+    def reader(i):
+        for _ in range(150):
+            with rw("r"):
+                readers.enter()
+                if writers.inside:
+                    bad.append("reader with writer")
+                time.sleep(0)
+                readers.leave()
+
+    def writer(i):
+        for _ in range(60):
+            with rw("w"):
+                writers.enter()
+                if readers.inside or writers.inside != 1:
+                    bad.append("writer not alone")
+                v = value[0]
+                time.sleep(0)
+                value[0] = v + 1
+                writers.leave()
+
+    ts = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+    ts += [threading.Thread(target=writer, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(DEADLINE * 3)
+        assert not t.is_alive()
+    assert not bad
+    assert value[0] == 120 and writers.max == 1
+    assert len(rw) == 0
+
+
+# --- QLock --------------------------------------------------------------------------
+
+
+def test_qlock_basics():
+    q = QLock()
+    assert not q.locked and q.locked() is False and len(q) == 0
+    assert q.acquire() is True
+    assert q.locked and q.locked() is True and q.locked == True  # noqa: E712
+    assert q.acquire(timeout=0.02) is False
+    assert q.acquire(timeout=0) is False
+    assert len(q) == 0                  # a timed-out acquire leaves the line
+    q.release()
+    assert not q.locked
+    with pytest.raises(ValueError):
+        q.release()
+    with q as x:
+        assert x is q and q.locked
+    assert not q.locked
+
+
+def test_qlock_fifo_order():
+    q = QLock()
+    q.acquire()
+    order = []
+
+    def waiter(i):
+        q.acquire()
+        order.append(i)
+        q.release()
+
+    ts = []
+    for i in range(6):
+        t = threading.Thread(target=waiter, args=(i,))
+        t.start()
+        ts.append(t)
+        wait_until(lambda: len(q) == i + 1, "waiter %d in line" % i)
+    q.release()
+    for t in ts:
+        t.join(DEADLINE)
+    assert order == list(range(6))
+    assert len(q) == 0 and not q.locked
+
+
+def test_qlock_timed_out_waiter_leaves_line():
+    q = QLock()
+    q.acquire()
+    order = []
+    results = {}
+
+    def waiter(name, timeout):
+        ok = q.acquire(timeout=timeout)
+        results[name] = ok
+        if ok:
+            order.append(name)
+            q.release()
+
+    a = threading.Thread(target=waiter, args=("a", -1))
+    a.start()
+    wait_until(lambda: len(q) == 1)
+    b = threading.Thread(target=waiter, args=("b", 0.05))
+    b.start()
+    b.join(DEADLINE)
+    assert results == {"b": False}
+    c = threading.Thread(target=waiter, args=("c", None))
+    c.start()
+    wait_until(lambda: len(q) == 2)
+    q.release()
+    a.join(DEADLINE)
+    c.join(DEADLINE)
+    assert order == ["a", "c"]
+
+
+def test_qlock_mutual_exclusion():
+    q = QLock()
+    occ = Occupancy()
+    shared = [0]
+
+    def work(i):
+        for _ in range(200):
+            with q:
+                occ.enter()
+                v = shared[0]
+                time.sleep(0)
+                shared[0] = v + 1
+                occ.leave()
+
+    run_threads(work, 5)
+    assert shared[0] == 1000 and occ.max == 1
+
+
+# --- IndexSemaphore --------------------------------------------------------------------
+
+
+def test_index_semaphore_basics():
+    sem = IndexSemaphore(3)
+    assert [sem.acquire() for _ in range(3)] == [0, 1, 2]
+    assert sem.acquire(timeout=0.02) is None
+    assert sem.acquire(timeout=0) is None
+    sem.release(1)
+    assert sem.acquire(timeout=0) == 1
+    for i in range(3):
+        sem.release(i)
+    with sem() as i:
+        assert i == 0
+        with sem(timeout=None) as j:
+            assert j == 1
+    assert sem.acquire(timeout=0) == 0
+    sem.release(0)
+
+
+def test_index_semaphore_timeout_context_yields_none():
+    sem = IndexSemaphore(1)
+    with sem(timeout=None) as index1:
+        assert index1 == 0
+        with sem(timeout=0.05) as index2:
+            assert index2 is None
+        # leaving the inner block released nothing
+        assert sem.acquire(timeout=0) is None
+    assert sem.acquire(timeout=0) == 0
+    sem.release(0)
+
+
+def test_index_semaphore_errors():
+    with pytest.raises(ValueError):
+        IndexSemaphore(0)
+    with pytest.raises(ValueError):
+        IndexSemaphore(-1)
+    with pytest.raises(TypeError):
+        IndexSemaphore(1.5)
+    sem = IndexSemaphore(2)
+    with pytest.raises(ValueError):
+        sem.release(0)                  # never acquired
+    i = sem.acquire()
+    sem.release(i)
+    with pytest.raises(ValueError):
+        sem.release(i)                  # double release: lox corrupts, we refuse
+    assert [sem.acquire(timeout=0), sem.acquire(timeout=0), sem.acquire(timeout=0)] == [0, 1, None]
+    with pytest.raises(ValueError):
+        sem.release(2)                  # out of range
+    with pytest.raises(ValueError):
+        sem.release(-1)
+    with pytest.raises(ValueError):
+        sem.acquire(timeout=-1)         # queue-style timeout, as lox's acquire
+
+
+def test_index_semaphore_exception_in_block_releases():
+    sem = IndexSemaphore(1)
+    with pytest.raises(KeyError):
+        with sem() as i:
+            assert i == 0
+            raise KeyError("boom")
+    assert sem.acquire(timeout=0) == 0
+
+
+def test_index_semaphore_len_is_blocked_waiters():
+    sem = IndexSemaphore(1)
+    sem.acquire()
+    assert len(sem) == 0
+    got = []
+    t = threading.Thread(target=lambda: got.append(sem.acquire(timeout=DEADLINE)))
+    t.start()
+    wait_until(lambda: len(sem) == 1, "a blocked acquirer")
+    sem.release(0)
+    t.join(DEADLINE)
+    assert got == [0] and len(sem) == 0
+
+
+def test_index_semaphore_contended_unique_indices():
+    n_res = 4
+    sem = IndexSemaphore(n_res)
+    in_use = [0] * n_res
+    guard = threading.Lock()
+    bad = []
+    occ = Occupancy()
+
+    def work(i):
+        for _ in range(60):
+            with sem() as idx:
+                occ.enter()
+                with guard:
+                    in_use[idx] += 1
+                    if in_use[idx] != 1:
+                        bad.append(idx)
+                time.sleep(0)
+                with guard:
+                    in_use[idx] -= 1
+                occ.leave()
+
+    run_threads(work, 10)
+    assert not bad
+    assert occ.max <= n_res and occ.total == 600
+    assert [sem.acquire(timeout=0) for _ in range(n_res)] == list(range(n_res))
