@@ -118,7 +118,7 @@ func newQueueCore(maxsize int) (*queueCore, error) {
 }
 
 func (c *queueCore) put(v any, timeout time.Duration) error {
-	if !c.g.enter() {
+	if !c.g.enterWait() {
 		return closedError("queue put")
 	}
 	defer c.g.leave()
@@ -131,7 +131,7 @@ func (c *queueCore) put(v any, timeout time.Duration) error {
 }
 
 func (c *queueCore) get(timeout time.Duration) (any, error) {
-	if !c.g.enter() {
+	if !c.g.enterWait() {
 		return nil, closedError("queue get")
 	}
 	defer c.g.leave()
@@ -162,7 +162,7 @@ func (c *queueCore) taskDone() error {
 }
 
 func (c *queueCore) join(timeout time.Duration) error {
-	if !c.g.enter() {
+	if !c.g.enterWait() {
 		return closedError("queue join")
 	}
 	defer c.g.leave()

@@ -48,7 +48,7 @@ func NewLock() (*Lock, error) {
 
 // Acquire takes the lock, waiting at most timeout.
 func (l *Lock) Acquire(timeout time.Duration) error {
-	if !l.g.enter() {
+	if !l.g.enterWait() {
 		return closedError("lock acquire")
 	}
 	defer l.g.leave()
@@ -91,7 +91,7 @@ func (l *Lock) Close() error {
 	}
 	defer l.g.done()
 	if l.switches.Load() > 0 { // checked with every other call kept out
-		l.g.closed = false
+		l.g.reopen()
 		return newError("lock close", StatusState, "a LightSwitch still borrows this lock")
 	}
 	C.lox_lock_destroy(l.l)
@@ -112,7 +112,7 @@ type LightSwitch struct {
 // NewLightSwitch creates a switch over lock, which must not be closed
 // before the switch (Lock.Close refuses while switches borrow it).
 func NewLightSwitch(lock *Lock) (*LightSwitch, error) {
-	if lock == nil || !lock.g.enter() {
+	if lock == nil || !lock.g.enterWait() {
 		return nil, closedError("lightswitch create")
 	}
 	defer lock.g.leave()
@@ -127,7 +127,7 @@ func NewLightSwitch(lock *Lock) (*LightSwitch, error) {
 // Acquire enters: increments the count, the first entrant acquiring the
 // lock (waiting at most timeout).
 func (s *LightSwitch) Acquire(timeout time.Duration) error {
-	if !s.g.enter() {
+	if !s.g.enterWait() {
 		return closedError("lightswitch acquire")
 	}
 	defer s.g.leave()
@@ -184,7 +184,7 @@ func NewRWLock() (*RWLock, error) {
 }
 
 func (l *RWLock) acquire(mode C.int, timeout time.Duration) error {
-	if !l.g.enter() {
+	if !l.g.enterWait() {
 		return closedError("rwlock acquire")
 	}
 	defer l.g.leave()
@@ -277,7 +277,7 @@ func NewQLock() (*QLock, error) {
 
 // Acquire takes the lock in FIFO order, waiting at most timeout.
 func (l *QLock) Acquire(timeout time.Duration) error {
-	if !l.g.enter() {
+	if !l.g.enterWait() {
 		return closedError("qlock acquire")
 	}
 	defer l.g.leave()
@@ -356,7 +356,7 @@ func NewIndexSemaphore(n int) (*IndexSemaphore, error) {
 
 // Acquire takes a free index, waiting at most timeout (ErrTimeout).
 func (s *IndexSemaphore) Acquire(timeout time.Duration) (int, error) {
-	if !s.g.enter() {
+	if !s.g.enterWait() {
 		return -1, closedError("index semaphore acquire")
 	}
 	defer s.g.leave()

@@ -150,7 +150,7 @@ func newThreadCore(workers int) (*threadCore, error) {
 }
 
 func (c *threadCore) scatter(r runner) (int, error) {
-	if !c.g.enter() {
+	if !c.g.enterWait() {
 		return 0, closedError("thread scatter")
 	}
 	defer c.g.leave()
@@ -174,7 +174,7 @@ func (c *threadCore) inTask() bool { return C.gx_in_task(C.uintptr_t(c.id)) != 0
 // gather returns the round's task objects in order (their handles deleted).
 func (c *threadCore) gather(opts []GatherOption) ([]any, error) {
 	cfg := makeGatherConfig(opts)
-	if !c.g.enter() {
+	if !c.g.enterWait() {
 		return nil, closedError("thread gather")
 	}
 	defer c.g.leave()
