@@ -186,7 +186,8 @@ fn rwlock_writer_waits_for_readers_and_blocks_new_ones() {
     let (tx, rx) = mpsc::channel();
     thread::scope(|s| {
         let w = lock.write().unwrap();
-        s.spawn(|| {
+        let lock = &lock;
+        s.spawn(move || {
             let got = lock.read().unwrap();
             tx.send(*got).unwrap();
         });
