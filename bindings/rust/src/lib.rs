@@ -1,4 +1,4 @@
-//! Safe Rust binding of [liblox](../../README.md), a concurrency library
+//! Safe Rust binding of liblox, a C++20 concurrency library
 //! behind a stable C ABI (`include/lox/lox.h`).
 //!
 //! What is wrapped:

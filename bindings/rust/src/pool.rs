@@ -102,7 +102,7 @@ where
     // captures) runs inside catch_unwind, and the panic payload is dropped
     // under another catch_unwind.
     let task = Box::from_raw(ctx as *mut F);
-    let outcome: Outcome<T> = match panic::catch_unwind(AssertUnwindSafe(move || task())) {
+    let outcome: Outcome<T> = match panic::catch_unwind(AssertUnwindSafe(task)) {
         Ok(value) => Ok(value),
         Err(payload) => {
             let msg = panic_message(&*payload);
