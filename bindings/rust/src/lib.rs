@@ -309,3 +309,8 @@ pub fn log_level() -> LogLevel {
         _ => LogLevel::Off,
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
