@@ -20,7 +20,12 @@ type runner interface {
 // panic leaves it: run recovers the task's panics.
 //
 //export goLoxTask
-func goLoxTask(pool, arg C.uintptr_t) C.int {
+func goLoxTask(pool, arg C.uintptr_t) (st C.int) {
+	defer func() { // never let a panic cross into C (e.g. a bad handle)
+		if recover() != nil {
+			st = 1
+		}
+	}()
 	r, ok := handleValue(uintptr(arg)).(runner)
 	if !ok {
 		return 1
@@ -33,6 +38,7 @@ func goLoxTask(pool, arg C.uintptr_t) C.int {
 
 //export goLoxProgress
 func goLoxProgress(ctx C.uintptr_t, done, total C.size_t) {
+	defer func() { _ = recover() }() // call recovers the callback's own panics
 	if p, ok := handleValue(uintptr(ctx)).(*progressCall); ok {
 		p.call(int(done), int(total))
 	}

@@ -377,3 +377,97 @@ func TestErrorDetailAndStatus(t *testing.T) {
 		t.Fatal("empty version")
 	}
 }
+
+// Two goroutines gathering at once each get a disjoint round, in order.
+func TestThreadPoolConcurrentGathers(t *testing.T) {
+	checkHandles(t)
+	p := newPool[int](t, 4)
+	const N = 500
+	var mu sync.Mutex
+	seen := make(map[int]int)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var gerr atomic.Value
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				res, err := p.Gather()
+				if err != nil {
+					gerr.Store(err)
+					return
+				}
+				for i := 1; i < len(res); i++ {
+					if res[i].Value <= res[i-1].Value {
+						gerr.Store(fmt.Errorf("round out of order: %d after %d", res[i].Value, res[i-1].Value))
+					}
+				}
+				mu.Lock()
+				for _, r := range res {
+					seen[r.Value]++
+				}
+				mu.Unlock()
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	for i := 0; i < N; i++ {
+		i := i
+		p.Scatter(func() (int, error) { return i, nil })
+	}
+	close(stop)
+	wg.Wait()
+	res, err := p.Gather() // what the gatherers left
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		seen[r.Value]++
+	}
+	if e := gerr.Load(); e != nil {
+		t.Fatal(e)
+	}
+	for i := 0; i < N; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("task %d gathered %d times", i, seen[i])
+		}
+	}
+}
+
+// liblox logs a failed task at WARN from its worker thread; a Go log
+// handler receives it (a cgo callback from a foreign thread).
+func TestLogHandler(t *testing.T) {
+	checkHandles(t)
+	got := make(chan string, 16)
+	lox.SetLogLevel(lox.LogWarn)
+	lox.SetLogHandler(func(level lox.LogLevel, msg string) {
+		if level >= lox.LogWarn {
+			select {
+			case got <- msg:
+			default:
+			}
+		}
+	})
+	defer lox.SetLogHandler(nil)
+	if lox.GetLogLevel() != lox.LogWarn {
+		t.Fatalf("log level %d", lox.GetLogLevel())
+	}
+	p := newPool[int](t, 2)
+	p.Scatter(func() (int, error) { return 0, errors.New("fails") })
+	if _, err := p.Gather(); !errors.Is(err, lox.ErrTask) {
+		t.Fatalf("Gather: %v", err)
+	}
+	select {
+	case msg := <-got:
+		if msg == "" {
+			t.Fatal("empty log message")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no log message for a failed task")
+	}
+}
