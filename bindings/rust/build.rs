@@ -7,13 +7,12 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_LIBDIR");
     println!("cargo:rerun-if-changed=build.rs");
 
     let pkg_config = env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".to_string());
-    let output = Command::new(&pkg_config)
-        .args(["--libs", "--cflags", "lox"])
-        .output();
-    let output = match output {
+    let run = |args: &[&str]| Command::new(&pkg_config).args(args).output();
+    let output = match run(&["--libs", "--cflags", "lox"]) {
         Ok(o) => o,
         Err(e) => panic!(
             "\n\nlox: could not run `{} --libs --cflags lox`: {}\n\
@@ -22,17 +21,32 @@ fn main() {
             pkg_config, e
         ),
     };
-    if !output.status.success() {
-        panic!(
-            "\n\nlox: pkg-config cannot find liblox (`{} --libs --cflags lox` failed):\n{}\n\
-             Set PKG_CONFIG_PATH to the directory holding lox.pc of a liblox install, e.g.\n\
-             PKG_CONFIG_PATH=/opt/lox/lib/pkgconfig cargo build\n\
-             (PKG_CONFIG_PATH is now {:?}).\n\n",
-            pkg_config,
-            String::from_utf8_lossy(&output.stderr).trim(),
-            env::var("PKG_CONFIG_PATH").unwrap_or_default()
-        );
-    }
+    let output = if output.status.success() {
+        output
+    } else {
+        // lox.pc has `Requires.private: fmt spdlog`, so --cflags fails where
+        // their .pc files are missing even though liblox itself is there.
+        // Rust only needs --libs, which does not resolve private requires.
+        match run(&["--libs", "lox"]) {
+            Ok(o) if o.status.success() => {
+                println!(
+                    "cargo:warning=`{} --libs --cflags lox` failed ({}); using `--libs lox` only",
+                    pkg_config,
+                    String::from_utf8_lossy(&output.stderr).trim().replace('\n', "; ")
+                );
+                o
+            }
+            _ => panic!(
+                "\n\nlox: pkg-config cannot find liblox (`{} --libs --cflags lox` failed):\n{}\n\
+                 Set PKG_CONFIG_PATH to the directory holding lox.pc of a liblox install, e.g.\n\
+                 PKG_CONFIG_PATH=/opt/lox/lib/pkgconfig cargo build\n\
+                 (PKG_CONFIG_PATH is now {:?}).\n\n",
+                pkg_config,
+                String::from_utf8_lossy(&output.stderr).trim(),
+                env::var("PKG_CONFIG_PATH").unwrap_or_default()
+            ),
+        }
+    };
 
     let flags = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut linked = false;
