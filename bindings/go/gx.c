@@ -67,9 +67,12 @@ static lox_gather_opts gx_gather_opts(double timeout, uintptr_t prog, int bar) {
 }
 
 // ---- thread pool ----
-gx_ret gx_thread_create(size_t workers, uintptr_t id) {
+gx_ret gx_thread_create(size_t workers, uintptr_t id, double idle_timeout) {
+	lox_thread_opts o;
+	lox_thread_opts_init(&o);
+	if (idle_timeout >= 0) o.idle_timeout = idle_timeout;
 	lox_thread *p = NULL;
-	int st = lox_thread_create(workers, gx_task, (void *)id, &p);
+	int st = lox_thread_create_ex(workers, gx_task, (void *)id, &o, &p);
 	return gx_mk(st, 0, p);
 }
 gx_ret gx_thread_scatter(lox_thread *p, uintptr_t arg) {

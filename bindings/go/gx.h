@@ -12,7 +12,7 @@ typedef struct { int st; char *detail; uintptr_t val; void *ptr; } gx_ret;
 
 int gx_in_task(uintptr_t pool);
 
-gx_ret gx_thread_create(size_t workers, uintptr_t id);
+gx_ret gx_thread_create(size_t workers, uintptr_t id, double idle_timeout);
 gx_ret gx_thread_scatter(lox_thread *p, uintptr_t arg);
 gx_ret gx_thread_gather(lox_thread *p, double timeout, uintptr_t prog, int bar);
 uintptr_t gx_results_value(lox_results *r, size_t i);

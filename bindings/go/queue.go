@@ -58,7 +58,8 @@ func (q *Queue[T]) GetTimeout(timeout time.Duration) (T, error) {
 		var zero T
 		return zero, err
 	}
-	return v.(T), nil
+	t, _ := v.(T) // a nil interface value comes back as T's zero value
+	return t, nil
 }
 
 // Close closes the queue: later Puts fail with ErrClosed, Gets drain the

@@ -243,3 +243,20 @@ func TestQueueDestroyFreesHandles(t *testing.T) {
 		t.Fatal("Len after Destroy")
 	}
 }
+
+func TestQueueNilInterfaceValues(t *testing.T) {
+	checkHandles(t)
+	q := newQueue[error](t, 0)
+	if err := q.Put(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Put(errors.New("x")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := q.Get(); err != nil || v != nil {
+		t.Fatalf("Get: %v %v, want a nil error value", v, err)
+	}
+	if v, err := q.Get(); err != nil || v == nil || v.Error() != "x" {
+		t.Fatalf("Get: %v %v", v, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Result is one task's outcome: its value, or its error (a *PanicError if
@@ -40,12 +41,32 @@ type ThreadPool[T any] struct {
 // workers == 0 is liblox's debug mode: Scatter runs the task inline in the
 // calling goroutine (LOX_DEBUG=1 in the environment forces it for every
 // pool). Close the pool when done.
-func NewThreadPool[T any](workers int) (*ThreadPool[T], error) {
-	c, err := newThreadCore(workers)
+func NewThreadPool[T any](workers int, opts ...ThreadOption) (*ThreadPool[T], error) {
+	cfg := threadConfig{idle: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := newThreadCore(workers, cfg.idle)
 	if err != nil {
 		return nil, err
 	}
 	return &ThreadPool[T]{core: c}, nil
+}
+
+// ThreadOption configures NewThreadPool.
+type ThreadOption func(*threadConfig)
+
+type threadConfig struct{ idle time.Duration }
+
+// WithIdleTimeout sets how long a worker thread waits without work before
+// it exits (liblox's default: 2 s; 0: as soon as there is no work).
+func WithIdleTimeout(d time.Duration) ThreadOption {
+	return func(c *threadConfig) {
+		if d < 0 {
+			d = 0
+		}
+		c.idle = d
+	}
 }
 
 // task is one scattered function; its cgo.Handle is the C task argument.
@@ -139,9 +160,9 @@ type threadCore struct {
 	live map[uintptr]struct{} // handles scattered and not yet gathered
 }
 
-func newThreadCore(workers int) (*threadCore, error) {
+func newThreadCore(workers int, idle time.Duration) (*threadCore, error) {
 	c := &threadCore{id: uintptr(poolIDs.Add(1)), live: map[uintptr]struct{}{}}
-	r := C.gx_thread_create(workersArg(workers), C.uintptr_t(c.id))
+	r := C.gx_thread_create(workersArg(workers), C.uintptr_t(c.id), secs(idle))
 	if err := check("thread create", r); err != nil {
 		return nil, err
 	}

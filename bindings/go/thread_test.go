@@ -471,3 +471,35 @@ func TestLogHandler(t *testing.T) {
 		t.Fatal("no log message for a failed task")
 	}
 }
+
+// Workers start on demand and, with a zero idle timeout, exit once idle.
+func TestThreadPoolIdleWorkersExit(t *testing.T) {
+	if debugForced() {
+		t.Skip("LOX_DEBUG forces inline mode")
+	}
+	checkHandles(t)
+	p, err := lox.NewThreadPool[int](3, lox.WithIdleTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Workers() != 0 {
+		t.Fatalf("a new pool has %d workers, want 0 (started on demand)", p.Workers())
+	}
+	for i := 0; i < 20; i++ {
+		p.Scatter(func() (int, error) { return 1, nil })
+	}
+	if _, err := p.Gather(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p.Workers() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d workers still alive long after the work ended", p.Workers())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p.Pending() != 0 {
+		t.Fatal("nothing should be pending")
+	}
+}
