@@ -128,6 +128,13 @@ impl<T: Send> Queue<T> {
 
     /// Appends `item`, waiting as long as it takes for room. Fails (handing
     /// the item back) when the queue is closed.
+    ///
+    /// ```
+    /// let q = lox::Queue::new(0)?;
+    /// q.put(vec![1, 2]).unwrap();
+    /// assert_eq!(q.len(), 1);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn put(&self, item: T) -> std::result::Result<(), PutError<T>> {
         self.put_timeout(item, None)
     }
@@ -164,6 +171,13 @@ impl<T: Send> Queue<T> {
 
     /// Removes the oldest item, waiting as long as it takes. Once the queue
     /// is closed and drained this fails with `is_closed()`.
+    ///
+    /// ```
+    /// let q = lox::Queue::new(0)?;
+    /// q.put('x').unwrap();
+    /// assert_eq!(q.get()?, 'x');
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn get(&self) -> Result<T> {
         self.get_timeout(None)
             .map(|v| v.expect("a wait without timeout timed out"))
@@ -198,6 +212,18 @@ impl<T: Send> Queue<T> {
     /// Closes the queue: later puts fail with `is_closed()`, gets drain
     /// what is left and then fail with `is_closed()`, and every blocked put
     /// and get wakes up. Closing twice is fine.
+    ///
+    /// ```
+    /// let q = lox::Queue::<i32>::new(0)?;
+    /// let waiter = std::thread::scope(|s| {
+    ///     let h = s.spawn(|| q.get()); // blocks until the close
+    ///     q.close().unwrap();
+    ///     h.join().unwrap()
+    /// });
+    /// assert!(waiter.unwrap_err().is_closed());
+    /// assert!(q.is_closed());
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn close(&self) -> Result<()> {
         // SAFETY: valid handle.
         check(unsafe { sys::lox_queue_close(self.raw.as_ptr()) })
@@ -248,6 +274,15 @@ impl<T: Send> Queue<T> {
     }
 
     /// Items in the queue now (a snapshot).
+    ///
+    /// ```
+    /// let q = lox::Queue::new(3)?;
+    /// q.put(1).unwrap();
+    /// q.put(2).unwrap();
+    /// assert_eq!(q.len(), 2);
+    /// assert!(!q.is_empty() && !q.is_full());
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         // SAFETY: valid handle.
         unsafe { sys::lox_queue_size(self.raw.as_ptr()) }

@@ -258,6 +258,14 @@ impl<'l, T> LightSwitch<'l, T> {
 
     /// Enters, locking the lock if this is the first one in (waiting as
     /// long as it takes).
+    ///
+    /// ```
+    /// let lock = lox::Lock::new(7)?;
+    /// let switch = lox::LightSwitch::new(&lock)?;
+    /// assert_eq!(*switch.enter()?, 7);
+    /// assert_eq!(switch.count(), 0);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn enter(&self) -> Result<LightSwitchGuard<'_, T>> {
         self.enter_timeout(None)
             .map(|g| g.expect("a wait without timeout timed out"))
@@ -388,6 +396,13 @@ impl<T> RwLock<T> {
     }
 
     /// Takes a read hold, waiting as long as it takes.
+    ///
+    /// ```
+    /// let lock = lox::RwLock::new(String::from("shared"))?;
+    /// let (a, b) = (lock.read()?, lock.read()?);
+    /// assert_eq!(a.len() + b.len(), 12);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn read(&self) -> Result<RwLockReadGuard<'_, T>> {
         self.read_timeout(None)
             .map(|g| g.expect("a wait without timeout timed out"))
@@ -417,6 +432,13 @@ impl<T> RwLock<T> {
     }
 
     /// Takes the write hold, waiting as long as it takes.
+    ///
+    /// ```
+    /// let lock = lox::RwLock::new(Vec::new())?;
+    /// lock.write()?.push(1);
+    /// assert_eq!(*lock.read()?, [1]);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn write(&self) -> Result<RwLockWriteGuard<'_, T>> {
         self.write_timeout(None)
             .map(|g| g.expect("a wait without timeout timed out"))
@@ -566,6 +588,14 @@ impl<T> QLock<T> {
     }
 
     /// Locks in FIFO order, waiting as long as it takes.
+    ///
+    /// ```
+    /// let q = lox::QLock::new(0)?;
+    /// *q.lock()? += 1;
+    /// assert!(!q.is_locked());
+    /// assert_eq!(q.into_inner(), 1);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn lock(&self) -> Result<QLockGuard<'_, T>> {
         self.lock_timeout(None)
             .map(|g| g.expect("a wait without timeout timed out"))
@@ -714,6 +744,14 @@ impl IndexSemaphore {
     }
 
     /// Takes a free index, waiting as long as it takes.
+    ///
+    /// ```
+    /// let s = lox::IndexSemaphore::new(4)?;
+    /// let g = s.acquire()?;
+    /// assert!(g.index() < s.capacity());
+    /// assert_eq!(s.available(), 3);
+    /// # Ok::<(), lox::Error>(())
+    /// ```
     pub fn acquire(&self) -> Result<IndexGuard<'_>> {
         self.acquire_timeout(None)
             .map(|g| g.expect("a wait without timeout timed out"))
