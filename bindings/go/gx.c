@@ -19,6 +19,7 @@ static gx_ret gx_mk(int st, uintptr_t val, void *ptr) {
 	}
 	r.val = val;
 	r.ptr = ptr;
+	r.jid = 0;
 	return r;
 }
 
@@ -179,6 +180,39 @@ gx_ret gx_queue_get(lox_queue *q, double t) { void *item = NULL; int st = lox_qu
 gx_ret gx_queue_close(lox_queue *q) { return gx_mk(lox_queue_close(q), 0, NULL); }
 gx_ret gx_queue_task_done(lox_queue *q) { return gx_mk(lox_queue_task_done(q), 0, NULL); }
 gx_ret gx_queue_join(lox_queue *q, double t) { return gx_mk(lox_queue_join(q, t), 0, NULL); }
+
+// ---- funnel ----
+gx_ret gx_funnel_create(void) { lox_funnel *f = NULL; int st = lox_funnel_create(&f); return gx_mk(st, 0, f); }
+gx_ret gx_funnel_subscribe(lox_funnel *top) { lox_funnel *f = NULL; int st = lox_funnel_subscribe(top, &f); return gx_mk(st, 0, f); }
+gx_ret gx_funnel_put(lox_funnel *in, unsigned long long jid, uintptr_t item) {
+	return gx_mk(lox_funnel_put(in, jid, (void *)item, 0), 0, NULL);
+}
+// One complete set: its items in a malloc'd array (ptr, val items; the Go
+// side frees it) and its job id. Retries with room for a set that grew
+// (nothing is consumed when the array is too small).
+gx_ret gx_funnel_get(lox_funnel *top, double t) {
+	size_t cap = lox_funnel_inputs(top);
+	if (cap == 0) cap = 1;
+	for (;;) {
+		void **items = (void **)malloc(cap * sizeof *items);
+		if (!items) return gx_mk(LOX_ENOMEM, 0, NULL);
+		size_t count = 0;
+		unsigned long long jid = 0;
+		int st = lox_funnel_get(top, t, &jid, items, cap, &count);
+		if (st == LOX_EINVAL && count > cap) {
+			free(items);
+			cap = count;
+			continue;
+		}
+		if (st != LOX_OK) {
+			free(items);
+			return gx_mk(st, 0, NULL);
+		}
+		gx_ret r = gx_mk(st, count, items);
+		r.jid = jid;
+		return r;
+	}
+}
 
 // ---- logging ----
 // Never calls Go in a forked worker process (see gx_proc_shim).

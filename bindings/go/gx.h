@@ -8,7 +8,7 @@
 
 // A call's status, a strdup'd copy of lox_last_error() when the status is
 // negative (the Go side frees it), and an integer and a pointer result.
-typedef struct { int st; char *detail; uintptr_t val; void *ptr; } gx_ret;
+typedef struct { int st; char *detail; uintptr_t val; void *ptr; unsigned long long jid; } gx_ret;
 
 int gx_in_task(uintptr_t pool);
 
@@ -45,6 +45,11 @@ gx_ret gx_queue_get(lox_queue *q, double t);
 gx_ret gx_queue_close(lox_queue *q);
 gx_ret gx_queue_task_done(lox_queue *q);
 gx_ret gx_queue_join(lox_queue *q, double t);
+
+gx_ret gx_funnel_create(void);
+gx_ret gx_funnel_subscribe(lox_funnel *top);
+gx_ret gx_funnel_put(lox_funnel *in, unsigned long long jid, uintptr_t item);
+gx_ret gx_funnel_get(lox_funnel *top, double t);
 
 void gx_log_route(int on);
 #endif
