@@ -21,22 +21,23 @@ fn main() {
             pkg_config, e
         ),
     };
-    let output = if output.status.success() {
-        output
-    } else {
-        // lox.pc has `Requires.private: fmt spdlog`, so --cflags fails where
-        // their .pc files are missing even though liblox itself is there.
-        // Rust only needs --libs, which does not resolve private requires.
-        match run(&["--libs", "lox"]) {
-            Ok(o) if o.status.success() => {
-                println!(
+    let output =
+        if output.status.success() {
+            output
+        } else {
+            // lox.pc has `Requires.private: fmt spdlog`, so --cflags fails where
+            // their .pc files are missing even though liblox itself is there.
+            // Rust only needs --libs, which does not resolve private requires.
+            match run(&["--libs", "lox"]) {
+                Ok(o) if o.status.success() => {
+                    println!(
                     "cargo:warning=`{} --libs --cflags lox` failed ({}); using `--libs lox` only",
                     pkg_config,
                     String::from_utf8_lossy(&output.stderr).trim().replace('\n', "; ")
                 );
-                o
-            }
-            _ => panic!(
+                    o
+                }
+                _ => panic!(
                 "\n\nlox: pkg-config cannot find liblox (`{} --libs --cflags lox` failed):\n{}\n\
                  Set PKG_CONFIG_PATH to the directory holding lox.pc of a liblox install, e.g.\n\
                  PKG_CONFIG_PATH=/opt/lox/lib/pkgconfig cargo build\n\
@@ -45,8 +46,8 @@ fn main() {
                 String::from_utf8_lossy(&output.stderr).trim(),
                 env::var("PKG_CONFIG_PATH").unwrap_or_default()
             ),
-        }
-    };
+            }
+        };
 
     let flags = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut linked = false;

@@ -173,7 +173,11 @@ impl fmt::Display for Error {
         if self.detail.is_empty() {
             write!(f, "{} (lox status {})", self.name, self.code)
         } else {
-            write!(f, "{}: {} (lox status {})", self.name, self.detail, self.code)
+            write!(
+                f,
+                "{}: {} (lox status {})",
+                self.name, self.detail, self.code
+            )
         }
     }
 }
@@ -195,7 +199,9 @@ pub fn status_name(code: i32) -> &'static str {
     }
     // SAFETY: static NUL-terminated text owned by the library for the whole
     // life of the process.
-    unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("unknown status")
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .unwrap_or("unknown status")
 }
 
 /// Copies a C string (NULL reads as "").

@@ -66,7 +66,11 @@ impl fmt::Display for TaskError {
         if self.panicked {
             write!(f, "task panicked: {}", self.message)
         } else {
-            write!(f, "task failed with status {}: {}", self.status, self.message)
+            write!(
+                f,
+                "task failed with status {}: {}",
+                self.status, self.message
+            )
         }
     }
 }
@@ -94,7 +98,11 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
 /// The `lox_task_fn` of every task: `ctx` is a `Box<F>` leaked by
 /// `scatter`, consumed here exactly once (liblox runs every scattered task
 /// exactly once, also when the pool is destroyed with tasks queued).
-unsafe extern "C" fn run_task<F, T>(ctx: *mut c_void, _arg: *mut c_void, result: *mut *mut c_void) -> c_int
+unsafe extern "C" fn run_task<F, T>(
+    ctx: *mut c_void,
+    _arg: *mut c_void,
+    result: *mut *mut c_void,
+) -> c_int
 where
     F: FnOnce() -> T,
 {
@@ -110,7 +118,11 @@ where
             Err(msg)
         }
     };
-    let status = if outcome.is_ok() { 0 } else { TaskError::PANIC_STATUS };
+    let status = if outcome.is_ok() {
+        0
+    } else {
+        TaskError::PANIC_STATUS
+    };
     *result = Box::into_raw(Box::new(outcome)) as *mut c_void;
     status
 }
@@ -407,7 +419,10 @@ impl<T: Send + 'static> ThreadPool<T> {
     /// assert_eq!(pool.gather_progress_bar(None)?, Some(vec![Ok(1)]));
     /// # Ok::<(), lox::Error>(())
     /// ```
-    pub fn gather_progress_bar(&self, timeout: Option<Duration>) -> Result<Option<Vec<TaskResult<T>>>> {
+    pub fn gather_progress_bar(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Vec<TaskResult<T>>>> {
         self.gather_raw(timeout, None, true)
     }
 
@@ -503,7 +518,8 @@ impl<T: Send + 'static> Drop for ThreadPool<T> {
         loop {
             let mut out = ptr::null_mut();
             // SAFETY: valid handle and out-pointer; NULL opts = defaults.
-            let status = unsafe { sys::lox_thread_gather(self.raw.as_ptr(), ptr::null(), &mut out) };
+            let status =
+                unsafe { sys::lox_thread_gather(self.raw.as_ptr(), ptr::null(), &mut out) };
             if status != sys::LOX_OK && status != sys::LOX_ETASK {
                 break;
             }

@@ -43,7 +43,9 @@ impl<T> PutError<T> {
 
 impl<T> fmt::Debug for PutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PutError").field("error", &self.error).finish_non_exhaustive()
+        f.debug_struct("PutError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
     }
 }
 
@@ -152,11 +154,17 @@ impl<T: Send> Queue<T> {
     /// assert_eq!(err.into_item(), 'b');
     /// # Ok::<(), lox::Error>(())
     /// ```
-    pub fn put_timeout(&self, item: T, timeout: Option<Duration>) -> std::result::Result<(), PutError<T>> {
+    pub fn put_timeout(
+        &self,
+        item: T,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<(), PutError<T>> {
         let boxed = Box::into_raw(Box::new(item));
         // SAFETY: valid handle; the queue stores the pointer without
         // dereferencing it, and hands it back exactly once to a get.
-        let status = unsafe { sys::lox_queue_put(self.raw.as_ptr(), boxed as *mut c_void, seconds(timeout)) };
+        let status = unsafe {
+            sys::lox_queue_put(self.raw.as_ptr(), boxed as *mut c_void, seconds(timeout))
+        };
         if status == sys::LOX_OK {
             Ok(())
         } else {
@@ -199,7 +207,9 @@ impl<T: Send> Queue<T> {
     pub fn get_timeout(&self, timeout: Option<Duration>) -> Result<Option<T>> {
         let mut item: *mut c_void = ptr::null_mut();
         // SAFETY: valid handle and out-pointer.
-        let got = check_wait(unsafe { sys::lox_queue_get(self.raw.as_ptr(), &mut item, seconds(timeout)) })?;
+        let got = check_wait(unsafe {
+            sys::lox_queue_get(self.raw.as_ptr(), &mut item, seconds(timeout))
+        })?;
         if got {
             // SAFETY: every item in this queue is a Box<T> put by put_timeout,
             // delivered exactly once.

@@ -119,7 +119,8 @@ impl<T> Lock<T> {
     /// ```
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<LockGuard<'_, T>>> {
         // SAFETY: valid handle; thread-safe.
-        let got = check_wait(unsafe { sys::lox_lock_acquire(self.raw.as_ptr(), seconds(timeout)) })?;
+        let got =
+            check_wait(unsafe { sys::lox_lock_acquire(self.raw.as_ptr(), seconds(timeout)) })?;
         Ok(if got {
             Some(LockGuard {
                 lock: self,
@@ -173,7 +174,9 @@ impl<T> Drop for Lock<T> {
 
 impl<T> fmt::Debug for Lock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lock").field("locked", &self.is_locked()).finish()
+        f.debug_struct("Lock")
+            .field("locked", &self.is_locked())
+            .finish()
     }
 }
 
@@ -284,9 +287,14 @@ impl<'l, T> LightSwitch<'l, T> {
     /// assert_eq!(*switch.enter_timeout(Some(Duration::ZERO))?.unwrap(), 0);
     /// # Ok::<(), lox::Error>(())
     /// ```
-    pub fn enter_timeout(&self, timeout: Option<Duration>) -> Result<Option<LightSwitchGuard<'_, T>>> {
+    pub fn enter_timeout(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<LightSwitchGuard<'_, T>>> {
         // SAFETY: valid handle; thread-safe.
-        let got = check_wait(unsafe { sys::lox_lightswitch_acquire(self.raw.as_ptr(), seconds(timeout)) })?;
+        let got = check_wait(unsafe {
+            sys::lox_lightswitch_acquire(self.raw.as_ptr(), seconds(timeout))
+        })?;
         Ok(if got {
             Some(LightSwitchGuard {
                 switch: self,
@@ -313,7 +321,9 @@ impl<T> Drop for LightSwitch<'_, T> {
 
 impl<T> fmt::Debug for LightSwitch<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LightSwitch").field("count", &self.count()).finish()
+        f.debug_struct("LightSwitch")
+            .field("count", &self.count())
+            .finish()
     }
 }
 
@@ -420,7 +430,10 @@ impl<T> RwLock<T> {
     /// assert!(lock.read_timeout(Some(Duration::ZERO))?.is_some());
     /// # Ok::<(), lox::Error>(())
     /// ```
-    pub fn read_timeout(&self, timeout: Option<Duration>) -> Result<Option<RwLockReadGuard<'_, T>>> {
+    pub fn read_timeout(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<RwLockReadGuard<'_, T>>> {
         Ok(if self.acquire(sys::LOX_READ, timeout)? {
             Some(RwLockReadGuard {
                 lock: self,
@@ -457,7 +470,10 @@ impl<T> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 3);
     /// # Ok::<(), lox::Error>(())
     /// ```
-    pub fn write_timeout(&self, timeout: Option<Duration>) -> Result<Option<RwLockWriteGuard<'_, T>>> {
+    pub fn write_timeout(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<RwLockWriteGuard<'_, T>>> {
         Ok(if self.acquire(sys::LOX_WRITE, timeout)? {
             Some(RwLockWriteGuard {
                 lock: self,
@@ -499,7 +515,9 @@ impl<T> Drop for RwLock<T> {
 
 impl<T> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RwLock").field("readers", &self.readers()).finish()
+        f.debug_struct("RwLock")
+            .field("readers", &self.readers())
+            .finish()
     }
 }
 
@@ -615,7 +633,8 @@ impl<T> QLock<T> {
     /// ```
     pub fn lock_timeout(&self, timeout: Option<Duration>) -> Result<Option<QLockGuard<'_, T>>> {
         // SAFETY: valid handle; thread-safe.
-        let got = check_wait(unsafe { sys::lox_qlock_acquire(self.raw.as_ptr(), seconds(timeout)) })?;
+        let got =
+            check_wait(unsafe { sys::lox_qlock_acquire(self.raw.as_ptr(), seconds(timeout)) })?;
         Ok(if got {
             Some(QLockGuard {
                 lock: self,

@@ -36,8 +36,14 @@ fn arc_goes_where_rc_cannot() {
     let pool = lox::ThreadPool::new(2).unwrap();
     let shared = Arc::new(1);
     pool.scatter(move || *shared + 1).unwrap();
-    pool.scatter(|| Arc::new(2).to_string().parse::<i32>().unwrap()).unwrap();
-    let round: Vec<i32> = pool.gather().unwrap().into_iter().map(|r| r.unwrap()).collect();
+    pool.scatter(|| Arc::new(2).to_string().parse::<i32>().unwrap())
+        .unwrap();
+    let round: Vec<i32> = pool
+        .gather()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
     assert_eq!(round, [2, 2]);
 
     let lock = lox::Lock::new(Arc::new(1)).unwrap();

@@ -44,7 +44,10 @@ fn version_matches_header() {
         "liblox {} does not match the declarations",
         lox::version_string()
     );
-    assert_eq!(lox::version_string(), format!("{}.{}.{}", major, minor, patch));
+    assert_eq!(
+        lox::version_string(),
+        format!("{}.{}.{}", major, minor, patch)
+    );
 }
 
 #[test]

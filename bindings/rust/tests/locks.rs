@@ -55,7 +55,10 @@ fn lock_timeout_and_state() {
     assert!(!lock.is_locked());
     let mut lock = lock;
     *lock.get_mut() = 2;
-    assert_eq!(*lock.lock_timeout(Some(Duration::ZERO)).unwrap().unwrap(), 2);
+    assert_eq!(
+        *lock.lock_timeout(Some(Duration::ZERO)).unwrap().unwrap(),
+        2
+    );
 }
 
 #[test]
@@ -248,7 +251,10 @@ fn index_semaphore_indices_are_unique() {
                 for i in 0..500 {
                     let g = sem.acquire().unwrap();
                     assert!(g.index() < n);
-                    assert!(!in_use[g.index()].swap(true, Ordering::SeqCst), "index handed out twice");
+                    assert!(
+                        !in_use[g.index()].swap(true, Ordering::SeqCst),
+                        "index handed out twice"
+                    );
                     let h = held.fetch_add(1, Ordering::SeqCst) + 1;
                     max_held.fetch_max(h, Ordering::SeqCst);
                     if i % 16 == 0 {
@@ -280,7 +286,11 @@ fn index_semaphore_timeout() {
     assert!(sem.acquire_timeout(Some(Duration::ZERO)).unwrap().is_none());
     // A blocked acquirer gets the index released by another thread.
     thread::scope(|s| {
-        let waiter = s.spawn(|| sem.acquire_timeout(Some(Duration::from_secs(60))).unwrap().map(|g| g.index()));
+        let waiter = s.spawn(|| {
+            sem.acquire_timeout(Some(Duration::from_secs(60)))
+                .unwrap()
+                .map(|g| g.index())
+        });
         while sem.waiting() == 0 {
             thread::sleep(Duration::from_millis(1));
         }

@@ -180,7 +180,9 @@ fn drop_of_closed_queue_frees_items() {
     {
         let q = Queue::new(8).unwrap();
         for _ in 0..5 {
-            q.put(Counted(&drops)).map_err(|e| e.into_parts().0).unwrap();
+            q.put(Counted(&drops))
+                .map_err(|e| e.into_parts().0)
+                .unwrap();
         }
         q.close().unwrap();
         assert_eq!(drops.load(Ordering::SeqCst), 0);

@@ -182,7 +182,8 @@ fn a_panicking_progress_callback_resumes_after_the_round_is_freed() {
         pool.scatter(move || t).unwrap();
     }
     let caught = panic::catch_unwind(AssertUnwindSafe(|| {
-        pool.gather_progress(None, |_, _| panic!("progress failed")).ok()
+        pool.gather_progress(None, |_, _| panic!("progress failed"))
+            .ok()
     }));
     let payload = caught.unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"progress failed"));
