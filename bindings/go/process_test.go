@@ -187,3 +187,44 @@ func TestProcessPoolCClose(t *testing.T) {
 		t.Fatalf("nil fn: %v", err)
 	}
 }
+
+func TestProcessPoolCManyGoroutines(t *testing.T) {
+	p := newProcessPool(t, 2, nil)
+	const G, N = 4, 100
+	done := make(chan error, G)
+	for g := 0; g < G; g++ {
+		g := g
+		go func() {
+			for i := 0; i < N; i++ {
+				if _, err := p.Scatter([]byte("sq " + strconv.Itoa(g*N+i))); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < G; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last int
+	res, err := p.Gather(lox.WithProgress(func(d, total int) { last = d }))
+	if err != nil || len(res) != G*N || last != G*N {
+		t.Fatalf("%d results, last progress %d, err %v", len(res), last, err)
+	}
+	seen := make(map[int64]bool)
+	for _, r := range res {
+		v, err := strconv.ParseInt(string(r.Data), 10, 64)
+		if err != nil || seen[v] {
+			t.Fatalf("bad or duplicate result %q", r.Data)
+		}
+		seen[v] = true
+	}
+	for x := int64(0); x < G*N; x++ {
+		if !seen[x*(x+1)] {
+			t.Fatalf("missing result for %d", x)
+		}
+	}
+}
