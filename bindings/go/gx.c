@@ -214,6 +214,15 @@ gx_ret gx_funnel_get(lox_funnel *top, double t) {
 	}
 }
 
+// ---- announcement ----
+gx_ret gx_ann_create(size_t maxsize, long long backlog) { lox_announcement *a = NULL; int st = lox_announcement_create(maxsize, backlog, &a); return gx_mk(st, 0, a); }
+gx_ret gx_ann_subscribe(lox_announcement *a, size_t maxsize) { lox_announcement *s = NULL; int st = lox_announcement_subscribe(a, maxsize, 0, &s); return gx_mk(st, 0, s); }
+gx_ret gx_ann_clone(lox_announcement *a) { lox_announcement *c = NULL; int st = lox_announcement_clone(a, &c); return gx_mk(st, 0, c); }
+gx_ret gx_ann_put(lox_announcement *a, uintptr_t item, double t) { return gx_mk(lox_announcement_put(a, (void *)item, t), 0, NULL); }
+gx_ret gx_ann_get(lox_announcement *a, double t) { void *item = NULL; int st = lox_announcement_get(a, &item, t); return gx_mk(st, (uintptr_t)item, NULL); }
+gx_ret gx_ann_finalize(lox_announcement *a) { return gx_mk(lox_announcement_finalize(a), 0, NULL); }
+gx_ret gx_ann_unsubscribe(lox_announcement *a) { return gx_mk(lox_announcement_unsubscribe(a), 0, NULL); }
+
 // ---- logging ----
 // Never calls Go in a forked worker process (see gx_proc_shim).
 static pid_t gx_log_pid;

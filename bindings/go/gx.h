@@ -51,5 +51,13 @@ gx_ret gx_funnel_subscribe(lox_funnel *top);
 gx_ret gx_funnel_put(lox_funnel *in, unsigned long long jid, uintptr_t item);
 gx_ret gx_funnel_get(lox_funnel *top, double t);
 
+gx_ret gx_ann_create(size_t maxsize, long long backlog);
+gx_ret gx_ann_subscribe(lox_announcement *a, size_t maxsize);
+gx_ret gx_ann_clone(lox_announcement *a);
+gx_ret gx_ann_put(lox_announcement *a, uintptr_t item, double t);
+gx_ret gx_ann_get(lox_announcement *a, double t);
+gx_ret gx_ann_finalize(lox_announcement *a);
+gx_ret gx_ann_unsubscribe(lox_announcement *a);
+
 void gx_log_route(int on);
 #endif

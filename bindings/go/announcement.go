@@ -1,0 +1,349 @@
+package lox
+
+/*
+#include "gx.h"
+*/
+import "C"
+
+import (
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Backlog settings of NewAnnouncement (any N > 0 keeps the last N values).
+const (
+	BacklogOff       = -1 // no backlog
+	BacklogUnbounded = 0  // keep every value put until Finalize
+)
+
+// Announcement publishes values to many receive queues (lox_announcement).
+// NewAnnouncement returns a publisher; Subscribe makes members that receive
+// every value put by any other handle of the group from then on, preceded
+// by the group's backlog; Clone makes more publishers. Each handle is
+// closed on its own.
+//
+// One Put delivers the same value to every subscriber, so its cgo.Handle
+// is reference-counted: the binding counts the copies liblox makes (one per
+// receiver and one for the backlog) by serializing Put, Subscribe,
+// Unsubscribe, Finalize and Close of a group on a Go mutex, and deletes
+// the handle when the last copy is got, dropped from the backlog or
+// dropped with a closed handle's queue. Get does not take that mutex. A
+// consequence: Close of a subscriber waits for a Put that is waiting for
+// room (use PutTimeout if receivers may stop reading).
+type Announcement[T any] struct {
+	c *annCore
+}
+
+// NewAnnouncement creates a group and returns its first handle, a
+// publisher (its Gets fail with ErrClosed). maxsize bounds the
+// subscribers' receive queues by default (0: unbounded); backlog is
+// BacklogOff, BacklogUnbounded or N > 0.
+func NewAnnouncement[T any](maxsize, backlog int) (*Announcement[T], error) {
+	c, err := newAnnouncement(maxsize, backlog)
+	if err != nil {
+		return nil, err
+	}
+	return &Announcement[T]{c: c}, nil
+}
+
+// Subscribe adds a member with its own receive queue (maxsize 0: the
+// group's default), pre-filled with the backlog. ErrClosed once the group
+// is finalized; ErrState if the backlog does not fit in maxsize.
+func (a *Announcement[T]) Subscribe(maxsize int) (*Announcement[T], error) {
+	c, err := a.c.subscribe(maxsize)
+	if err != nil {
+		return nil, err
+	}
+	return &Announcement[T]{c: c}, nil
+}
+
+// Clone returns a new publisher handle on the group.
+func (a *Announcement[T]) Clone() (*Announcement[T], error) {
+	c, err := a.c.clone()
+	if err != nil {
+		return nil, err
+	}
+	return &Announcement[T]{c: c}, nil
+}
+
+// Put delivers v to every subscriber except a itself (and to the backlog),
+// all or none, waiting for room in every receiver.
+func (a *Announcement[T]) Put(v T) error { return a.c.put(v, Forever) }
+
+// PutTimeout is Put waiting at most timeout (ErrTimeout: nobody got v).
+func (a *Announcement[T]) PutTimeout(v T, timeout time.Duration) error { return a.c.put(v, timeout) }
+
+// Get takes the oldest value of a's receive queue, waiting for one.
+// ErrClosed for a publisher, or once a is unsubscribed and drained.
+func (a *Announcement[T]) Get() (T, error) { return a.GetTimeout(Forever) }
+
+// GetTimeout is Get waiting at most timeout (ErrTimeout).
+func (a *Announcement[T]) GetTimeout(timeout time.Duration) (T, error) {
+	v, err := a.c.get(timeout)
+	t, _ := v.(T)
+	return t, err
+}
+
+// Finalize closes the group to new subscribers and frees the backlog.
+func (a *Announcement[T]) Finalize() error { return a.c.finalize() }
+
+// Unsubscribe: a receives nothing more (its Gets drain what it had, then
+// fail with ErrClosed); it may still Put. ErrState if a is not a
+// subscriber.
+func (a *Announcement[T]) Unsubscribe() error { return a.c.unsubscribe() }
+
+// Subscribers is the number of subscribers in the group now.
+func (a *Announcement[T]) Subscribers() int { return a.c.count(0) }
+
+// Len is the number of values in a's receive queue now.
+func (a *Announcement[T]) Len() int { return a.c.count(1) }
+
+// Backlog is the number of values kept in the group's backlog now.
+func (a *Announcement[T]) Backlog() int { return a.c.count(2) }
+
+// Close destroys this handle: a subscriber is unsubscribed first (waking
+// its blocked Gets) and the values left in its queue are dropped. Closing
+// the group's last handle drops everything left.
+func (a *Announcement[T]) Close() error { return a.c.close() }
+
+// ---- the non-generic part ----
+
+type annGroup struct {
+	mu        sync.Mutex // serializes the calls that change copy counts
+	subs      map[*annCore]struct{}
+	backlog   int       // BacklogOff, BacklogUnbounded or N
+	kept      []uintptr // mirror of liblox's backlog, oldest first
+	finalized bool
+	open      int // handles not closed
+
+	refsMu sync.Mutex
+	refs   map[uintptr]int // live copies of each value put
+}
+
+type annCore struct {
+	g          guard
+	a          *C.lox_announcement
+	grp        *annGroup
+	subscribed bool // guarded by grp.mu
+}
+
+func newAnnouncement(maxsize, backlog int) (*annCore, error) {
+	if maxsize < 0 || backlog < -1 {
+		return nil, newError("announcement create", StatusInval, "negative maxsize or backlog < -1")
+	}
+	r := C.gx_ann_create(C.size_t(maxsize), C.longlong(backlog))
+	if err := check("announcement create", r); err != nil {
+		return nil, err
+	}
+	grp := &annGroup{subs: map[*annCore]struct{}{}, backlog: backlog, open: 1, refs: map[uintptr]int{}}
+	return &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp}, nil
+}
+
+// unref drops n copies of h; the handle is deleted with its last copy.
+func (grp *annGroup) unref(h uintptr, n int) {
+	grp.refsMu.Lock()
+	defer grp.refsMu.Unlock()
+	c, ok := grp.refs[h]
+	if !ok {
+		return
+	}
+	if c -= n; c > 0 {
+		grp.refs[h] = c
+		return
+	}
+	delete(grp.refs, h)
+	deleteHandle(h)
+}
+
+func (grp *annGroup) ref(h uintptr, n int) {
+	grp.refsMu.Lock()
+	grp.refs[h] += n
+	grp.refsMu.Unlock()
+}
+
+func (c *annCore) subscribe(maxsize int) (*annCore, error) {
+	if maxsize < 0 {
+		return nil, newError("announcement subscribe", StatusInval, "negative maxsize")
+	}
+	if !c.g.enterWait() {
+		return nil, closedError("announcement subscribe")
+	}
+	defer c.g.leave()
+	grp := c.grp
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	r := C.gx_ann_subscribe(c.a, C.size_t(maxsize))
+	if err := check("announcement subscribe", r); err != nil {
+		return nil, err
+	}
+	s := &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp, subscribed: true}
+	grp.subs[s] = struct{}{}
+	grp.open++
+	for _, h := range grp.kept { // the new queue holds a copy of the backlog
+		grp.ref(h, 1)
+	}
+	return s, nil
+}
+
+func (c *annCore) clone() (*annCore, error) {
+	if !c.g.enterWait() {
+		return nil, closedError("announcement clone")
+	}
+	defer c.g.leave()
+	grp := c.grp
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	r := C.gx_ann_clone(c.a)
+	if err := check("announcement clone", r); err != nil {
+		return nil, err
+	}
+	grp.open++
+	return &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp}, nil
+}
+
+func (c *annCore) put(v any, timeout time.Duration) error {
+	if !c.g.enterWait() {
+		return closedError("announcement put")
+	}
+	defer c.g.leave()
+	grp := c.grp
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	copies := len(grp.subs)
+	if c.subscribed {
+		copies-- // not to itself
+	}
+	keep := grp.backlog != BacklogOff && !grp.finalized
+	if keep {
+		copies++
+	}
+	if copies == 0 {
+		return nil // nobody and no backlog: liblox would drop it at once
+	}
+	h := newHandle(v)
+	grp.ref(h, copies) // before the put: a receiver may get it at once
+	if err := check("announcement put", C.gx_ann_put(c.a, C.uintptr_t(h), secs(timeout))); err != nil {
+		grp.unref(h, copies)
+		return err
+	}
+	if keep {
+		grp.kept = append(grp.kept, h)
+		if grp.backlog > 0 && len(grp.kept) > grp.backlog {
+			old := grp.kept[0]
+			grp.kept = grp.kept[1:]
+			grp.unref(old, 1)
+		}
+	}
+	return nil
+}
+
+func (c *annCore) get(timeout time.Duration) (any, error) {
+	if !c.g.enterWait() {
+		return nil, closedError("announcement get")
+	}
+	defer c.g.leave()
+	r := C.gx_ann_get(c.a, secs(timeout))
+	if err := check("announcement get", r); err != nil {
+		return nil, err
+	}
+	h := uintptr(r.val)
+	v := handleValue(h)
+	c.grp.unref(h, 1)
+	return v, nil
+}
+
+func (c *annCore) finalize() error {
+	if !c.g.enter() {
+		return closedError("announcement finalize")
+	}
+	defer c.g.leave()
+	grp := c.grp
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	if err := check("announcement finalize", C.gx_ann_finalize(c.a)); err != nil {
+		return err
+	}
+	for _, h := range grp.kept {
+		grp.unref(h, 1)
+	}
+	grp.kept, grp.finalized = nil, true
+	return nil
+}
+
+func (c *annCore) unsubscribe() error {
+	if !c.g.enter() {
+		return closedError("announcement unsubscribe")
+	}
+	defer c.g.leave()
+	return c.unsubscribeLocked()
+}
+
+func (c *annCore) unsubscribeLocked() error {
+	grp := c.grp
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	if err := check("announcement unsubscribe", C.gx_ann_unsubscribe(c.a)); err != nil {
+		return err
+	}
+	c.subscribed = false
+	delete(grp.subs, c)
+	return nil
+}
+
+func (c *annCore) count(which int) int {
+	if !c.g.enter() {
+		return 0
+	}
+	defer c.g.leave()
+	switch which {
+	case 0:
+		return int(C.lox_announcement_subscribers(c.a))
+	case 1:
+		return int(C.lox_announcement_size(c.a))
+	default:
+		return int(C.lox_announcement_backlog(c.a))
+	}
+}
+
+func (c *annCore) close() error {
+	// Unsubscribe first: no more deliveries, and blocked Gets wake up.
+	if c.g.enter() {
+		c.grp.mu.Lock()
+		sub := c.subscribed
+		c.grp.mu.Unlock()
+		if sub {
+			_ = c.unsubscribeLocked()
+		}
+		c.g.leave()
+	}
+	if !c.g.close() {
+		return nil
+	}
+	grp := c.grp
+	for { // drop the copies left in this handle's queue
+		r := C.gx_ann_get(c.a, 0)
+		if r.detail != nil {
+			C.free(unsafe.Pointer(r.detail))
+		}
+		if r.st != C.LOX_OK {
+			break
+		}
+		grp.unref(uintptr(r.val), 1)
+	}
+	grp.mu.Lock()
+	defer grp.mu.Unlock()
+	C.lox_announcement_destroy(c.a)
+	c.a = nil
+	grp.open--
+	if grp.open == 0 { // the group is gone, with its backlog
+		grp.refsMu.Lock()
+		for h := range grp.refs {
+			deleteHandle(h)
+		}
+		grp.refs = nil
+		grp.refsMu.Unlock()
+		grp.kept = nil
+	}
+	return nil
+}

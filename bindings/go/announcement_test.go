@@ -1,0 +1,224 @@
+package lox_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"liblox.dev/lox"
+)
+
+func mustGetAll[T comparable](t *testing.T, a *lox.Announcement[T], want ...T) {
+	t.Helper()
+	for _, w := range want {
+		v, err := a.GetTimeout(0)
+		if err != nil || v != w {
+			t.Fatalf("Get: %v %v, want %v", v, err, w)
+		}
+	}
+	if _, err := a.GetTimeout(0); !errors.Is(err, lox.ErrTimeout) {
+		t.Fatalf("queue should be empty now: %v", err)
+	}
+}
+
+func TestAnnouncementDeliversToEveryOtherMember(t *testing.T) {
+	checkHandles(t)
+	base := lox.LiveHandles()
+	pub, err := lox.NewAnnouncement[int](0, lox.BacklogOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, _ := pub.Subscribe(0)
+	s2, _ := pub.Subscribe(0)
+	if pub.Subscribers() != 2 {
+		t.Fatalf("Subscribers() = %d", pub.Subscribers())
+	}
+	pub.Put(1)
+	pub.Put(2)
+	s1.Put(3) // reaches s2, not s1 itself
+	mustGetAll(t, s1, 1, 2)
+	mustGetAll(t, s2, 1, 2, 3)
+	if lox.LiveHandles() != base {
+		t.Fatalf("every copy was got: %d live handles, want %d", lox.LiveHandles(), base)
+	}
+	if _, err := pub.GetTimeout(0); !errors.Is(err, lox.ErrClosed) {
+		t.Fatalf("Get on a publisher: %v, want ErrClosed", err)
+	}
+	// Unsubscribe: drain what it had, then ErrClosed.
+	pub.Put(4)
+	if err := s1.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	pub.Put(5)
+	if v, err := s1.Get(); err != nil || v != 4 {
+		t.Fatalf("drain after Unsubscribe: %v %v", v, err)
+	}
+	if _, err := s1.Get(); !errors.Is(err, lox.ErrClosed) {
+		t.Fatalf("Get after Unsubscribe and drain: %v", err)
+	}
+	if err := s1.Unsubscribe(); !errors.Is(err, lox.ErrState) {
+		t.Fatalf("second Unsubscribe: %v", err)
+	}
+	// Copies never got (s2 holds 4 and 5) are dropped with their queue.
+	c, _ := pub.Clone()
+	c.Put(6)
+	for _, a := range []*lox.Announcement[int]{pub, s1, c, s2} {
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAnnouncementBacklog(t *testing.T) {
+	checkHandles(t)
+	pub, _ := lox.NewAnnouncement[string](0, 2)
+	defer pub.Close()
+	pub.Put("a")
+	pub.Put("b")
+	pub.Put("c")
+	if pub.Backlog() != 2 {
+		t.Fatalf("Backlog() = %d, want 2", pub.Backlog())
+	}
+	late, err := pub.Subscribe(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	mustGetAll(t, late, "b", "c")
+	if _, err := pub.Subscribe(1); !errors.Is(err, lox.ErrState) {
+		t.Fatalf("backlog larger than the new queue: %v, want ErrState", err)
+	}
+	if err := pub.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Backlog() != 0 {
+		t.Fatal("Finalize should free the backlog")
+	}
+	if _, err := pub.Subscribe(0); !errors.Is(err, lox.ErrClosed) {
+		t.Fatalf("Subscribe after Finalize: %v, want ErrClosed", err)
+	}
+	pub.Put("d")
+	mustGetAll(t, late, "d")
+
+	// An unbounded backlog keeps everything until Finalize.
+	all, _ := lox.NewAnnouncement[int](0, lox.BacklogUnbounded)
+	defer all.Close()
+	for i := 0; i < 10; i++ {
+		all.Put(i)
+	}
+	sub, _ := all.Subscribe(0)
+	defer sub.Close()
+	mustGetAll(t, sub, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+}
+
+func TestAnnouncementPutTimeoutAllOrNone(t *testing.T) {
+	checkHandles(t)
+	pub, _ := lox.NewAnnouncement[int](0, lox.BacklogOff)
+	small, _ := pub.Subscribe(1)
+	big, _ := pub.Subscribe(0)
+	defer func() {
+		for _, a := range []*lox.Announcement[int]{small, big, pub} {
+			a.Close()
+		}
+	}()
+	pub.Put(1)
+	if err := pub.PutTimeout(2, 10*time.Millisecond); !errors.Is(err, lox.ErrTimeout) {
+		t.Fatalf("Put with a full receiver: %v, want ErrTimeout", err)
+	}
+	if big.Len() != 1 {
+		t.Fatalf("a timed-out put reached a receiver (Len %d)", big.Len())
+	}
+	mustGetAll(t, small, 1)
+	mustGetAll(t, big, 1)
+}
+
+func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
+	checkHandles(t)
+	base := lox.LiveHandles()
+	pub, _ := lox.NewAnnouncement[int](16, lox.BacklogOff)
+	const R, P, N = 3, 2, 400
+	subs := make([]*lox.Announcement[int], R)
+	for i := range subs {
+		subs[i], _ = pub.Subscribe(0)
+	}
+	got := make([][]int, R)
+	var wg sync.WaitGroup
+	for r := range subs {
+		r := r
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for len(got[r]) < P*N {
+				v, err := subs[r].Get()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[r] = append(got[r], v)
+			}
+		}()
+	}
+	var pw sync.WaitGroup
+	for p := 0; p < P; p++ {
+		p := p
+		c, _ := pub.Clone()
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			defer c.Close()
+			for i := 0; i < N; i++ {
+				if err := c.Put(p*N + i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	pw.Wait()
+	wg.Wait()
+	for r := range got {
+		seen := make(map[int]bool)
+		for _, v := range got[r] {
+			if seen[v] {
+				t.Fatalf("receiver %d got %d twice", r, v)
+			}
+			seen[v] = true
+		}
+		if len(seen) != P*N {
+			t.Fatalf("receiver %d got %d values, want %d", r, len(seen), P*N)
+		}
+	}
+	if lox.LiveHandles() != base {
+		t.Fatalf("every copy was got: %d live handles, want %d", lox.LiveHandles(), base)
+	}
+	for _, s := range subs {
+		s.Close()
+	}
+	pub.Close()
+}
+
+// A put that times out is not kept in the backlog either (all or none),
+// and the binding's copy count stays exact.
+func TestAnnouncementTimedOutPutNotInBacklog(t *testing.T) {
+	checkHandles(t)
+	base := lox.LiveHandles()
+	pub, _ := lox.NewAnnouncement[int](0, 5)
+	small, _ := pub.Subscribe(1)
+	pub.Put(1)
+	if err := pub.PutTimeout(2, 10*time.Millisecond); !errors.Is(err, lox.ErrTimeout) {
+		t.Fatalf("Put with a full receiver: %v, want ErrTimeout", err)
+	}
+	if pub.Backlog() != 1 {
+		t.Fatalf("Backlog() = %d after a timed-out put, want 1", pub.Backlog())
+	}
+	mustGetAll(t, small, 1)
+	if err := pub.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	if lox.LiveHandles() != base {
+		t.Fatalf("got and finalized: %d live handles, want %d", lox.LiveHandles(), base)
+	}
+	small.Close()
+	pub.Close()
+}
