@@ -152,8 +152,7 @@ func TestQueueCloseSemantics(t *testing.T) {
 	q := newQueue[string](t, 0)
 	q.Put("a")
 	q.Put("b")
-	// A Get blocked on another (empty) queue... here: a blocked Get wakes
-	// on Close of its own queue.
+	// A Get blocked on an empty queue wakes up when the queue is closed.
 	e := newQueue[string](t, 0)
 	woke := make(chan error)
 	go func() { _, err := e.Get(); woke <- err }()

@@ -408,6 +408,9 @@ func TestThreadPoolConcurrentGathers(t *testing.T) {
 					seen[r.Value]++
 				}
 				mu.Unlock()
+				if len(res) == 0 {
+					time.Sleep(100 * time.Microsecond) // do not spin on empty rounds
+				}
 				select {
 				case <-stop:
 					return
