@@ -629,3 +629,48 @@ def test_funnel_items_released():
     assert collected([r]) != []
     del funnel, a, b
     assert collected([r]) == []
+
+
+def test_announcement_gc_inside_operations():
+    # Subscribers in reference cycles die whenever the cyclic collector runs,
+    # which (with a tiny threshold) happens inside put/get/subscribe of other
+    # threads: their destruction is deferred to whoever holds or next frees
+    # the group lock, never deadlocks, and drains their items exactly once.
+    ann = Announcement(backlog=3)
+    keep = ann.subscribe()
+    refs = []
+    refs_lock = threading.Lock()
+    n_items = 300
+    got = []
+
+    def producer():
+        for k in range(n_items):
+            it = Item(k)
+            with refs_lock:
+                refs.append(weakref.ref(it))
+            ann.put(it)
+
+    def consumer():
+        for _ in range(n_items):
+            got.append(keep.get(timeout=DEADLINE).v)
+
+    def churn():
+        for _ in range(150):
+            s = ann.subscribe()
+            s.cycle = s                 # only the cyclic collector frees it
+            del s
+
+    old = gc.get_threshold()
+    gc.set_threshold(20, 2, 2)
+    try:
+        ts = [threading.Thread(target=f) for f in (producer, consumer, churn, churn)]
+        for t in ts:
+            t.start()
+        join_all(ts)
+    finally:
+        gc.set_threshold(*old)
+    assert got == list(range(n_items))
+    ann.finalize()                      # frees the backlog's last 3
+    assert collected(refs) == []
+    assert len(ann) == 2
+    assert registry_empty(ann)

@@ -83,9 +83,10 @@ class _Group:
 
     # --- group lock ----------------------------------------------------------------
     def acquire(self, timeout):
+        me = threading.get_ident()
         ok = self.lock.acquire(timeout=timeout) if timeout >= 0 else self.lock.acquire()
         if ok:
-            self.lock_owner = threading.get_ident()
+            self.lock_owner = me
         return ok
 
     def release(self):
@@ -120,28 +121,63 @@ class _Group:
         h.close()
 
     # --- registry -------------------------------------------------------------------
+    def reg_enter(self):
+        # The ident is computed before taking the lock: once it is held, no
+        # allocation (hence no garbage collection, hence no __del__) happens
+        # before reg_owner says who holds it.
+        me = threading.get_ident()
+        self.reg.acquire()
+        self.reg_owner = me
+
+    def reg_exit(self):
+        self.reg_owner = None
+        self.reg.release()
+
+    def register(self, token, item):
+        self.reg_enter()
+        try:
+            self.items[token] = [item, 0]
+        finally:
+            self.reg_exit()
+
+    def unregister(self, token):
+        self.reg_enter()
+        try:
+            del self.items[token]
+        finally:
+            self.reg_exit()
+
     def adjust(self, token, n, dead):
         """count += n; the entry is dropped at 0 (its item appended to
         ``dead`` so it is released after the locks are)."""
-        with self.reg:
-            self.reg_owner = threading.get_ident()
+        self.reg_enter()
+        try:
             e = self.items[token]
             e[1] += n
             if e[1] == 0:
                 del self.items[token]
                 dead.append(e[0])
-            self.reg_owner = None
+        finally:
+            self.reg_exit()
 
     def take(self, token):
         """Consumes one delivered copy of ``token``; returns its item."""
-        with self.reg:
-            self.reg_owner = threading.get_ident()
+        self.reg_enter()
+        try:
             e = self.items[token]
             e[1] -= 1
             if e[1] == 0:
                 del self.items[token]
-            self.reg_owner = None
+        finally:
+            self.reg_exit()
         return e[0]
+
+    def backlog_items(self):
+        self.reg_enter()
+        try:
+            return deque(self.items[t][0] for t in list(self.mirror) if t in self.items)
+        finally:
+            self.reg_exit()
 
 
 class Announcement:
@@ -223,8 +259,10 @@ class Announcement:
         g = self._group
         if not g.backlog_use or g.final:
             return None
-        with g.reg:
-            return deque(g.items[t][0] for t in list(g.mirror) if t in g.items)
+        items = g.backlog_items()
+        if g.pending:
+            g.flush()
+        return items
 
     def __len__(self):
         """Number of subscribers in the group."""
@@ -344,22 +382,19 @@ class Announcement:
         t = queue_timeout(block, timeout)
         g = self._group
         token = next(g.tokens)
-        with g.reg:
-            g.items[token] = [item, 0]
+        g.register(token, item)
         dead = []
         # block=False still waits for the group lock (as lox's put does).
         deadline = time.monotonic() + t if t > 0 else None
         if not g.acquire(FOREVER if t == 0.0 else t):
-            with g.reg:
-                del g.items[token]
+            g.unregister(token)
             raise _queue.Full
         if deadline is not None:
             t = max(0.0, deadline - time.monotonic())
         try:
             rc = lib.lox_announcement_put(self._h.ptr, token, t)
             if rc != OK:
-                with g.reg:
-                    del g.items[token]   # all or none: nobody received it
+                g.unregister(token)     # all or none: nobody received it
                 if rc == TIMEOUT:
                     raise _queue.Full
                 raise error(rc, "Announcement.put")
