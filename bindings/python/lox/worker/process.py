@@ -60,6 +60,7 @@ inline in the scattering thread, in this process (arguments and results are
 still pickled, so behaviour matches the pool).
 """
 
+import base64
 import ctypes
 import os
 import pickle
@@ -76,7 +77,8 @@ from .progress import Progress
 
 __all__ = ["process"]
 
-_TASK_RAISED = 2      # the call raised: the bytes are a pickled (exception, traceback text)
+_TASK_RAISED = 2      # the call raised: bytes = traceback text, _EXC_MARK, base64(pickled exception)
+_EXC_MARK = b"lox.process pickled exception: "
 _TASK_BROKEN = 3      # the result or exception could not be pickled: bytes are utf-8 text
 
 _wrappers = weakref.WeakValueDictionary()  # key -> ProcessWorker (found in workers through the pool's ctx)
@@ -126,11 +128,14 @@ def _run_task(ctx, data, length, out):
         except BaseException as e:  # noqa: B902 - sent back and re-raised at gather
             tb = traceback.format_exc()
             try:
-                payload = pickle.dumps((e, tb))
+                exc = pickle.dumps(e)
             except BaseException:  # noqa: B902
-                payload = pickle.dumps((None, "%s\n(the exception %r could not be pickled)"
-                                        % (tb, e)))
-            _append(out, payload)
+                exc = pickle.dumps(None)
+                tb += "(lox.process: the exception %r could not be pickled)\n" % (e,)
+            # liblox logs a failed task's bytes as its detail: keep them text
+            # (the worker's traceback), with the pickled exception in base64
+            # on the last line
+            _append(out, tb.encode("utf-8", "replace") + _EXC_MARK + base64.b64encode(exc))
             return _TASK_RAISED
         try:
             payload = pickle.dumps(value)
@@ -250,11 +255,21 @@ class ProcessWorker(WorkerBase):
                     raw = ctypes.string_at(p.value, n.value) if n.value else b""
                     results.append(None)
                     if status == 0:
-                        results[-1] = pickle.loads(raw)
+                        try:
+                            results[-1] = pickle.loads(raw)
+                        except Exception as e:
+                            errors.append(LoxError("lox.process: task %d: its result could "
+                                                   "not be unpickled: %r" % (i, e)))
                     elif status == _TASK_RAISED:
-                        exc, tb = pickle.loads(raw)
-                        if exc is None:
-                            exc = LoxError("lox.process: a call raised in a worker")
+                        tb, _, exc = raw.rpartition(_EXC_MARK)
+                        tb = tb.decode("utf-8", "replace")
+                        try:
+                            exc = pickle.loads(base64.b64decode(exc))
+                        except Exception as e:
+                            exc = LoxError("lox.process: task %d raised an exception that "
+                                           "could not be unpickled (%r)" % (i, e))
+                        if not isinstance(exc, BaseException):
+                            exc = LoxError("lox.process: task %d raised in a worker" % i)
                         exc.__cause__ = RemoteTraceback(tb)
                         errors.append(exc)
                     else:
