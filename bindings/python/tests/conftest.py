@@ -13,7 +13,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
-def run_python(code, env_extra=None, timeout=60):
+def run_python(code, env_extra=None, timeout=60, cwd=None):
     """Runs ``code`` in a fresh interpreter (this one's executable) with the
     package importable; returns the CompletedProcess (text mode)."""
     env = dict(os.environ)
@@ -22,7 +22,7 @@ def run_python(code, env_extra=None, timeout=60):
     if env_extra:
         env.update(env_extra)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture

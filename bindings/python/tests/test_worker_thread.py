@@ -399,3 +399,28 @@ def test_nothing_stays_registered_and_pool_is_freed():
     gc.collect()
     assert not fin.alive
     assert set(thread_mod._jobs) == before
+
+
+def test_ctrl_c_interrupts_a_waiting_gather(pyrun):
+    # gather waits in slices, so KeyboardInterrupt (SIGINT) is raised while
+    # calls are still running
+    code = (
+        "import os, signal, threading, time, lox\n"
+        "release = threading.Event()\n"
+        "@lox.thread(1)\n"
+        "def f():\n"
+        "    release.wait(60)\n"
+        "    return 1\n"
+        "f.scatter()\n"
+        "threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "try:\n"
+        "    f.gather()\n"
+        "    print('not interrupted')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "release.set()\n"
+        "print(f.gather())\n"
+    )
+    r = pyrun(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["interrupted", "[1]"]

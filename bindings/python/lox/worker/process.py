@@ -73,7 +73,7 @@ from .. import _native
 from ..exceptions import LoxError, Timeout, WorkerError
 from . import _base
 from ._base import Job, ScatterResult, WorkerBase, parse_decorator
-from .progress import Progress
+from .progress import Progress, gather_round
 
 __all__ = ["process"]
 
@@ -240,7 +240,7 @@ class ProcessWorker(WorkerBase):
         opts = progress.opts()
         out = ctypes.c_void_p()
         try:
-            st = lib.lox_process_gather(pool.handle, ctypes.byref(opts), ctypes.byref(out))
+            st = gather_round(lib.lox_process_gather, pool.handle, opts, out)
             if st not in (_native.LOX_OK, _native.LOX_ETASK):
                 progress.finish()
                 _native.check(st, "lox.process gather")

@@ -7,12 +7,13 @@ counts come from liblox's gather progress callback (lox_gather_opts.progress),
 called in the gathering thread.
 """
 
+import ctypes
 import sys
 import time
 
 from .. import _native
 
-__all__ = ["PlainBar", "Progress"]
+__all__ = ["PlainBar", "Progress", "gather_round"]
 
 
 class PlainBar:
@@ -113,3 +114,19 @@ class Progress:
         if self.error is not None:
             e, self.error = self.error, None
             raise e
+
+
+#: gather waits in slices of this many seconds, so that signal handlers
+#: (Ctrl-C's KeyboardInterrupt) run while a gather waits; a gather that
+#: times out loses nothing (lox.h), the next slice continues the same round.
+WAIT_SLICE = 0.25
+
+
+def gather_round(gather_fn, handle, opts, out):
+    """Calls ``gather_fn(handle, &opts, &out)`` in WAIT_SLICE slices until it
+    returns something other than LOX_TIMEOUT; returns that status."""
+    opts.timeout = WAIT_SLICE
+    while True:
+        st = gather_fn(handle, ctypes.byref(opts), ctypes.byref(out))
+        if st != _native.LOX_TIMEOUT:
+            return st

@@ -32,7 +32,7 @@ from .. import _native
 from ..exceptions import LoxError
 from . import _base
 from ._base import Job, ScatterResult, WorkerBase, parse_decorator
-from .progress import Progress
+from .progress import Progress, gather_round
 
 __all__ = ["thread"]
 
@@ -137,7 +137,7 @@ class ThreadWorker(WorkerBase):
         progress = Progress(tqdm)
         opts = progress.opts()
         out = ctypes.c_void_p()
-        st = _native.lib.lox_thread_gather(pool.handle, ctypes.byref(opts), ctypes.byref(out))
+        st = gather_round(_native.lib.lox_thread_gather, pool.handle, opts, out)
         if st not in (_native.LOX_OK, _native.LOX_ETASK):
             progress.finish()
             _native.check(st, "lox.thread gather")

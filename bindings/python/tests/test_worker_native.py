@@ -1,0 +1,101 @@
+"""The native layer (lox._native) and the package surface lox.worker builds on."""
+
+import ctypes
+import os
+import re
+import shutil
+
+import pytest
+
+import lox
+from lox import _native
+
+HEADER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "lox", "lox.h")
+
+
+def _header_functions():
+    text = open(HEADER).read()
+    return set(re.findall(r"^LOX_API\b[^;]*?\b(lox_\w+)\s*\(", text, re.M | re.S))
+
+
+@pytest.mark.skipif(not os.path.exists(HEADER), reason="lox.h not in this checkout")
+def test_every_header_function_is_declared():
+    names = _header_functions()
+    assert len(names) >= 90
+    declared = {n for n, _, _ in _native._SIGNATURES}
+    assert names == declared
+    for n in names:
+        for lib in (_native.lib, _native.lib_gil):
+            f = getattr(lib, n)
+            assert f.argtypes is not None, n
+
+
+def test_option_structs_match_the_library():
+    # lox_X_opts_init writes sizeof(lox_X_opts) as the C compiler sees it
+    for cls in (_native.GatherOpts, _native.ThreadOpts, _native.ProcessOpts):
+        o = cls.default()
+        assert o.struct_size == ctypes.sizeof(cls), cls
+    g = _native.GatherOpts.default()
+    assert g.timeout == _native.LOX_FOREVER and not g.progress and g.progress_bar == 0
+    assert _native.ProcessOpts.default().max_message == 1 << 30
+    assert _native.ThreadOpts.default().idle_timeout == 2.0
+
+
+def test_status_codes_map_to_exceptions_with_detail():
+    lib = _native.lib
+    with pytest.raises(ValueError) as info:
+        _native.check(lib.lox_thread_scatter(None, None, None))
+    assert isinstance(info.value, lox.exceptions.LoxValueError)
+    assert info.value.status == _native.LOX_EINVAL
+    assert "NULL" in str(info.value)
+    with pytest.raises(lox.Timeout):
+        _native.check(_native.LOX_TIMEOUT)
+    assert _native.check_timeout(_native.LOX_TIMEOUT) is False
+    assert _native.check_timeout(_native.LOX_OK) is True
+    for st, exc in [(_native.LOX_ENOMEM, MemoryError), (_native.LOX_ESTATE, RuntimeError),
+                    (_native.LOX_ECLOSED, lox.exceptions.LoxClosedError),
+                    (_native.LOX_EWORKER, lox.exceptions.WorkerError),
+                    (_native.LOX_ESYS, OSError)]:
+        with pytest.raises(exc):
+            _native.check(st)
+    assert _native.status_str(_native.LOX_EINVAL) != _native.status_str(_native.LOX_ESTATE)
+
+
+def test_real_call_through_both_handles():
+    for lib in (_native.lib, _native.lib_gil):
+        h = ctypes.c_void_p()
+        _native.check(lib.lox_lock_create(ctypes.byref(h)))
+        assert _native.check_timeout(lib.lox_lock_acquire(h, 0.0))
+        assert lib.lox_lock_locked(h) == 1
+        assert _native.check_timeout(lib.lox_lock_acquire(h, 0.0)) is False
+        _native.check(lib.lox_lock_release(h))
+        lib.lox_lock_destroy(h)
+    assert lox.liblox_version == _native.lib.lox_version_string().decode()
+
+
+def test_package_exports():
+    assert lox.thread is lox.worker.thread
+    assert lox.process is lox.worker.process
+    for name in ("LightSwitch", "RWLock", "QLock", "IndexSemaphore", "Announcement", "Funnel",
+                 "Timeout", "SubscribeFinalizedError", "FunnelPutTopError"):
+        assert hasattr(lox, name), name
+    assert lox.LightSwitch is lox.lock.LightSwitch
+    assert lox.Funnel is lox.queue.Funnel
+    assert lox.Timeout is lox.exceptions.Timeout
+    assert issubclass(lox.Timeout, Exception)
+
+
+def test_library_found_next_to_the_package(tmp_path, pyrun):
+    pkg = os.path.dirname(lox.__file__)
+    shutil.copytree(pkg, tmp_path / "lox", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(_native.library_path, tmp_path / "lox" / "liblox.so.0")
+    env = {"PYTHONPATH": str(tmp_path), "LOX_LIBRARY": ""}
+    r = pyrun("import lox, lox._native as n; print(n.library_path)", env, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(tmp_path / "lox" / "liblox.so.0")
+
+
+def test_bad_lox_library_is_a_clear_import_error(pyrun):
+    r = pyrun("import lox", {"LOX_LIBRARY": "/nonexistent/liblox.so.0"})
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and "LOX_LIBRARY" in r.stderr
