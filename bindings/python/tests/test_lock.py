@@ -272,13 +272,23 @@ def test_lightswitch_native_outlives_gc_order():
     # The switch borrows the lox_lock: whatever order the garbage collector
     # finalizes them in, the lock is destroyed after the switch.
     import gc
-    lk = Lock()
-    ls = LightSwitch(lk)
-    ls.acquire()
-    cycle = [lk, ls]
-    cycle.append(cycle)
-    del lk, ls, cycle
-    gc.collect()
+    order = []
+    for first in ("lock", "switch"):
+        lk = Lock()
+        ls = LightSwitch(lk)
+        ls.acquire()
+        for name, h in (("lock", lk._h), ("switch", ls._h)):
+            real = h._destroy
+            h._destroy = (lambda real, name: lambda p: (order.append(name), real(p)))(real, name)
+        del h, real
+        # finalize in the wrong order on purpose, then let the collector run
+        (lk._h if first == "lock" else ls._h).close()
+        cycle = [lk, ls]
+        cycle.append(cycle)
+        del lk, ls, cycle
+        gc.collect()
+        assert order == ["switch", "lock"], first
+        del order[:]
 
 
 def test_lightswitch_rejects():

@@ -256,8 +256,10 @@ def test_announcement_unsubscribe():
     ann.unsubscribe(a)
     ann.put(2)
     assert a.get(block=False) == 1      # what it had stays gettable
+    t0 = time.monotonic()
     with pytest.raises(queue.Empty):
         a.get(timeout=DEADLINE)         # nothing more comes (at once: it is closed)
+    assert time.monotonic() - t0 < DEADLINE / 2
     assert [b.get(), b.get()] == [1, 2]
     a.put(3)                            # an unsubscribed member may still put
     assert b.get() == 3 and ann.get() == 3
@@ -277,8 +279,10 @@ def test_announcement_clone():
     assert isinstance(c, Announcement)
     c.put("c")
     assert ann.get(block=False) == "c" and a.get(block=False) == "c"
+    t0 = time.monotonic()
     with pytest.raises(queue.Empty):
         c.get(timeout=DEADLINE)         # a clone receives nothing (at once)
+    assert time.monotonic() - t0 < DEADLINE / 2
     late = c.subscribe()
     assert late.get(block=False) == "c"   # shares the backlog
     with pytest.raises(NotImplementedError):
@@ -345,7 +349,6 @@ def test_announcement_concurrent_putters_and_subscribers():
         for p in range(n_put):           # each producer's items arrive in its order
             assert [k for (q, k) in g if q == p] == list(range(n_each))
     assert len(ann) == 3
-    del got
     assert collected(refs) == []
     assert registry_empty(ann)
 

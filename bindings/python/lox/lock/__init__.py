@@ -6,7 +6,7 @@ API; a ``LightSwitch`` over a ``Lock`` runs entirely in liblox (see
 docs/locks-and-queues.md).
 """
 
-from .lock import Lock
+from .lock import Lock  # noqa: F401  (lox.lock.Lock)
 from .light_switch import LightSwitch
 from .rw_lock import RWLock
 from .qlock import QLock

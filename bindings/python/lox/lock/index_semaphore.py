@@ -4,7 +4,7 @@ import ctypes
 import operator
 from contextlib import contextmanager
 
-from ._common import lib, OK, TIMEOUT, EINVAL, ESTATE, Handle, error, queue_timeout
+from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, queue_timeout
 
 __all__ = ["IndexSemaphore"]
 

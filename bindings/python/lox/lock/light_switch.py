@@ -2,7 +2,7 @@
 
 import time
 
-from ._common import lib, OK, TIMEOUT, ESTATE, FOREVER, Handle, error, lock_timeout
+from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout
 from .lock import Lock
 
 __all__ = ["LightSwitch"]
