@@ -423,3 +423,56 @@ def test_unpicklable_exception_is_reported_with_its_traceback():
     with pytest.raises(lox.exceptions.LoxError, match="raised in a worker") as info:
         f.gather()
     assert "could not be pickled" in str(info.value.__cause__)
+
+
+GC_IN_WORKER = r'''
+import gc, os, sys, threading, lox
+
+log = sys.argv[1]
+gc.disable()                      # keep the cycle below uncollected in the parent
+
+class Holder:
+    def __del__(self):
+        with open(log, "a") as f:
+            f.write("finalized in %d\n" % os.getpid())
+
+def make_garbage():
+    h = Holder()
+    h.me = h                      # a cycle: only the collector frees it
+
+    @lox.thread(2)
+    def t(x):
+        return x
+
+    h.pool = t
+    for i in range(4):
+        t.scatter(i)
+    assert t.gather() == [0, 1, 2, 3]   # the pool has live threads now
+
+make_garbage()
+
+@lox.process(2)
+def work(i):
+    # collects in the worker: objects inherited from the parent (the cycle
+    # holding a thread pool whose threads do not exist here) must be left alone
+    gc.collect()
+    return i
+
+for i in range(4):
+    work.scatter(i)
+print(work.gather())
+gc.enable()
+gc.collect()                      # the parent frees the cycle (and the pool) normally
+print(open(log).read().split() == ["finalized", "in", str(os.getpid())])
+'''
+
+
+def test_worker_never_finalizes_objects_inherited_from_the_parent(tmp_path):
+    import subprocess
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env.pop("LOX_DEBUG", None)
+    r = subprocess.run([sys.executable, "-c", GC_IN_WORKER, str(tmp_path / "log")], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["[0, 1, 2, 3]", "True"], (r.stdout, r.stderr)

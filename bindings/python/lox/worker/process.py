@@ -62,6 +62,7 @@ still pickled, so behaviour matches the pool).
 
 import base64
 import ctypes
+import gc
 import os
 import pickle
 import sys
@@ -84,6 +85,7 @@ _TASK_BROKEN = 3      # the result or exception could not be pickled: bytes are 
 _wrappers = weakref.WeakValueDictionary()  # key -> ProcessWorker (found in workers through the pool's ctx)
 _creator_pid = os.getpid()
 _child_ready = False
+_gc_was_enabled = True
 _child_lock = threading.Lock()
 
 _api = ctypes.pythonapi
@@ -107,11 +109,19 @@ class RemoteTraceback(Exception):
 
 
 def _after_fork_child():
-    global _child_ready, _creator_pid
+    global _child_ready
     if _child_ready or os.getpid() == _creator_pid:
         return
     _api.PyOS_AfterFork_Child()
     _child_ready = True
+    # Objects inherited from the parent must never be collected here: their
+    # finalizers would act on the parent's resources (e.g. join the threads
+    # of a copied lox.thread pool, which do not exist in this process). The
+    # collector was disabled across the fork; freeze what exists, then let
+    # it run for what the calls create.
+    gc.freeze()
+    if _gc_was_enabled:
+        gc.enable()
 
 
 def _append(out, data):
@@ -164,18 +174,27 @@ def _create_pool(n_workers, key):
                 f.flush()
         except Exception:
             pass
+    global _gc_was_enabled
     h = ctypes.c_void_p()
-    _api.PyOS_BeforeFork()
+    was_enabled = gc.isenabled()
+    gc.disable()      # no collection in the child before it froze the inherited objects
     try:
-        st = _native.lib_gil.lox_process_create(n_workers, _TASK, key, ctypes.byref(h))
+        _gc_was_enabled = was_enabled
+        _api.PyOS_BeforeFork()
+        try:
+            st = _native.lib_gil.lox_process_create(n_workers, _TASK, key, ctypes.byref(h))
+        finally:
+            _api.PyOS_AfterFork_Parent()
     finally:
-        _api.PyOS_AfterFork_Parent()
+        if was_enabled:
+            gc.enable()
     _native.check(st, "lox.process")
     return h.value
 
 
-def _destroy(handle):
-    _native.lib.lox_process_destroy(handle)
+def _destroy(handle, pid):
+    if os.getpid() == pid:      # never a copy inherited by a forked process
+        _native.lib.lox_process_destroy(handle)
 
 
 class _Pool:
@@ -183,7 +202,7 @@ class _Pool:
 
     def __init__(self, n_workers, key):
         self.handle = _create_pool(n_workers, key)
-        self.finalizer = _base.finalize_on_gc(self, _destroy, self.handle)
+        self.finalizer = _base.finalize_on_gc(self, _destroy, self.handle, os.getpid())
 
 
 class ProcessWorker(WorkerBase):

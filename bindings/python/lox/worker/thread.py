@@ -26,6 +26,7 @@ registered.
 """
 
 import ctypes
+import os
 import threading
 
 from .. import _native
@@ -63,9 +64,12 @@ def _run_task(ctx, arg, result):
 _TASK = _native.TASK_FN(_run_task)
 
 
-def _destroy_pool(handle, keys):
+def _destroy_pool(handle, keys, pid):
     """Finalizer: runs what is still queued, joins the threads, frees the
-    pool and forgets calls never gathered."""
+    pool and forgets calls never gathered. Does nothing in a forked copy of
+    the process (the pool's threads do not exist there)."""
+    if os.getpid() != pid:
+        return
     _native.lib.lox_thread_destroy(handle)
     for k in list(keys):
         _jobs.pop(k, None)
@@ -81,7 +85,8 @@ class _Pool:
                       "lox.thread")
         self.handle = h.value
         self.keys = set()
-        self.finalizer = _base.finalize_on_gc(self, _destroy_pool, self.handle, self.keys)
+        self.finalizer = _base.finalize_on_gc(self, _destroy_pool, self.handle, self.keys,
+                                               os.getpid())
 
 
 class ThreadWorker(WorkerBase):
