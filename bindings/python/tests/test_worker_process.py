@@ -391,7 +391,7 @@ def test_buffered_stdout_is_not_duplicated_by_workers(pyrun):
         "for i in range(4): f.scatter(i)\n"
         "print(f.gather())\n"
     )
-    r = pyrun(code, timeout=120)
+    r = pyrun(code, {"PYTHONUNBUFFERED": ""}, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "once[0, 1, 2, 3]\n"
 
@@ -476,3 +476,22 @@ def test_worker_never_finalizes_objects_inherited_from_the_parent(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["[0, 1, 2, 3]", "True"], (r.stdout, r.stderr)
+
+
+def test_worker_output_is_not_lost(pyrun):
+    # stdout is a pipe (block-buffered); workers are killed at the end of the
+    # round, so each call's output must be flushed when the call returns
+    code = (
+        "import lox\n"
+        "@lox.process(2)\n"
+        "def f(i):\n"
+        "    print('worker says %d' % i)\n"
+        "    return i\n"
+        "for i in range(4): f.scatter(i)\n"
+        "print(f.gather())\n"
+    )
+    r = pyrun(code, {"PYTHONUNBUFFERED": ""}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert sorted(lines[:-1]) == ["worker says %d" % i for i in range(4)]
+    assert lines[-1] == "[0, 1, 2, 3]"

@@ -44,12 +44,16 @@ pool is created like this:
 4. ``PyOS_AfterFork_Parent()``: releases the import lock, runs the
    ``after_in_parent`` hooks.
 
-In a worker, the first task callback (it sees ``os.getpid()`` differ from the
-creator's pid) calls ``PyOS_AfterFork_Child()`` once, exactly what
-``os.fork()`` does in the child: it re-initialises the GIL, drops the thread
-states of threads that do not exist in the child, resets the import lock and
-``threading``'s state and runs ``os.register_at_fork(after_in_child=...)``
-hooks. Limits (the same as ``os.fork()``): a ``threading.Lock`` that another
+The garbage collector is disabled across the fork. In a worker, the first
+task callback (it sees ``os.getpid()`` differ from the creator's pid) calls
+``PyOS_AfterFork_Child()`` once, exactly what ``os.fork()`` does in the
+child: it re-initialises the GIL, drops the thread states of threads that do
+not exist in the child, resets the import lock and ``threading``'s state and
+runs ``os.register_at_fork(after_in_child=...)`` hooks. Then ``gc.freeze()``
+keeps every inherited object away from the collector (their finalizers act
+on the parent's resources, e.g. a copied thread pool) and the collector is
+re-enabled. Each call's stdout/stderr output is flushed when it returns
+(workers are killed at the end of a round, they never exit normally). Limits (the same as ``os.fork()``): a ``threading.Lock`` that another
 thread of the parent held at the first scatter stays held in the workers, so
 calls must not take locks other threads may hold; threads of the parent do
 not exist in workers; do not use liblox pools (``lox.thread``/``lox.process``)
@@ -128,7 +132,24 @@ def _append(out, data):
     return _native.lib.lox_buffer_append(out, data, len(data))
 
 
+def _flush_std():
+    for f in (sys.stdout, sys.stderr):
+        try:
+            if f is not None:
+                f.flush()
+        except Exception:
+            pass
+
+
 def _run_task(ctx, data, length, out):
+    try:
+        return _run_task_inner(ctx, data, length, out)
+    finally:
+        if _child_ready:
+            _flush_std()    # workers are killed, never exit normally: flush each call's output
+
+
+def _run_task_inner(ctx, data, length, out):
     try:
         _after_fork_child()
         try:
@@ -168,13 +189,8 @@ _TASK = _native.PROCESS_FN(_run_task)
 
 def _create_pool(n_workers, key):
     """lox_process_create, made fork-safe as described in the module doc."""
-    for f in (sys.stdout, sys.stderr):
-        try:
-            if f is not None:
-                f.flush()
-        except Exception:
-            pass
     global _gc_was_enabled
+    _flush_std()
     h = ctypes.c_void_p()
     was_enabled = gc.isenabled()
     gc.disable()      # no collection in the child before it froze the inherited objects
