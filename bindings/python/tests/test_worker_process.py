@@ -495,3 +495,21 @@ def test_worker_output_is_not_lost(pyrun):
     lines = r.stdout.splitlines()
     assert sorted(lines[:-1]) == ["worker says %d" % i for i in range(4)]
     assert lines[-1] == "[0, 1, 2, 3]"
+
+
+class _Slotted:
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    @lox.process(2)
+    def plus(self, x):
+        return self.k + x
+
+
+def test_methods_of_slotted_instances_pickle_the_instance():
+    a, b = _Slotted(10), _Slotted(20)
+    a.plus.scatter(1)
+    b.plus.scatter(2)
+    assert a.plus.gather() == [11, 22]

@@ -424,3 +424,24 @@ def test_ctrl_c_interrupts_a_waiting_gather(pyrun):
     r = pyrun(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["interrupted", "[1]"]
+
+
+class _Slotted:
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    @lox.thread(2)
+    def times(self, x):
+        return self.k * x
+
+
+def test_methods_of_slotted_instances_share_the_class_pool():
+    a, b = _Slotted(2), _Slotted(3)
+    assert a.times(5) == 10
+    a.times.scatter(1)
+    b.times.scatter(1)
+    assert len(a.times) == len(b.times)
+    assert a.times.gather() == [2, 3]     # one round for all slotted instances
+    assert b.times.gather() == []

@@ -7,7 +7,7 @@ import itertools
 import threading
 import weakref
 
-__all__ = ["ScatterResult", "WorkerBase", "parse_decorator", "unpacking"]
+__all__ = ["ScatterResult", "WorkerBase", "SharedBound", "parse_decorator", "unpacking"]
 
 _AUTO_UNPACK = True
 _unpack_lock = threading.Lock()
@@ -164,16 +164,14 @@ class WorkerBase:
             return self
         attr = "_lox_bound_%s_%d" % (getattr(self.func, "__name__", "f"), id(self))
         d = getattr(instance, "__dict__", None)
-        if d is not None:
+        if isinstance(d, dict):
             bound = d.get(attr)
             if bound is None:
-                bound = self._bind(instance)
-                try:
-                    d[attr] = bound
-                except Exception:
-                    pass
+                bound = d[attr] = self._bind(instance)
             return bound
-        return self._bind(instance)
+        # no per-instance storage (__slots__): all such instances share this
+        # worker's pool, the instance is passed as the first argument
+        return SharedBound(self, instance)
 
     def _bind(self, instance):
         return type(self)(self.n_workers, self.func, instance=instance)
@@ -195,3 +193,27 @@ class WorkerBase:
 def finalize_on_gc(obj, fn, *args):
     """Runs fn(*args) when obj is collected or at interpreter exit."""
     return weakref.finalize(obj, fn, *args)
+
+
+class SharedBound:
+    """A decorated method seen through an instance without ``__dict__``
+    (``__slots__``): scatters go to the class-level worker with the
+    instance as first argument, so the instances share one pool and one
+    round (``gather`` on any of them returns the calls of all)."""
+
+    def __init__(self, worker, instance):
+        functools.update_wrapper(self, worker.func)
+        self._worker = worker
+        self._instance = instance
+
+    def __call__(self, *args, **kwargs):
+        return self._worker.func(self._instance, *args, **kwargs)
+
+    def scatter(self, *args, **kwargs):
+        return self._worker.scatter(self._instance, *args, **kwargs)
+
+    def gather(self, tqdm=None):
+        return self._worker.gather(tqdm=tqdm)
+
+    def __len__(self):
+        return len(self._worker)
