@@ -513,3 +513,45 @@ def test_methods_of_slotted_instances_pickle_the_instance():
     a.plus.scatter(1)
     b.plus.scatter(2)
     assert a.plus.gather() == [11, 22]
+
+
+@lox.thread(2)
+def _square(x):
+    return x * x
+
+
+def test_thread_pool_used_inside_a_process_call():
+    # the parent's pool (created by this first round) is copied into workers
+    # without its threads; a worker starts a thread pool of its own
+    for i in range(3):
+        _square.scatter(i)
+    assert _square.gather() == [0, 1, 4]
+
+    @lox.process(2)
+    def job(n):
+        for i in range(n):
+            _square.scatter(i)
+        return _square.gather()
+
+    for n in (2, 3):
+        job.scatter(n)
+    assert job.gather() == [[0, 1], [0, 1, 4]]
+    _square.scatter(5)
+    assert _square.gather() == [25]
+
+
+def test_thread_pool_after_os_fork(pyrun):
+    code = (
+        "import os, lox\n"
+        "@lox.thread(2)\n"
+        "def sq(x): return x * x\n"
+        "sq.scatter(2); print('parent', sq.gather(), flush=True)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    sq.scatter(5); print('child', sq.gather(), flush=True); os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "sq.scatter(3); print('parent', sq.gather())\n"
+    )
+    r = pyrun(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["parent [4]", "child [25]", "parent [9]"]

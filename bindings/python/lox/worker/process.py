@@ -56,8 +56,8 @@ re-enabled. Each call's stdout/stderr output is flushed when it returns
 (workers are killed at the end of a round, they never exit normally). Limits (the same as ``os.fork()``): a ``threading.Lock`` that another
 thread of the parent held at the first scatter stays held in the workers, so
 calls must not take locks other threads may hold; threads of the parent do
-not exist in workers; do not use liblox pools (``lox.thread``/``lox.process``)
-from inside a process call... except through inline mode.
+not exist in workers (a ``lox.thread`` function called there starts its own
+thread pool); do not create a ``lox.process`` pool inside a process call.
 
 ``n_workers = 0`` or the environment variable ``LOX_DEBUG`` runs every call
 inline in the scattering thread, in this process (arguments and results are

@@ -77,9 +77,10 @@ def _destroy_pool(handle, keys, pid):
 
 
 class _Pool:
-    __slots__ = ("handle", "keys", "finalizer", "__weakref__")
+    __slots__ = ("handle", "keys", "finalizer", "pid", "__weakref__")
 
     def __init__(self, n_workers):
+        self.pid = os.getpid()
         h = ctypes.c_void_p()
         _native.check(_native.lib.lox_thread_create(n_workers, _TASK, None, ctypes.byref(h)),
                       "lox.thread")
@@ -102,17 +103,21 @@ class ThreadWorker(WorkerBase):
 
     def _get_pool(self):
         pool = self._pool
-        if pool is None:
+        if pool is None or pool.pid != os.getpid():
             with self._lock:
                 pool = self._pool
-                if pool is None:
+                if pool is None or pool.pid != os.getpid():
+                    # none yet, or a copy inherited through fork() whose
+                    # threads do not exist here: start a pool of our own
                     pool = self._pool = _Pool(self.n_workers)
         return pool
 
     def __len__(self):
         """Number of scattered calls waiting for a worker."""
         pool = self._pool
-        return 0 if pool is None else _native.lib.lox_thread_pending(pool.handle)
+        if pool is None or pool.pid != os.getpid():
+            return 0
+        return _native.lib.lox_thread_pending(pool.handle)
 
     def scatter(self, *args, **kwargs):
         """Starts ``func(*args, **kwargs)`` on a worker thread and returns its
@@ -136,9 +141,7 @@ class ThreadWorker(WorkerBase):
         return values in scatter order. Re-raises the first exception a call
         raised. ``tqdm``: True shows a progress bar (tqdm if installed, else
         a plain bar on stderr); an object with ``update(n)`` is updated."""
-        pool = self._pool
-        if pool is None:
-            pool = self._get_pool()
+        pool = self._get_pool()
         progress = Progress(tqdm)
         opts = progress.opts()
         out = ctypes.c_void_p()
