@@ -445,3 +445,18 @@ def test_methods_of_slotted_instances_share_the_class_pool():
     assert len(a.times) == len(b.times)
     assert a.times.gather() == [2, 3]     # one round for all slotted instances
     assert b.times.gather() == []
+
+
+def test_scatter_result_is_an_int_index_that_pickles_plainly():
+    import pickle
+
+    @lox.thread(2)
+    def f(x):
+        return x
+
+    r = f.scatter(1)
+    assert isinstance(r, int) and r == 0
+    back = pickle.loads(pickle.dumps([r]))
+    assert back == [0] and type(back[0]) is int
+    assert f.gather() == [1]
+    assert repr(f).startswith("<lox.thread(2) ")

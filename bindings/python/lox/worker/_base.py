@@ -63,6 +63,9 @@ class ScatterResult(int):
         self._job = job
         return self
 
+    def __reduce__(self):
+        return (int, (int(self),))     # pickles (and copies) as the plain index
+
     def result(self, timeout=None):
         """Waits for the call and returns its value (raises its exception)."""
         job = self._job
@@ -185,9 +188,10 @@ class WorkerBase:
         """Vanilla passthrough function execution."""
         return self.func(*self._full_args(args), **kwargs)
 
+    kind = "worker"
+
     def __repr__(self):
-        return "<lox.%s(%d) of %r>" % (type(self).__name__.lstrip("_").lower(),
-                                      self.n_workers, self.func)
+        return "<lox.%s(%d) %r>" % (self.kind, self.n_workers, self.func)
 
 
 def finalize_on_gc(obj, fn, *args):

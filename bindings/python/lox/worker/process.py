@@ -224,6 +224,8 @@ class _Pool:
 class ProcessWorker(WorkerBase):
     """A function decorated with ``lox.process``."""
 
+    kind = "process"
+
     def __init__(self, n_workers, func, instance=None):
         super().__init__(n_workers, func, instance)
         self._pool = None

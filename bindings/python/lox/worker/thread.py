@@ -93,6 +93,8 @@ class _Pool:
 class ThreadWorker(WorkerBase):
     """A function decorated with ``lox.thread``."""
 
+    kind = "thread"
+
     def __init__(self, max_workers, func, instance=None, daemon=None):
         super().__init__(max_workers, func, instance)
         self.daemon = daemon
