@@ -45,6 +45,8 @@ def test_public_names():
     assert lox.Announcement is Announcement and lox.Funnel is Funnel
     assert lox.SubscribeFinalizedError is lox.exceptions.SubscribeFinalizedError
     assert lox.FunnelPutTopError is lox.exceptions.FunnelPutTopError
+    assert lox.queue.SubscribeFinalizedError is lox.SubscribeFinalizedError
+    assert lox.queue.FunnelPutTopError is lox.FunnelPutTopError
 
 
 # --- Announcement: delivery -----------------------------------------------------------

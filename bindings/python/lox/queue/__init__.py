@@ -4,5 +4,6 @@ objects; see docs/locks-and-queues.md for how they are owned."""
 
 from .announcement import Announcement
 from .funnel import Funnel
+from ..exceptions import SubscribeFinalizedError, FunnelPutTopError
 
-__all__ = ["Announcement", "Funnel"]
+__all__ = ["Announcement", "Funnel", "SubscribeFinalizedError", "FunnelPutTopError"]
