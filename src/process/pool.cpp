@@ -440,6 +440,9 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
     }
   }
   watched_ = nullptr;
+  // Allocated while the round is still queued: if this throws (LOX_ENOMEM),
+  // the next gather returns the round; nothing may allocate after pop_front.
+  auto results = std::make_unique<ProcessResults>(std::deque<Task>());
   std::unique_ptr<Round> taken = std::move(rounds_.front());
   rounds_.pop_front();
   lock.unlock();
@@ -453,7 +456,8 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   if (failed > 0)
     log::emit(log::Level::warn, "process gather: {} of {} tasks failed (first: task {}: {})", failed, total, first,
               taken->tasks[first].detail);
-  out = std::make_unique<ProcessResults>(std::move(taken->tasks));
+  results->adopt(taken->tasks);
+  out = std::move(results);
   return failed > 0 ? Status::task_failed : Status::ok;
 }
 

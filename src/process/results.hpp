@@ -10,7 +10,13 @@ namespace lox::core::process {
 
 class ProcessResults final : public Results {
  public:
-  explicit ProcessResults(std::deque<Task> tasks) noexcept : tasks_(std::move(tasks)) {}
+  // Not noexcept: libstdc++'s deque move constructor allocates (a map for
+  // the moved-from deque), so an out-of-memory here must reach the caller.
+  explicit ProcessResults(std::deque<Task> tasks) : tasks_(std::move(tasks)) {}
+  // Takes `tasks` without allocating (a swap): gather builds the results
+  // object first, then moves the round into it, so an out-of-memory never
+  // happens after the round was taken (it would be lost).
+  void adopt(std::deque<Task>& tasks) noexcept { tasks_.swap(tasks); }
   size_t count() const noexcept override { return tasks_.size(); }
   int status(size_t i) const noexcept override { return tasks_[i].status; }
   void* value(size_t) const noexcept override { return nullptr; }

@@ -471,7 +471,11 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
     progress.finish();
 
     const size_t failed = round->failed();
-    auto results = std::make_unique<ThreadResults>(round->take_tasks(), failed != 0);
+    // `new` allocates before take_tasks() runs (C++17 sequencing; with
+    // make_unique the chunks were taken first and freed by a bad_alloc,
+    // losing the round), and the constructor does not throw once it holds
+    // them: an out-of-memory leaves the round to the next gather.
+    std::unique_ptr<ThreadResults> results(new ThreadResults(round->take_tasks(), failed != 0));
     Status status = Status::ok;
     if (failed) {
       size_t first = results->first_failed();

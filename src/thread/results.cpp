@@ -25,13 +25,22 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
     int st = tasks_[i].status;
     if (st == 0) continue;
     first_failed_ = i;
-    errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
+    ++failed_;
+    // Out of memory here must not throw: this object already owns the
+    // round's tasks (throwing would free them and lose the round), so a
+    // text that cannot be made falls back to kNoDetail in error().
+    try {
+      errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
+    } catch (const std::exception&) {
+    }
   }
 }
 
 const char* ThreadResults::error(size_t i) const noexcept {
+  static constexpr const char* kNoDetail = "task failed (no memory for the detail text)";
   auto it = errors_.find(i);
-  return it == errors_.end() ? nullptr : it->second.c_str();
+  if (it != errors_.end()) return it->second.c_str();
+  return tasks_[i].status != 0 ? kNoDetail : nullptr;
 }
 
 }  // namespace lox::core::thread

@@ -12,6 +12,7 @@ namespace lox::core::thread {
 
 class ThreadResults final : public Results {
  public:
+  // Does not throw once `tasks` is constructed (see results.cpp).
   explicit ThreadResults(TaskTable tasks, bool any_failed);
   size_t count() const noexcept override { return tasks_.size(); }
   int status(size_t i) const noexcept override { return tasks_[i].status; }
@@ -19,13 +20,14 @@ class ThreadResults final : public Results {
   bool bytes(size_t, const void**, size_t*) const noexcept override { return false; }
   const char* error(size_t i) const noexcept override;
 
-  size_t failed() const noexcept { return errors_.size(); }
+  size_t failed() const noexcept { return failed_; }
   size_t first_failed() const noexcept { return first_failed_; }
 
  private:
   TaskTable tasks_;
   std::unordered_map<size_t, std::string> errors_;
   size_t first_failed_ = 0;
+  size_t failed_ = 0;
 };
 
 }  // namespace lox::core::thread

@@ -1,0 +1,104 @@
+// fork / socketpair failure (issue #7, item 3.2), injected through
+// sys_hook.cpp: lox_process_create fails cleanly with LOX_ESYS and the errno
+// text when the fork server cannot be made; a worker that cannot be started
+// fails only the tasks it was given (LOX_ESYS, errno text), and the pool
+// goes on once the system calls work again. No descriptor, thread (resource
+// guard) or child process (no_children_left) is left behind.
+//
+// liblox does not call pipe or pipe2 (the pool uses socketpairs only); the
+// hook interposes them so a future use is covered by the same plans.
+#include <lox/lox.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "fault_util.hpp"
+#include "process_check.hpp"
+#include "sys_hook.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using loxfault::Sys;
+
+class SysFaults : public testing::Test {
+ protected:
+  void TearDown() override {
+    loxfault::clear_plans();
+    EXPECT_TRUE(loxfault::no_children_left());
+  }
+  // Creates a pool whose first system call `which` fails with `err`.
+  void expect_create_fails(Sys which, int err) {
+    loxfault::plan_failures(which, 0, 1, err);
+    const long before = loxfault::sys_faults_injected(which);
+    lox_process* p = nullptr;
+    EXPECT_EQ(lox_process_create(2, loxfault::echo_task, nullptr, &p), LOX_ESYS);
+    EXPECT_EQ(p, nullptr);
+    EXPECT_NE(std::strstr(lox_last_error(), std::strerror(err)), nullptr) << lox_last_error();
+    EXPECT_EQ(loxfault::sys_faults_injected(which), before + 1);
+    loxfault::clear_plans();
+    EXPECT_TRUE(loxfault::no_children_left());
+    // The next pool works.
+    ASSERT_EQ(lox_process_create(2, loxfault::echo_task, nullptr, &p), LOX_OK) << lox_last_error();
+    EXPECT_EQ(loxfault::run_round(p, 20, "-").ok, 20u);
+    lox_process_destroy(p);
+  }
+  // Counts the pool's "cannot start a worker" log lines.
+  static size_t spawn_failures(loxtest::LogCapture& log) {
+    size_t n = 0;
+    for (const auto& e : log.entries())
+      if (e.message.rfind("process pool: fork of a worker failed: ", 0) == 0 ||
+          e.message.rfind("process pool: socketpair for a worker failed: ", 0) == 0)
+        ++n;  // (gather's "N of M tasks failed (first: ...)" line quotes one of them: not counted)
+    return n;
+  }
+};
+
+TEST_F(SysFaults, ForkServerForkFails) {
+  expect_create_fails(Sys::fork, EAGAIN);
+  loxfault::report("sys", "fork (fork server)", loxfault::sys_faults_injected(Sys::fork));
+}
+
+TEST_F(SysFaults, ForkServerSocketpairFails) {
+  expect_create_fails(Sys::socketpair, EMFILE);
+  loxfault::report("sys", "socketpair (fork server)", loxfault::sys_faults_injected(Sys::socketpair));
+}
+
+// The fork server inherits the plan "let 1 fork through (its own), fail the
+// next 3": its first three worker forks fail with EAGAIN.
+TEST_F(SysFaults, WorkerForkFails) {
+  constexpr int kFailures = 3;
+  loxtest::LogCapture log;
+  loxfault::plan_failures(Sys::fork, 1, kFailures, EAGAIN);
+  lox_process* p = nullptr;
+  ASSERT_EQ(lox_process_create(2, loxfault::echo_task, nullptr, &p), LOX_OK) << lox_last_error();
+  loxfault::clear_plans();  // in this process; the fork server keeps its copy
+  const auto first = loxfault::run_round(p, 64, std::strerror(EAGAIN));
+  EXPECT_GE(first.sys_failed, static_cast<size_t>(kFailures));
+  EXPECT_EQ(spawn_failures(log), static_cast<size_t>(kFailures));
+  EXPECT_EQ(loxfault::run_round(p, 64, "-").ok, 64u);  // forks work again: the pool recovered
+  lox_process_destroy(p);
+  loxfault::report("sys", "fork (worker, in the fork server)", static_cast<long>(spawn_failures(log)));
+}
+
+// The parent's socketpair for a worker fails twice with EMFILE.
+TEST_F(SysFaults, WorkerSocketpairFails) {
+  constexpr int kFailures = 2;
+  loxtest::LogCapture log;
+  const long before = loxfault::sys_faults_injected(Sys::socketpair);
+  loxfault::plan_failures(Sys::socketpair, 1, kFailures, EMFILE);
+  lox_process* p = nullptr;
+  ASSERT_EQ(lox_process_create(2, loxfault::echo_task, nullptr, &p), LOX_OK) << lox_last_error();
+  const auto first = loxfault::run_round(p, 64, std::strerror(EMFILE));
+  EXPECT_GE(first.sys_failed, static_cast<size_t>(kFailures));
+  EXPECT_EQ(loxfault::sys_faults_injected(Sys::socketpair), before + kFailures);
+  EXPECT_EQ(spawn_failures(log), static_cast<size_t>(kFailures));
+  EXPECT_EQ(loxfault::run_round(p, 64, "-").ok, 64u);
+  lox_process_destroy(p);
+  loxfault::report("sys", "socketpair (worker)", kFailures);
+}
+
+}  // namespace
