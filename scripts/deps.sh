@@ -6,7 +6,8 @@
 #   scripts/deps.sh --bench   also what bench/ compares against: Google
 #                             Benchmark, oneTBB, Boost, GLib
 #   scripts/deps.sh --test    also what the full test command needs: the ABI
-#                             tools (abigail-tools), Go, Python's pytest, and
+#                             tools (abigail-tools), Go, Python's pytest, clang
+#                             with libFuzzer (libclang-rt-14-dev), and
 #                             Rust's cargo when no cargo is found (on PATH or
 #                             in ~/.cargo/bin, e.g. from rustup)
 #
@@ -21,11 +22,11 @@ for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(libbenchmark-dev libtbb-dev libboost-dev libglib2.0-dev) ;;
     --test)
-      pkgs+=(abigail-tools golang-go python3 python3-pytest)
+      pkgs+=(abigail-tools golang-go python3 python3-pytest clang libclang-rt-14-dev)
       if ! command -v cargo >/dev/null 2>&1 && [ ! -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
         pkgs+=(cargo rustc)
       fi ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "deps: unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done

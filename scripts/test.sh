@@ -7,6 +7,9 @@
 #   normal    RelWithDebInfo build, the whole CTest suite
 #   asan      the whole CTest suite built with -DLOX_SANITIZE=address,undefined
 #   tsan      the whole CTest suite built with -DLOX_SANITIZE=thread
+#   fuzz      tests/fuzz: clang build with -DLOX_FUZZ=ON in build-ci/fuzz, then
+#             each libFuzzer harness runs LOX_FUZZ_SECONDS (default 60) on a
+#             scratch copy of its corpus; one PASS/FAIL per harness
 #   install   tests/install/run.sh: install the normal build into a temporary
 #             prefix, build and run consumer projects against it (pkg-config, CMake)
 #   exports   scripts/check-exports.sh: the installed library exports only lox_*
@@ -25,14 +28,15 @@
 # extra checks; the last line printed is "N passed, M failed".
 #
 # Environment: LOX_JOBS (default 2) build and CTest parallelism,
-# LOX_TEST_TIMEOUT (default 300) seconds allowed to each test.
+# LOX_TEST_TIMEOUT (default 300) seconds allowed to each test,
+# LOX_FUZZ_SECONDS (default 60) seconds of fuzzing per harness.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=${LOX_JOBS:-2}
 timeout=${LOX_TEST_TIMEOUT:-300}
-all_stages=(normal asan tsan install exports abi python rust go)
+all_stages=(normal asan tsan fuzz install exports abi python rust go)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 for s in "${stages[@]}"; do
@@ -168,6 +172,32 @@ check() {
   record "$stage" "($what)" "$pass" "$fail" 0 $((SECONDS - t0))
 }
 
+# fuzz_stage: builds the libFuzzer harnesses with clang and runs each one for
+# LOX_FUZZ_SECONDS on a scratch copy of its committed corpus (the corpus in
+# the tree is never modified; new inputs and crash files stay in
+# build-ci/fuzz-run/). Prints PASS:/FAIL: lines for `check`.
+fuzz_stage() {
+  local dir=$root/build-ci/fuzz run=$root/build-ci/fuzz-run secs=${LOX_FUZZ_SECONDS:-60} h rc execs
+  CC=clang CXX=clang++ cmake -S "$root" -B "$dir" -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DLOX_FUZZ=ON -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=OFF -DLOX_BUILD_BENCH=OFF >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; echo "FAIL: fuzz: configure (clang, -DLOX_FUZZ=ON)"; return 1; }
+  cmake --build "$dir" -j "$jobs" --target fuzz_capi fuzz_frames ||
+    { echo "FAIL: fuzz: build"; return 1; }
+  for h in capi frames; do
+    rm -rf "$run/$h" && mkdir -p "$run/$h/corpus" && cp "$root/tests/fuzz/corpus/$h/"* "$run/$h/corpus/"
+    (cd "$run/$h" && "$dir/tests/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 corpus >"$run/$h.log" 2>&1)
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run/$h.log")
+    grep -E '^#[0-9]+[[:space:]]+DONE|SUMMARY|invariant broken' "$run/$h.log"
+    if [ "$rc" -eq 0 ]; then
+      echo "PASS: fuzz_$h: ${execs:-?} executions in ${secs} s"
+    else
+      echo "FAIL: fuzz_$h: exit $rc after ${execs:-?} executions (log and crash file in $run)"
+    fi
+  done
+}
+
 # The install, exports, abi and binding stages use the normal build tree;
 # build it if the normal stage did not run.
 normal_built=0
@@ -206,6 +236,7 @@ for stage in "${stages[@]}"; do
     normal)  suite normal "RelWithDebInfo" "" --; normal_built=1 ;;
     asan)    suite asan "address,undefined" "address,undefined" -- "${asan_env[@]}" ;;
     tsan)    suite tsan "thread" "thread" ${tsan_run[@]+"${tsan_run[@]}"} -- "${tsan_env[@]}" ;;
+    fuzz)    check fuzz "libFuzzer, ${LOX_FUZZ_SECONDS:-60} s each" fuzz_stage ;;
     install) need_normal; check install "consumer projects" tests/install/run.sh "$root/build-ci/normal" ;;
     exports) need_normal; check exports "symbols and SONAME" scripts/check-exports.sh "$root/build-ci/normal" ;;
     abi)     need_normal; check abi "ABI vs baseline" scripts/check-abi.sh "$root/build-ci/normal" ;;

@@ -79,6 +79,9 @@ Io write_all(int fd, const void* buf, size_t len, int& err) noexcept {
 }
 
 Io BufferedReader::read(void* dst, size_t len, const Deadline& deadline, int& err) noexcept {
+  // An empty read may come with a NULL `dst` (an empty vector's data()),
+  // which memcpy must not be given even for 0 bytes.
+  if (len == 0) return Io::ok;
   auto* out = static_cast<unsigned char*>(dst);
   const size_t from_buffer = std::min(len, end_ - begin_);
   std::memcpy(out, buf_.get() + begin_, from_buffer);
