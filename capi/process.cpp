@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "boundary.hpp"
-#include "handles.hpp"
+#include "handle.hpp"
 
 using namespace lox;
 using lox::capi::Status;
@@ -74,7 +74,7 @@ LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void* ctx
   options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;
   options.max_message = o.max_message;
   return capi::guard(op, [&] {
-    *out = new lox_process(n_workers, std::make_unique<CRunner>(fn, ctx), options);
+    *out = capi::new_handle<lox_process>(n_workers, std::make_unique<CRunner>(fn, ctx), options);
     return LOX_OK;
   });
 }
@@ -83,33 +83,33 @@ LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void* ctx, l
   return lox_process_create_ex(n_workers, fn, ctx, nullptr, out);
 }
 
-LOX_API void lox_process_destroy(lox_process* pool) { delete pool; }
+LOX_API void lox_process_destroy(lox_process* pool) { capi::destroy_handle("process destroy", pool); }
 
 LOX_API int lox_process_scatter(lox_process* pool, const void* in, size_t len, size_t* index) {
   constexpr const char* op = "process scatter";
-  if (!pool) return capi::null_argument(op, "pool");
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!in && len > 0) return capi::null_argument(op, "in (with len > 0)");
   return capi::guard(op, [&] { return pool->pool.scatter(in, len, index); });
 }
 
 LOX_API size_t lox_process_pending(const lox_process* pool) {
-  if (!pool) return capi::null_count("process pending", "pool");
+  if (!capi::live("process pending", "pool", pool)) return 0;
   return pool->pool.pending();
 }
 
 LOX_API size_t lox_process_workers(const lox_process* pool) {
-  if (!pool) return capi::null_count("process workers", "pool");
+  if (!capi::live("process workers", "pool", pool)) return 0;
   return pool->pool.workers();
 }
 
 LOX_API int lox_process_gather(lox_process* pool, const lox_gather_opts* opts, lox_results** out) {
   constexpr const char* op = "process gather";
-  if (!pool) return capi::null_argument(op, "pool");
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!out) return capi::null_argument(op, "out");
   core::GatherRequest req;
   if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
   return capi::guard(op, [&]() -> int {
-    auto handle = std::make_unique<lox_results>(nullptr);
+    auto handle = capi::make_handle<lox_results>(nullptr);
     Status st = pool->pool.gather(req, handle->results);
     if (handle->results) *out = handle.release();
     if (st == Status::task_failed)

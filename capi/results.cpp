@@ -2,17 +2,14 @@
 #include <lox/lox.h>
 
 #include "boundary.hpp"
-#include "handles.hpp"
+#include "handle.hpp"
 
 using namespace lox;
 using lox::capi::Status;
 
 namespace {
 bool check_index(const char* op, const lox_results* r, size_t i) noexcept {
-  if (!r) {
-    capi::null_argument(op, "results");
-    return false;
-  }
+  if (!capi::live(op, "results", r)) return false;
   if (i >= r->results->count()) {
     core::fail(Status::invalid, "{}: index {} out of range (count {})", op, i, r->results->count());
     return false;
@@ -23,7 +20,9 @@ bool check_index(const char* op, const lox_results* r, size_t i) noexcept {
 
 extern "C" {
 
-LOX_API size_t lox_results_count(const lox_results* r) { return r ? r->results->count() : 0; }
+LOX_API size_t lox_results_count(const lox_results* r) {
+  return capi::live("results count", "results", r) ? r->results->count() : 0;
+}
 
 LOX_API int lox_results_status(const lox_results* r, size_t i) {
   if (!check_index("results status", r, i)) return LOX_EINVAL;
@@ -49,10 +48,10 @@ LOX_API int lox_results_bytes(const lox_results* r, size_t i, const void** data,
 }
 
 LOX_API const char* lox_results_error(const lox_results* r, size_t i) {
-  if (!r || i >= r->results->count()) return nullptr;
+  if (!check_index("results error", r, i)) return nullptr;
   return r->results->error(i);
 }
 
-LOX_API void lox_results_destroy(lox_results* r) { delete r; }
+LOX_API void lox_results_destroy(lox_results* r) { capi::destroy_handle("results destroy", r); }
 
 }  // extern "C"

@@ -3,7 +3,7 @@
 #include <lox/lox.h>
 
 #include "boundary.hpp"
-#include "handles.hpp"
+#include "handle.hpp"
 
 using namespace lox;
 using lox::capi::Status;
@@ -16,28 +16,28 @@ LOX_API int lox_lock_create(lox_lock** out) {
   constexpr const char* op = "lock create";
   if (!out) return capi::null_argument(op, "out");
   return capi::guard(op, [&] {
-    *out = new lox_lock();
+    *out = capi::new_handle<lox_lock>();
     return LOX_OK;
   });
 }
 
-LOX_API void lox_lock_destroy(lox_lock* l) { delete l; }
+LOX_API void lox_lock_destroy(lox_lock* l) { capi::destroy_handle("lock destroy", l); }
 
 LOX_API int lox_lock_acquire(lox_lock* l, double timeout) {
   constexpr const char* op = "lock acquire";
-  if (!l) return capi::null_argument(op, "lock");
+  if (!capi::live(op, "lock", l)) return LOX_EINVAL;
   core::Deadline d = core::Deadline::never();
   if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
   return capi::to_c(l->lock.acquire(d, op));
 }
 
 LOX_API int lox_lock_release(lox_lock* l) {
-  if (!l) return capi::null_argument("lock release", "lock");
+  if (!capi::live("lock release", "lock", l)) return LOX_EINVAL;
   return capi::to_c(l->lock.release());
 }
 
 LOX_API int lox_lock_locked(const lox_lock* l) {
-  if (!l) return capi::null_argument("lock locked", "lock");
+  if (!capi::live("lock locked", "lock", l)) return LOX_EINVAL;
   return l->lock.locked() ? 1 : 0;
 }
 
@@ -45,31 +45,31 @@ LOX_API int lox_lock_locked(const lox_lock* l) {
 
 LOX_API int lox_lightswitch_create(lox_lock* lock, lox_lightswitch** out) {
   constexpr const char* op = "lightswitch create";
-  if (!lock) return capi::null_argument(op, "lock");
+  if (!capi::live(op, "lock", lock)) return LOX_EINVAL;
   if (!out) return capi::null_argument(op, "out");
   return capi::guard(op, [&] {
-    *out = new lox_lightswitch(lock->lock);
+    *out = capi::new_handle<lox_lightswitch>(lock->lock);
     return LOX_OK;
   });
 }
 
-LOX_API void lox_lightswitch_destroy(lox_lightswitch* ls) { delete ls; }
+LOX_API void lox_lightswitch_destroy(lox_lightswitch* ls) { capi::destroy_handle("lightswitch destroy", ls); }
 
 LOX_API int lox_lightswitch_acquire(lox_lightswitch* ls, double timeout) {
   constexpr const char* op = "lightswitch acquire";
-  if (!ls) return capi::null_argument(op, "lightswitch");
+  if (!capi::live(op, "lightswitch", ls)) return LOX_EINVAL;
   core::Deadline d = core::Deadline::never();
   if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
   return capi::to_c(ls->ls.acquire(d));
 }
 
 LOX_API int lox_lightswitch_release(lox_lightswitch* ls) {
-  if (!ls) return capi::null_argument("lightswitch release", "lightswitch");
+  if (!capi::live("lightswitch release", "lightswitch", ls)) return LOX_EINVAL;
   return capi::to_c(ls->ls.release());
 }
 
 LOX_API size_t lox_lightswitch_count(const lox_lightswitch* ls) {
-  if (!ls) return capi::null_count("lightswitch count", "lightswitch");
+  if (!capi::live("lightswitch count", "lightswitch", ls)) return 0;
   return ls->ls.count();
 }
 
@@ -79,16 +79,16 @@ LOX_API int lox_rwlock_create(lox_rwlock** out) {
   constexpr const char* op = "rwlock create";
   if (!out) return capi::null_argument(op, "out");
   return capi::guard(op, [&] {
-    *out = new lox_rwlock();
+    *out = capi::new_handle<lox_rwlock>();
     return LOX_OK;
   });
 }
 
-LOX_API void lox_rwlock_destroy(lox_rwlock* rw) { delete rw; }
+LOX_API void lox_rwlock_destroy(lox_rwlock* rw) { capi::destroy_handle("rwlock destroy", rw); }
 
 LOX_API int lox_rwlock_acquire(lox_rwlock* rw, int mode, double timeout) {
   constexpr const char* op = "rwlock acquire";
-  if (!rw) return capi::null_argument(op, "rwlock");
+  if (!capi::live(op, "rwlock", rw)) return LOX_EINVAL;
   if (mode != LOX_READ && mode != LOX_WRITE)
     return capi::to_c(core::fail(Status::invalid, "{}: mode is {} (must be LOX_READ 'r' or LOX_WRITE 'w')", op, mode));
   core::Deadline d = core::Deadline::never();
@@ -98,14 +98,14 @@ LOX_API int lox_rwlock_acquire(lox_rwlock* rw, int mode, double timeout) {
 
 LOX_API int lox_rwlock_release(lox_rwlock* rw, int mode) {
   constexpr const char* op = "rwlock release";
-  if (!rw) return capi::null_argument(op, "rwlock");
+  if (!capi::live(op, "rwlock", rw)) return LOX_EINVAL;
   if (mode != LOX_READ && mode != LOX_WRITE)
     return capi::to_c(core::fail(Status::invalid, "{}: mode is {} (must be LOX_READ 'r' or LOX_WRITE 'w')", op, mode));
   return capi::to_c(mode == LOX_READ ? rw->rw.release_read() : rw->rw.release_write());
 }
 
 LOX_API size_t lox_rwlock_readers(const lox_rwlock* rw) {
-  if (!rw) return capi::null_count("rwlock readers", "rwlock");
+  if (!capi::live("rwlock readers", "rwlock", rw)) return 0;
   return rw->rw.readers();
 }
 
@@ -115,33 +115,33 @@ LOX_API int lox_qlock_create(lox_qlock** out) {
   constexpr const char* op = "qlock create";
   if (!out) return capi::null_argument(op, "out");
   return capi::guard(op, [&] {
-    *out = new lox_qlock();
+    *out = capi::new_handle<lox_qlock>();
     return LOX_OK;
   });
 }
 
-LOX_API void lox_qlock_destroy(lox_qlock* q) { delete q; }
+LOX_API void lox_qlock_destroy(lox_qlock* q) { capi::destroy_handle("qlock destroy", q); }
 
 LOX_API int lox_qlock_acquire(lox_qlock* q, double timeout) {
   constexpr const char* op = "qlock acquire";
-  if (!q) return capi::null_argument(op, "qlock");
+  if (!capi::live(op, "qlock", q)) return LOX_EINVAL;
   core::Deadline d = core::Deadline::never();
   if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
   return capi::to_c(q->q.acquire(d));
 }
 
 LOX_API int lox_qlock_release(lox_qlock* q) {
-  if (!q) return capi::null_argument("qlock release", "qlock");
+  if (!capi::live("qlock release", "qlock", q)) return LOX_EINVAL;
   return capi::to_c(q->q.release());
 }
 
 LOX_API size_t lox_qlock_waiting(const lox_qlock* q) {
-  if (!q) return capi::null_count("qlock waiting", "qlock");
+  if (!capi::live("qlock waiting", "qlock", q)) return 0;
   return q->q.waiting();
 }
 
 LOX_API int lox_qlock_locked(const lox_qlock* q) {
-  if (!q) return capi::null_argument("qlock locked", "qlock");
+  if (!capi::live("qlock locked", "qlock", q)) return LOX_EINVAL;
   return q->q.locked() ? 1 : 0;
 }
 
@@ -152,16 +152,16 @@ LOX_API int lox_index_semaphore_create(size_t n, lox_index_semaphore** out) {
   if (!out) return capi::null_argument(op, "out");
   if (n == 0) return capi::to_c(core::fail(Status::invalid, "{}: n is 0 (must be > 0)", op));
   return capi::guard(op, [&] {
-    *out = new lox_index_semaphore(n);
+    *out = capi::new_handle<lox_index_semaphore>(n);
     return LOX_OK;
   });
 }
 
-LOX_API void lox_index_semaphore_destroy(lox_index_semaphore* s) { delete s; }
+LOX_API void lox_index_semaphore_destroy(lox_index_semaphore* s) { capi::destroy_handle("index semaphore destroy", s); }
 
 LOX_API int lox_index_semaphore_acquire(lox_index_semaphore* s, double timeout, size_t* index) {
   constexpr const char* op = "index_semaphore acquire";
-  if (!s) return capi::null_argument(op, "semaphore");
+  if (!capi::live(op, "semaphore", s)) return LOX_EINVAL;
   if (!index) return capi::null_argument(op, "index");
   core::Deadline d = core::Deadline::never();
   if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
@@ -172,17 +172,17 @@ LOX_API int lox_index_semaphore_acquire(lox_index_semaphore* s, double timeout, 
 }
 
 LOX_API int lox_index_semaphore_release(lox_index_semaphore* s, size_t index) {
-  if (!s) return capi::null_argument("index_semaphore release", "semaphore");
+  if (!capi::live("index_semaphore release", "semaphore", s)) return LOX_EINVAL;
   return capi::to_c(s->sem.release(index));
 }
 
 LOX_API size_t lox_index_semaphore_available(const lox_index_semaphore* s) {
-  if (!s) return capi::null_count("index_semaphore available", "semaphore");
+  if (!capi::live("index_semaphore available", "semaphore", s)) return 0;
   return s->sem.available();
 }
 
 LOX_API size_t lox_index_semaphore_waiting(const lox_index_semaphore* s) {
-  if (!s) return capi::null_count("index_semaphore waiting", "semaphore");
+  if (!capi::live("index_semaphore waiting", "semaphore", s)) return 0;
   return s->sem.waiting();
 }
 

@@ -2,7 +2,7 @@
 #include <lox/lox.h>
 
 #include "boundary.hpp"
-#include "handles.hpp"
+#include "handle.hpp"
 #include "thread/context.hpp"
 
 using namespace lox;
@@ -28,7 +28,7 @@ LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void* ctx, 
   auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(std::min(o.idle_timeout, 1e9)));
   return capi::guard(op, [&] {
-    *out = new lox_thread(max_workers, fn, ctx, idle);
+    *out = capi::new_handle<lox_thread>(max_workers, fn, ctx, idle);
     return LOX_OK;
   });
 }
@@ -38,18 +38,18 @@ LOX_API int lox_thread_create(size_t max_workers, lox_task_fn fn, void* ctx, lox
 }
 
 LOX_API void lox_thread_destroy(lox_thread* pool) {
-  if (!pool) return;
+  if (!pool || !capi::live("thread destroy", "pool", pool)) return;
   if (pool->pool.inside_own_task()) {
     core::fail(Status::bad_state, "thread destroy: called from inside one of the pool's own tasks; pool not destroyed");
     core::log::emit(core::log::Level::error, "{}", core::last_error());
     return;
   }
-  delete pool;
+  capi::destroy_handle("thread destroy", pool);
 }
 
 LOX_API int lox_thread_call(lox_thread* pool, void* arg, void** result) {
   constexpr const char* op = "thread call";
-  if (!pool) return capi::null_argument(op, "pool");
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!pool->pool.default_fn()) return capi::null_argument(op, "the pool's task function");
   void* scratch = nullptr;
   if (!result) result = &scratch;
@@ -58,31 +58,35 @@ LOX_API int lox_thread_call(lox_thread* pool, void* arg, void** result) {
 }
 
 LOX_API int lox_thread_scatter(lox_thread* pool, void* arg, size_t* index) {
-  if (!pool) return capi::null_argument("thread scatter", "pool");
+  if (!capi::live("thread scatter", "pool", pool)) return LOX_EINVAL;
   if (!pool->pool.default_fn())
     return capi::null_argument("thread scatter", "the pool's task function (use lox_thread_scatter_fn)");
   return capi::to_c(pool->pool.scatter(pool->pool.default_fn(), pool->pool.default_ctx(), arg, index));
 }
 
 LOX_API int lox_thread_scatter_fn(lox_thread* pool, lox_task_fn fn, void* ctx, void* arg, size_t* index) {
-  if (!pool) return capi::null_argument("thread scatter_fn", "pool");
+  if (!capi::live("thread scatter_fn", "pool", pool)) return LOX_EINVAL;
   if (!fn) return capi::null_argument("thread scatter_fn", "fn");
   return capi::to_c(pool->pool.scatter(fn, ctx, arg, index));
 }
 
-LOX_API size_t lox_thread_pending(const lox_thread* pool) { return pool ? pool->pool.pending() : 0; }
+LOX_API size_t lox_thread_pending(const lox_thread* pool) {
+  return capi::live("thread pending", "pool", pool) ? pool->pool.pending() : 0;
+}
 
-LOX_API size_t lox_thread_workers(const lox_thread* pool) { return pool ? pool->pool.workers() : 0; }
+LOX_API size_t lox_thread_workers(const lox_thread* pool) {
+  return capi::live("thread workers", "pool", pool) ? pool->pool.workers() : 0;
+}
 
 LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox_results** out) {
   constexpr const char* op = "thread gather";
-  if (!pool) return capi::null_argument(op, "pool");
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!out) return capi::null_argument(op, "out");
   core::GatherRequest req;
   if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
   return capi::guard(op, [&]() -> int {
     // Allocate the handle first: once gather took the round, nothing may fail.
-    auto handle = std::make_unique<lox_results>(nullptr);
+    auto handle = capi::make_handle<lox_results>(nullptr);
     Status st = pool->pool.gather(req, handle->results);
     if (handle->results) *out = handle.release();
     return capi::to_c(st);

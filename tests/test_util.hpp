@@ -204,7 +204,10 @@ class StderrCapture {
     saved_ = dup(2);
     dup2(fd_, 2);
   }
-  ~StderrCapture() { restore(); }
+  ~StderrCapture() {
+    restore();
+    if (fd_ >= 0) close(fd_);
+  }
   std::string text() {
     std::fflush(stderr);
     std::string out;

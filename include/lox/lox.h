@@ -23,6 +23,18 @@
  *   on the same object.
  * - Bad input (NULL handles or out-pointers, bad flags, NaN timeouts) never
  *   crashes: it returns `LOX_EINVAL` and sets the detail message.
+ * - Handles are checked: each carries a magic number, so a call on a handle
+ *   that was already destroyed, a second destroy, or a handle of another
+ *   type (a `lox_lock *` passed as a `lox_queue *`) is reported instead of
+ *   touching freed memory: the call returns `LOX_EINVAL` (getters their
+ *   NULL-handle value, destroy does nothing) with the detail "... is a
+ *   destroyed lox_queue (used after its destroy call)" and logs it at ERROR.
+ *   This holds in the common case only: the memory of the last 1024
+ *   destroyed handles is kept for the check; after more destroys it may be
+ *   reused, and a call then is undefined behaviour again. A pointer that was
+ *   never a handle, and a destroy racing with another call on the same
+ *   handle, are undefined behaviour. The check costs one load and compare
+ *   per call (docs/reliability.md).
  * - No C++ exception ever crosses this boundary.
  * - Options structs start with `size_t struct_size`; initialise them with
  *   the `LOX_X_OPTS_INIT` macro or `lox_X_opts_init()` (for FFI callers).
@@ -464,8 +476,10 @@ LOX_API int lox_process_gather(lox_process *pool, const lox_gather_opts *opts, l
  *   waiter, which returns LOX_ESTATE with the detail "... was destroyed
  *   while this thread waited", waits until all of them have left the
  *   object, and only then frees it. A call that *starts* on an object while
- *   or after it is destroyed is still undefined behaviour (use after free);
- *   calls that do not block (release, counters) must not race with destroy.
+ *   it is being destroyed is still undefined behaviour; one that starts
+ *   after the destroy returned is reported (LOX_EINVAL, see the handle check
+ *   above); calls that do not block (release, counters) must not race with
+ *   destroy.
  *   Destroying an object that is merely held (not waited on) is allowed.
  * - Counter and flag getters are snapshots. Given a NULL handle they return
  *   0 (size_t getters) or LOX_EINVAL (int getters) and set the detail.

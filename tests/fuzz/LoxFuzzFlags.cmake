@@ -10,6 +10,3 @@ if(NOT LOX_SANITIZE STREQUAL "")
   message(FATAL_ERROR "LOX_FUZZ=ON brings its own sanitizers (address,undefined); leave LOX_SANITIZE empty")
 endif()
 lox_apply_sanitizers("fuzzer-no-link,address,undefined")
-# clang 14 leaves C++14 sized deallocation off (gcc has it on), and
-# capi/handle.cpp calls the sized aligned operator delete.
-add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsized-deallocation>)
