@@ -296,8 +296,11 @@ LOX_API int lox_thread_call(lox_thread *pool, void *arg, void **result);
  *  returns. Lock-free for workers; concurrent scatters from many threads
  *  serialise on a short critical section. O(1), no allocation except one
  *  block per growing chunk of tasks.
- *  LOX_EINVAL if `pool` is NULL or has no `fn`; LOX_ENOMEM;
- *  LOX_ESYS if a worker thread cannot be started and the pool has none. */
+ *  LOX_EINVAL if `pool` is NULL or has no `fn`; LOX_ENOMEM. When the
+ *  system refuses a new worker thread the task still stays queued (the
+ *  failure is logged at ERROR): the workers that exist run it, a later
+ *  scatter or gather tries again to start one, and gather returns
+ *  LOX_ESYS if the pool has no worker at all. */
 LOX_API int lox_thread_scatter(lox_thread *pool, void *arg, size_t *index);
 
 /** Like `lox_thread_scatter` with a task function and context of its own
@@ -328,7 +331,10 @@ LOX_API size_t lox_thread_workers(const lox_thread *pool);
  *  alone, before any later round.
  *  LOX_EINVAL for a NULL `pool` or `out`, a bad `opts->struct_size` or a NaN
  *  timeout; LOX_ESTATE when called from inside one of this pool's own
- *  tasks (it could never finish); LOX_ENOMEM.
+ *  tasks (it could never finish); LOX_ENOMEM; LOX_ESYS when the pool has
+ *  no worker thread and none can be started (the system's reason is in the
+ *  detail; like LOX_TIMEOUT, nothing is lost and the next gather returns
+ *  the round).
  *
  *  The caller owns `*out` and frees it with lox_results_destroy. */
 LOX_API int lox_thread_gather(lox_thread *pool, const lox_gather_opts *opts, lox_results **out);

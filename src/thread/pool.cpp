@@ -1,6 +1,7 @@
 #include "thread/pool.hpp"
 
 #include <algorithm>
+#include <string>
 #include <system_error>
 
 #include "common/error.hpp"
@@ -142,7 +143,8 @@ void Pool::perform(WakeAction action) noexcept {
   }
 }
 
-void Pool::spawn_worker() noexcept {
+bool Pool::spawn_worker(std::string* why) noexcept {
+  bool started = true;
   std::vector<std::thread> to_join;
   {
     std::lock_guard lk(workers_mu_);
@@ -162,10 +164,18 @@ void Pool::spawn_worker() noexcept {
         // for a later scatter's new worker, or for destroy, which runs it.
         log::emit(log::Level::error, "thread pool: cannot start a worker thread ({}); {} worker(s) left", e.what(),
                   live_.load());
+        started = false;
+        if (why) {
+          try {
+            *why = e.what();
+          } catch (...) {
+          }
+        }
       }
     }
   }
   for (auto& t : to_join) t.join();
+  return started;
 }
 
 void Pool::join_retired_locked(std::vector<std::thread>& out) {
@@ -461,6 +471,19 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
       if (round->finished() || round->done() != seen) {
         ev.cancel();
         continue;
+      }
+      if (live_.load(std::memory_order_seq_cst) == 0 && !round->finished()) {
+        // No worker to run the round: every attempt to start one failed
+        // (scatter keeps the task and logs it). Try once more; if the
+        // system still refuses a thread, report it rather than wait for
+        // ever, and keep the round for the next gather.
+        std::string why;
+        if (!spawn_worker(&why) && live_.load(std::memory_order_seq_cst) == 0) {
+          ev.cancel();
+          return_round(round);
+          return fail(Status::system, "thread gather: no worker thread can be started ({}); the round of {} tasks is "
+                      "kept for the next gather", why, total);
+        }
       }
       if (!ev.wait(ticket, request.deadline) && !round->finished()) {
         return_round(round);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <string>
 #include <vector>
 
 #include "common/deadline.hpp"
@@ -107,7 +108,9 @@ class Pool {
   // either holds mu_ (scatter) or has issued a seq_cst fence (workers).
   WakeAction wake_action() noexcept;
   void perform(WakeAction action) noexcept;
-  void spawn_worker() noexcept;
+  // Starts one worker if the pool has room. Returns false, with the
+  // system's reason in `*why` (if given), when the thread could not start.
+  bool spawn_worker(std::string* why = nullptr) noexcept;
   void worker_main(std::list<std::thread>::iterator self) noexcept;
   // Claims a batch for `ws`, switching rounds when needed.
   bool claim(WorkerState& ws, Round::Batch& batch) noexcept;

@@ -1,6 +1,7 @@
 #include "sys_hook.hpp"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,3 +81,10 @@ int pipe2(int fds[2], int flags) {
 }
 
 }  // extern "C"
+
+// pthread_create reports failure by its return value, not errno.
+int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
+  static const auto real = next<int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)>("pthread_create");
+  if (must_fail(loxfault::Sys::thread)) return errno;
+  return real(thread, attr, start, arg);
+}

@@ -1,5 +1,6 @@
 // System-call failure injection for the test program: sys_hook.cpp defines
-// fork, socketpair, pipe and pipe2, which liblox.so's calls bind to; each
+// fork, socketpair, pipe, pipe2 and pthread_create (which std::thread calls),
+// which liblox.so's calls bind to; each
 // forwards to the C library's (dlsym RTLD_NEXT) unless a plan says to fail.
 // Plans are process-wide and inherited across fork: the fork server (forked
 // from the test process) follows the plan as it was at its fork, which is
@@ -8,7 +9,7 @@
 
 namespace loxfault {
 
-enum class Sys { fork, socketpair, pipe, count };
+enum class Sys { fork, socketpair, pipe, thread, count };
 
 // From now on: let `skip` calls of `which` through, then fail the next
 // `fail` calls with `err` (errno), then let everything through again.

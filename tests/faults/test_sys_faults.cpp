@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -99,6 +100,40 @@ TEST_F(SysFaults, WorkerSocketpairFails) {
   EXPECT_EQ(loxfault::run_round(p, 64, "-").ok, 64u);
   lox_process_destroy(p);
   loxfault::report("sys", "socketpair (worker)", kFailures);
+}
+
+// The system refuses every new thread: scatter still queues the tasks
+// (nothing to run them yet), gather reports LOX_ESYS with the reason instead
+// of waiting for ever and keeps the round; once threads can start again the
+// next gather returns every task, run once.
+int double_it(void*, void* arg, void** result) {
+  *result = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(arg) * 2);
+  return 0;
+}
+
+TEST_F(SysFaults, NoWorkerThreadCanStart) {
+  loxtest::LogCapture log;
+  lox_thread* pool = nullptr;
+  ASSERT_EQ(lox_thread_create(2, double_it, nullptr, &pool), LOX_OK);  // starts no thread yet
+  const long before = loxfault::sys_faults_injected(Sys::thread);
+  loxfault::plan_failures(Sys::thread, 0, 1000000, EAGAIN);
+  constexpr uintptr_t kTasks = 10;
+  for (uintptr_t i = 0; i < kTasks; ++i)
+    ASSERT_EQ(lox_thread_scatter(pool, reinterpret_cast<void*>(i), nullptr), LOX_OK) << lox_last_error();
+  lox_results* r = nullptr;
+  EXPECT_EQ(lox_thread_gather(pool, nullptr, &r), LOX_ESYS);
+  EXPECT_EQ(r, nullptr);
+  EXPECT_NE(std::strstr(lox_last_error(), std::strerror(EAGAIN)), nullptr) << lox_last_error();
+  const long injected = loxfault::sys_faults_injected(Sys::thread) - before;
+  EXPECT_GE(injected, 2);  // scatter's attempt and gather's
+  loxfault::clear_plans();
+  ASSERT_EQ(lox_thread_gather(pool, nullptr, &r), LOX_OK) << lox_last_error();
+  ASSERT_EQ(lox_results_count(r), kTasks);
+  for (uintptr_t i = 0; i < kTasks; ++i)
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(lox_results_value(r, i)), i * 2);
+  lox_results_destroy(r);
+  lox_thread_destroy(pool);
+  loxfault::report("sys", "pthread_create (thread pool)", injected);
 }
 
 }  // namespace

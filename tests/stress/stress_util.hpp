@@ -29,16 +29,6 @@
 
 namespace loxstress {
 
-// ThreadSanitizer starts a background thread of its own at the process's
-// first pthread_create and keeps it: without this warm-up (a thread started
-// and joined during static initialisation) the first test of a program run
-// alone, as CTest runs each test, would end with one thread more than it
-// started with and fail the resource guard.
-inline const bool kThreadRuntimeWarmedUp = [] {
-  std::thread([] {}).join();
-  return true;
-}();
-
 inline double scale() {
   static const double s = [] {
     if (const char* e = std::getenv("LOX_STRESS_SCALE")) {
