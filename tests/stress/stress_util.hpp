@@ -149,7 +149,7 @@ class Stopwatch {
 // Prints "stress: <name>: <figures> in <t> s (seed=..., scale=...)" on
 // stdout; `figures` are "key=value" pairs measured by the test.
 inline void summary(const char* name, const std::string& figures, const Stopwatch& sw) {
-  std::printf("stress: %s: %s in %.1f s (seed=%llu, scale=%g)\n", name, figures.c_str(), sw.seconds(),
+  std::printf("stress: %s: %s in %.2f s (seed=%llu, scale=%g)\n", name, figures.c_str(), sw.seconds(),
               static_cast<unsigned long long>(seed()), scale());
   std::fflush(stdout);
 }
