@@ -3,6 +3,7 @@
 
 #include <array>
 #include <mutex>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "log/log.hpp"
@@ -17,37 +18,62 @@ struct Parked {
   std::align_val_t alignment{};
 };
 
-// A ring of the last kQuarantineSize destroyed handles. Never destructed:
-// handles may be destroyed by other static destructors at exit, and what is
-// parked there is still reachable (not a leak for LeakSanitizer or valgrind).
+// A ring of the last kQuarantineSize destroyed handles. A constant-initialised
+// global with a trivial destructor: it is usable from the first call to the
+// last, including handles destroyed by other static destructors at exit.
+// What it parks is freed when the library is unloaded (dlclose) or the
+// process exits (drain_quarantine below), so neither LeakSanitizer nor
+// valgrind sees parked memory as leaked; a handle destroyed after that is
+// freed at once.
 class Quarantine {
  public:
   void park(Parked p) noexcept {
     Parked evicted;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      evicted = ring_[next_];
-      ring_[next_] = p;
-      next_ = (next_ + 1) % ring_.size();
+      if (drained_) {
+        evicted = p;
+      } else {
+        evicted = ring_[next_];
+        ring_[next_] = p;
+        next_ = (next_ + 1) % ring_.size();
+      }
     }
-    if (evicted.memory) ::operator delete(evicted.memory, evicted.alignment);
+    release(evicted);
+  }
+
+  void drain() noexcept {
+    std::array<Parked, kQuarantineSize> parked;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      drained_ = true;
+      parked = ring_;
+      ring_ = {};
+    }
+    for (const Parked& p : parked) release(p);
   }
 
  private:
+  static void release(const Parked& p) noexcept {
+    if (p.memory) ::operator delete(p.memory, p.alignment);
+  }
+
   std::mutex mu_;
   std::array<Parked, kQuarantineSize> ring_{};
   size_t next_ = 0;
+  bool drained_ = false;
 };
+static_assert(std::is_trivially_destructible_v<Quarantine>, "the quarantine must outlive every static destructor");
 
-Quarantine& the_quarantine() {
-  static Quarantine* q = new Quarantine();
-  return *q;
-}
+constinit Quarantine the_quarantine;
+
+// Runs when liblox is unloaded or the process exits (after main returns).
+__attribute__((destructor)) void drain_quarantine() { the_quarantine.drain(); }
 
 }  // namespace
 
 void quarantine(void* memory, size_t size, std::align_val_t alignment) noexcept {
-  the_quarantine().park(Parked{memory, size, alignment});
+  the_quarantine.park(Parked{memory, size, alignment});
 }
 
 void report_dead(const char* op, const char* what, const void* h, const char* type, uint32_t magic) noexcept {

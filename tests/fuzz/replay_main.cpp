@@ -5,12 +5,14 @@
 // harness's invariants) or if the run ends with more open descriptors or
 // threads than it started with.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -53,10 +55,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "replay: no input given\n");
     return 1;
   }
+  // ThreadSanitizer starts a thread of its own at the first thread creation
+  // and keeps it: start (and join) one before counting, so that it is part
+  // of the starting count (as tests/support/resource_guard.cpp does).
+  std::thread([] {}).join();
   const size_t fds = entries("/proc/self/fd"), threads = entries("/proc/self/task");
   int failed = 0;
   for (const auto& f : files) failed += replay(f);
-  const size_t fds_after = entries("/proc/self/fd"), threads_after = entries("/proc/self/task");
+  // A joined thread's kernel task can outlive pthread_join by a moment:
+  // give the counts up to 10 s to settle before judging them.
+  size_t fds_after = 0, threads_after = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    fds_after = entries("/proc/self/fd");
+    threads_after = entries("/proc/self/task");
+    if ((fds_after <= fds && threads_after <= threads) || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   if (fds_after > fds || threads_after > threads) {
     std::fprintf(stderr, "replay: %zu descriptors and %zu threads left, %zu and %zu at start\n", fds_after,
                  threads_after, fds, threads);
