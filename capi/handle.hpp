@@ -5,7 +5,7 @@
 // Every handle is allocated with a small header in front of it that holds a
 // magic number: "live <type>" while the handle exists, "dead" once it was
 // destroyed. Each call checks the magic before touching the object
-// (one load and compare, on the same cache line as the object's start).
+// (one load and compare of the 4 bytes just before the object).
 //
 // Destroyed handles are not freed at once: the object is destructed, its
 // header marked dead, and the memory parked in a quarantine of the last

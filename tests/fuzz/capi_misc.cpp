@@ -1,9 +1,12 @@
 // Fuzzed calls that need no live object: NULL handles on every function,
 // calls on destroyed handles (detected by the handle magic while the
-// memory is quarantined), status texts, versions, option initialisers and
+// memory is quarantined), live handles passed as another kind, status texts, versions, option initialisers and
 // log levels.
 #include <cstring>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "capi_world.hpp"
 
@@ -226,11 +229,42 @@ void log_levels(Input& in) {
   FUZZ_CHECK(lox_log_get_level() == want);
 }
 
+// A live handle of any kind (false if there is none).
+bool pick_live(World& w, Input& in, Kind& kind, void*& h) {
+  std::vector<std::pair<Kind, void*>> live;
+  for (auto& x : w.locks) live.emplace_back(Kind::lock, x.h);
+  for (auto& x : w.switches) live.emplace_back(Kind::lightswitch, x.h);
+  for (auto& x : w.rwlocks) live.emplace_back(Kind::rwlock, x.h);
+  for (auto& x : w.qlocks) live.emplace_back(Kind::qlock, x.h);
+  for (auto& x : w.sems) live.emplace_back(Kind::semaphore, x.h);
+  for (auto& x : w.queues) live.emplace_back(Kind::queue, x.h);
+  for (auto& x : w.anns) live.emplace_back(Kind::announcement, x.h);
+  for (auto& x : w.funs) live.emplace_back(Kind::funnel, x.h);
+  for (auto& x : w.tpools) live.emplace_back(Kind::thread, x.h);
+  for (auto& x : w.ppools) live.emplace_back(Kind::process, x.h);
+  for (auto& x : w.results) live.emplace_back(Kind::results, x.h);
+  if (live.empty()) return false;
+  std::tie(kind, h) = live[in.below(live.size())];
+  return true;
+}
+
+// A live handle passed as another kind: every call and a destroy are
+// refused (the magic says which kind it is) and the object is untouched,
+// which the model's checks after this op confirm.
+void wrong_kind(World& w, Input& in) {
+  Kind real;
+  void* h;
+  if (!pick_live(w, in, real, h)) return;
+  const auto other = static_cast<Kind>((static_cast<size_t>(real) + 1 + in.below(10)) % 11);
+  if (in.flip()) return refused_calls(other, h, in);
+  return destroy_again(other, h);
+}
+
 }  // namespace
 
 void op_misc(World& w, unsigned code) {
   Input& in = w.in;
-  switch ((code / 8) % 6) {
+  switch ((code / 8) % 7) {
     case 0:
       return refused_calls(static_cast<Kind>(in.below(11)), nullptr, in);
     case 1:
@@ -249,6 +283,8 @@ void op_misc(World& w, unsigned code) {
       return options(in);
     case 5:
       return log_levels(in);
+    case 6:
+      return wrong_kind(w, in);
   }
 }
 
