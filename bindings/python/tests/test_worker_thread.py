@@ -442,7 +442,9 @@ def test_methods_of_slotted_instances_share_the_class_pool():
     assert a.times(5) == 10
     a.times.scatter(1)
     b.times.scatter(1)
-    assert len(a.times) == len(b.times)
+    # One class-level worker behind both (comparing len() of the two would
+    # race with the workers taking the calls).
+    assert a.times._worker is b.times._worker
     assert a.times.gather() == [2, 3]     # one round for all slotted instances
     assert b.times.gather() == []
 
