@@ -14,7 +14,6 @@ namespace {
 
 struct Parked {
   void* memory = nullptr;
-  size_t size = 0;
   std::align_val_t alignment{};
 };
 
@@ -72,8 +71,8 @@ __attribute__((destructor)) void drain_quarantine() { the_quarantine.drain(); }
 
 }  // namespace
 
-void quarantine(void* memory, size_t size, std::align_val_t alignment) noexcept {
-  the_quarantine.park(Parked{memory, size, alignment});
+void quarantine(void* memory, std::align_val_t alignment) noexcept {
+  the_quarantine.park(Parked{memory, alignment});
 }
 
 void report_dead(const char* op, const char* what, const void* h, const char* type, uint32_t magic) noexcept {

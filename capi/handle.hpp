@@ -89,7 +89,7 @@ void* allocation_of(T* h) noexcept {
 
 // Parks a destroyed handle's memory; frees the oldest beyond the bound.
 // Thread-safe. Defined in handle.cpp.
-void quarantine(void* memory, size_t size, std::align_val_t alignment) noexcept;
+void quarantine(void* memory, std::align_val_t alignment) noexcept;
 
 // Reports a handle that is not live: LOX_EINVAL detail plus an ERROR log.
 void report_dead(const char* op, const char* what, const void* h, const char* type, uint32_t magic) noexcept;
@@ -135,7 +135,7 @@ void destroy_handle(const char* op, T* h) noexcept {
   void* memory = allocation_of(h);
   h->~T();
   header->magic.store(kDeadMagic, std::memory_order_release);
-  quarantine(memory, object_offset<T>() + sizeof(T), allocation_alignment<T>());
+  quarantine(memory, allocation_alignment<T>());
 }
 
 // Owns a handle until release(): for handles made before an operation that
