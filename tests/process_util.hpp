@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "proc_self.hpp"
 #include "queue_util.hpp"
 #include "test_util.hpp"
 
@@ -424,35 +425,6 @@ inline std::vector<ProcEntry> minus(const std::vector<ProcEntry>& now, const std
     if (!old) out.push_back(e);
   }
   return out;
-}
-
-// Open descriptors of this process (the directory stream's own included,
-// the same in every count).
-inline std::vector<int> open_fds() {
-  std::vector<int> v;
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return v;
-  int own = dirfd(d);
-  while (dirent* de = readdir(d)) {
-    if (de->d_name[0] == '.') continue;
-    int fd = std::atoi(de->d_name);
-    if (fd != own) v.push_back(fd);
-  }
-  closedir(d);
-  return v;
-}
-
-inline std::string fd_target(int fd) {
-  char buf[512];
-  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf - 1);
-  if (n < 0) return "?";
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-inline std::string describe_fds(const std::vector<int>& fds) {
-  std::string s;
-  for (int fd : fds) s += "  fd " + std::to_string(fd) + " -> " + fd_target(fd) + "\n";
-  return s.empty() ? "  (none)\n" : s;
 }
 
 inline std::vector<int> fds_minus(const std::vector<int>& now, const std::vector<int>& before) {

@@ -7,49 +7,33 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
+
 namespace {
 
-// Captures the ERROR log lines while alive.
-class LogCapture {
- public:
-  LogCapture() {
-    lox_log_set_callback(&LogCapture::on_log, this);
-  }
-  ~LogCapture() { lox_log_set_callback(nullptr, nullptr); }
+using loxtest::identity_task;
+using loxtest::LogCapture;
 
-  std::vector<std::string> errors() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return errors_;
-  }
-
- private:
-  static void on_log(void* ctx, int level, const char* message) {
-    auto* self = static_cast<LogCapture*>(ctx);
-    std::lock_guard<std::mutex> lock(self->mu_);
-    if (level == LOX_LOG_ERROR) self->errors_.push_back(message);
-  }
-  std::mutex mu_;
-  std::vector<std::string> errors_;
-};
+// The ERROR lines logged so far.
+std::vector<std::string> errors(LogCapture& log) {
+  std::vector<std::string> out;
+  for (const auto& e : log.entries())
+    if (e.level == LOX_LOG_ERROR) out.push_back(e.message);
+  return out;
+}
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-int identity(void*, void* arg, void** result) {
-  *result = arg;
-  return 0;
-}
 
 // Expects the last call to have been reported as a use of a destroyed handle.
 void expect_destroyed_report(LogCapture& log, const char* type) {
   std::string detail = lox_last_error();
   EXPECT_TRUE(contains(detail, std::string("is a destroyed ") + type)) << detail;
-  auto errors = log.errors();
-  ASSERT_FALSE(errors.empty());
-  EXPECT_TRUE(contains(errors.back(), std::string("is a destroyed ") + type)) << errors.back();
+  auto lines = errors(log);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(contains(lines.back(), std::string("is a destroyed ") + type)) << lines.back();
 }
 
 TEST(Handles, CallsOnADestroyedLockAreReported) {
@@ -83,7 +67,7 @@ TEST(Handles, CallsOnADestroyedQueueAreReported) {
 TEST(Handles, CallsOnADestroyedPoolAndResultsAreReported) {
   LogCapture log;
   lox_thread* pool = nullptr;
-  ASSERT_EQ(lox_thread_create(2, identity, nullptr, &pool), LOX_OK);
+  ASSERT_EQ(lox_thread_create(2, identity_task, nullptr, &pool), LOX_OK);
   int arg = 7;
   ASSERT_EQ(lox_thread_scatter(pool, &arg, nullptr), LOX_OK);
   lox_results* r = nullptr;
@@ -155,10 +139,10 @@ TEST(Handles, DoubleDestroyIsReportedAndHarmless) {
   lox_qlock* q = nullptr;
   ASSERT_EQ(lox_qlock_create(&q), LOX_OK);
   lox_qlock_destroy(q);
-  auto before = log.errors().size();
+  auto before = errors(log).size();
   lox_qlock_destroy(q);
-  ASSERT_EQ(log.errors().size(), before + 1);
-  EXPECT_TRUE(contains(log.errors().back(), "is a destroyed lox_qlock")) << log.errors().back();
+  ASSERT_EQ(errors(log).size(), before + 1);
+  EXPECT_TRUE(contains(errors(log).back(), "is a destroyed lox_qlock")) << errors(log).back();
 
   // The library is unharmed: new objects work.
   lox_qlock* q2 = nullptr;
@@ -178,13 +162,13 @@ TEST(Handles, AHandleOfAnotherTypeIsReported) {
   std::string detail = lox_last_error();
   EXPECT_TRUE(contains(detail, "is not a lox_queue")) << detail;
   lox_queue_destroy(wrong);  // reported, and the lock is left alone
-  EXPECT_TRUE(contains(log.errors().back(), "is not a lox_queue")) << log.errors().back();
+  EXPECT_TRUE(contains(errors(log).back(), "is not a lox_queue")) << errors(log).back();
   EXPECT_EQ(lox_lock_acquire(l, 0), LOX_OK);
   EXPECT_EQ(lox_lock_release(l), LOX_OK);
 
   // The other way round: a big handle passed where a small one is expected.
   lox_thread* pool = nullptr;
-  ASSERT_EQ(lox_thread_create(1, identity, nullptr, &pool), LOX_OK);
+  ASSERT_EQ(lox_thread_create(1, identity_task, nullptr, &pool), LOX_OK);
   EXPECT_EQ(lox_lock_acquire(reinterpret_cast<lox_lock*>(pool), 0), LOX_EINVAL);
   EXPECT_TRUE(contains(lox_last_error(), "is not a lox_lock")) << lox_last_error();
   lox_thread_destroy(pool);

@@ -328,7 +328,7 @@ TEST_F(AllocFaults, Funnel) {
   for (auto* in : inputs) lox_funnel_destroy(in);
   lox_funnel_destroy(top);
   EXPECT_GT(faults, 0);
-  loxfault::report("alloc", "funnel subscribe/put", faults);
+  loxfault::report("alloc", "funnel put", faults);
 }
 
 // Funnel subscribe under faults: a subscribe that returns LOX_ENOMEM adds

@@ -10,7 +10,6 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "fault_util.hpp"
+#include "proc_self.hpp"
 #include "process_check.hpp"
 #include "test_util.hpp"
 
@@ -31,15 +31,8 @@ namespace {
 // slot (open descriptors need not be contiguous).
 rlim_t limit_with_spare(size_t spare) {
   std::vector<bool> open(4096, false);
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return RLIM_INFINITY;
-  const int own = dirfd(d);
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    const int fd = std::atoi(e->d_name);
-    if (fd != own && fd < static_cast<int>(open.size())) open[static_cast<size_t>(fd)] = true;
-  }
-  closedir(d);
+  for (int fd : loxtest::open_fds())
+    if (fd < static_cast<int>(open.size())) open[static_cast<size_t>(fd)] = true;
   size_t free_seen = 0;
   for (size_t fd = 0; fd < open.size(); ++fd)
     if (!open[fd] && free_seen++ == spare) return fd;

@@ -12,20 +12,15 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "proc_self.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace fs = std::filesystem;
 
 namespace {
-
-size_t entries(const char* dir) {
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
-  return n;
-}
 
 int replay(const fs::path& file) {
   std::ifstream f(file, std::ios::binary);
@@ -55,26 +50,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "replay: no input given\n");
     return 1;
   }
-  // ThreadSanitizer starts a thread of its own at the first thread creation
-  // and keeps it: start (and join) one before counting, so that it is part
-  // of the starting count (as tests/support/resource_guard.cpp does).
-  std::thread([] {}).join();
-  const size_t fds = entries("/proc/self/fd"), threads = entries("/proc/self/task");
+  loxtest::start_thread_runtime();  // TSan's own thread is then part of the start count
+  const loxtest::ResourceCounts start = loxtest::resource_counts();
   int failed = 0;
   for (const auto& f : files) failed += replay(f);
-  // A joined thread's kernel task can outlive pthread_join by a moment:
-  // give the counts up to 10 s to settle before judging them.
-  size_t fds_after = 0, threads_after = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    fds_after = entries("/proc/self/fd");
-    threads_after = entries("/proc/self/task");
-    if ((fds_after <= fds && threads_after <= threads) || std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (fds_after > fds || threads_after > threads) {
-    std::fprintf(stderr, "replay: %zu descriptors and %zu threads left, %zu and %zu at start\n", fds_after,
-                 threads_after, fds, threads);
+  const loxtest::ResourceCounts end = loxtest::settled_counts(start, std::chrono::seconds(10));
+  if (end.fds > start.fds || end.threads > start.threads) {
+    std::fprintf(stderr, "replay: %zu descriptors and %zu threads left, %zu and %zu at start\n", end.fds, end.threads,
+                 start.fds, start.threads);
     ++failed;
   }
   std::printf("replay: %zu inputs replayed%s\n", files.size(), failed ? ", FAILED" : "");

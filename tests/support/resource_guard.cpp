@@ -18,14 +18,10 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
-#include <string>
-#include <thread>
-#include <vector>
+
+#include "proc_self.hpp"
 
 namespace loxtest {
 namespace {
@@ -33,74 +29,33 @@ namespace {
 constexpr auto kSettle = std::chrono::seconds(10);
 bool g_allowed = false;
 
-// Entries of a /proc directory, without "." and "..", except `skip` (the
-// descriptor opendir itself holds).
-std::vector<std::string> list_dir(const char* path) {
-  std::vector<std::string> names;
-  DIR* d = opendir(path);
-  if (!d) return names;
-  int own = dirfd(d);
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
-    if (n == std::to_string(own) && std::string(path) == "/proc/self/fd") continue;
-    names.push_back(n);
-  }
-  closedir(d);
-  return names;
-}
-
-std::string describe_fds() {
-  std::string out;
-  for (const auto& n : list_dir("/proc/self/fd")) {
-    char target[512];
-    std::string link = "/proc/self/fd/" + n;
-    ssize_t len = readlink(link.c_str(), target, sizeof target - 1);
-    target[len > 0 ? len : 0] = '\0';
-    out += "  fd " + n + " -> " + target + "\n";
-  }
-  return out;
-}
-
 class ResourceGuard : public testing::EmptyTestEventListener {
  public:
   void OnTestStart(const testing::TestInfo&) override {
     g_allowed = false;
-    fds_ = list_dir("/proc/self/fd").size();
-    threads_ = list_dir("/proc/self/task").size();
+    start_ = resource_counts();
   }
 
   void OnTestEnd(const testing::TestInfo& info) override {
     if (g_allowed || info.result()->Skipped()) return;
-    size_t fds = 0, threads = 0;
-    auto deadline = std::chrono::steady_clock::now() + kSettle;
-    for (;;) {
-      fds = list_dir("/proc/self/fd").size();
-      threads = list_dir("/proc/self/task").size();
-      if ((fds <= fds_ && threads <= threads_) || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (fds > fds_)
-      ADD_FAILURE() << "resource guard: " << fds - fds_ << " file descriptor(s) more at the end of "
-                    << info.test_suite_name() << "." << info.name() << " than at its start (" << fds_
-                    << " -> " << fds << "); open now:\n"
-                    << describe_fds();
-    if (threads > threads_)
-      ADD_FAILURE() << "resource guard: " << threads - threads_ << " thread(s) more at the end of "
-                    << info.test_suite_name() << "." << info.name() << " than at its start ("
-                    << threads_ << " -> " << threads << ")";
+    const ResourceCounts end = settled_counts(start_, kSettle);
+    if (end.fds > start_.fds)
+      ADD_FAILURE() << "resource guard: " << end.fds - start_.fds << " file descriptor(s) more at the end of "
+                    << info.test_suite_name() << "." << info.name() << " than at its start (" << start_.fds
+                    << " -> " << end.fds << "); open now:\n"
+                    << describe_fds(open_fds());
+    if (end.threads > start_.threads)
+      ADD_FAILURE() << "resource guard: " << end.threads - start_.threads << " thread(s) more at the end of "
+                    << info.test_suite_name() << "." << info.name() << " than at its start (" << start_.threads
+                    << " -> " << end.threads << ")";
   }
 
  private:
-  size_t fds_ = 0, threads_ = 0;
+  ResourceCounts start_;
 };
 
 const bool g_registered = [] {
-  // ThreadSanitizer starts a background thread of its own the first time
-  // the program creates a thread, and keeps it. Starting (and joining) one
-  // thread now, before any test, makes it part of every test's starting
-  // count. Without TSan this is one thread started and joined.
-  std::thread([] {}).join();
+  start_thread_runtime();  // TSan's own thread is then part of every count
   if (const char* off = std::getenv("LOX_TEST_NO_RESOURCE_GUARD"); off && *off && *off != '0') return false;
   testing::UnitTest::GetInstance()->listeners().Append(new ResourceGuard);
   return true;
