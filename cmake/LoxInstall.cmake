@@ -1,6 +1,23 @@
-# Installation: headers, the shared library, lox.pc and the CMake package
-# (find_package(lox CONFIG) -> lox::lox).
+# Installation: headers, the shared library, lox.pc, the CMake package
+# (find_package(lox CONFIG) -> lox::lox) and the licence.
 include(CMakePackageConfigHelpers)
+
+# What a consumer needs besides liblox itself. A shared liblox resolves fmt,
+# spdlog, the C++ runtime and threads on its own (DT_NEEDED): none of them may
+# reach a consumer's flags (lox.pc) or the exported lox::lox target, or an
+# application would need their -dev packages and get their compile
+# definitions. Only a static liblox would pass them on.
+get_target_property(lox_type lox TYPE)
+if(lox_type STREQUAL "STATIC_LIBRARY")
+  set(LOX_PC_PRIVATE "Requires.private: fmt spdlog\nLibs.private: -lstdc++ -lm -pthread")
+  set(LOX_CONFIG_DEPENDENCIES "include(CMakeFindDependencyMacro)
+find_dependency(Threads)
+find_dependency(fmt)
+find_dependency(spdlog)")
+else()
+  set(LOX_PC_PRIVATE "")
+  set(LOX_CONFIG_DEPENDENCIES "")
+endif()
 
 install(DIRECTORY include/lox DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
@@ -8,8 +25,7 @@ install(DIRECTORY include/lox DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
 install(TARGETS lox EXPORT lox-targets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(LOX_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/lox)
 install(EXPORT lox-targets NAMESPACE lox:: DESTINATION ${LOX_CMAKE_DIR})
@@ -44,3 +60,6 @@ else()
 endif()
 configure_file(pkgconfig/lox.pc.in ${PROJECT_BINARY_DIR}/lox.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/lox.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The licence (Apache-2.0) in <prefix>/share/doc/lox/.
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

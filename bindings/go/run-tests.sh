@@ -27,8 +27,8 @@ LIBDIR=$(dirname "$PCDIR")
 command -v go >/dev/null 2>&1 || { echo "FAIL: go: setup (no go toolchain in PATH)"; exit 1; }
 
 export PKG_CONFIG_PATH="$PCDIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-# Extra search paths and an rpath, in case the .pc file's own prefix is off.
+# Extra search paths, in case the .pc file's own prefix is off, and the rpath
+# through which the test binaries find liblox (no LD_LIBRARY_PATH needed).
 export CGO_CFLAGS="${CGO_CFLAGS:-} -I$PREFIX/include"
 export CGO_LDFLAGS="${CGO_LDFLAGS:-} -L$LIBDIR -Wl,-rpath,$LIBDIR"
 export CGO_ENABLED=1

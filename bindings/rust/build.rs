@@ -25,7 +25,7 @@ fn main() {
         if output.status.success() {
             output
         } else {
-            // lox.pc has `Requires.private: fmt spdlog`, so --cflags fails where
+            // An older lox.pc had `Requires.private: fmt spdlog`, so --cflags failed where
             // their .pc files are missing even though liblox itself is there.
             // Rust only needs --libs, which does not resolve private requires.
             match run(&["--libs", "lox"]) {

@@ -18,6 +18,7 @@ RWLock, QLock, IndexSemaphore), ``lox.queue`` (Announcement, Funnel),
 """
 
 __version__ = "0.1.0"
+__license__ = "Apache-2.0"
 
 from . import _native
 from . import exceptions
