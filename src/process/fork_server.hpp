@@ -1,7 +1,9 @@
 // The parent's side of the fork server: starts it (the one fork of this
 // process, made while the caller of lox_process_create waits), asks it for
 // workers, and learns from it how each worker ended. A reader thread takes
-// the server's replies and exit reports off the control socket.
+// the server's replies and exit reports off the control socket. If the
+// server dies, the reader hands its role to the server's standby copy (see
+// child.hpp); workers that died with it are reported as such.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -31,6 +34,8 @@ class Worker {
 
   pid_t pid() const noexcept { return pid_; }
   int socket() const noexcept { return sock_; }
+  // Readable once the worker has died (-1 if the kernel gave none).
+  int pidfd() const noexcept { return pidfd_; }
   void kill() noexcept;  // SIGKILL; harmless if it already died
 
  private:
@@ -45,7 +50,10 @@ class ForkServer {
   // bad_alloc. `runner` must outlive nothing in this process: the children
   // use their own copy.
   ForkServer(Runner& runner, uint64_t max_message);
-  ~ForkServer();  // closes the control socket: the server kills its workers, exits, and is reaped
+  // Closes the control socket and the standby's: the server kills its
+  // workers (and their process groups), reaps them and exits; returns once
+  // it has.
+  ~ForkServer();
   ForkServer(const ForkServer&) = delete;
   ForkServer& operator=(const ForkServer&) = delete;
 
@@ -57,12 +65,21 @@ class ForkServer {
 
  private:
   void read_replies();
+  // The server's socket reached end of file: it died (or the pool is
+  // stopping). Under mu_. True when a standby took over.
+  bool take_over(std::unique_lock<std::mutex>& lock);
 
-  pid_t server_pid_ = -1;
-  int ctl_ = -1;
   std::mutex mu_;
   std::condition_variable changed_;
-  bool gone_ = false;  // the control socket reached end of file
+  pid_t server_pid_ = -1;
+  bool server_is_child_ = true;  // the first server is; a standby is the server's child
+  int ctl_ = -1;                 // sends happen under mu_: a take-over replaces it
+  int standby_ = -1;             // the standby's socket, -1 while there is none
+  pid_t standby_pid_ = -1;
+  unsigned generation_ = 0;      // servers that took over so far
+  bool stopping_ = false;
+  bool gone_ = false;            // no server any more: spawns fail
+  std::string gone_why_;
   uint32_t next_token_ = 1;
   struct SpawnReply {
     int32_t pid = 0, error = 0;
@@ -70,6 +87,8 @@ class ForkServer {
   };
   std::map<uint32_t, SpawnReply> spawned_;  // token -> reply
   std::map<pid_t, int> exits_;             // pid -> wait status
+  std::set<pid_t> live_;                   // spawned, exit not reported yet
+  std::map<pid_t, std::string> lost_;      // died with their server: how it ended
   std::thread reader_;
 };
 

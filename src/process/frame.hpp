@@ -1,7 +1,7 @@
 // The framing of everything that crosses a worker's socket: a fixed 24-byte
 // header, then `length` payload bytes. Parent -> worker: one task frame per
-// task. Worker -> parent: one result frame per task, in the order the tasks
-// were sent. Both ends are the same binary on the same machine, so the
+// task. Worker -> parent: one result frame (or oversized notice) per task,
+// in the order the tasks were sent. Both ends are the same binary on the same machine, so the
 // header is in host byte order.
 //
 // A frame is never trusted: the receiver checks the header (magic, kind,
@@ -18,7 +18,9 @@ namespace lox::core::process {
 
 inline constexpr uint32_t kFrameMagic = 0x46584f4c;  // "LOXF"
 
-enum class FrameKind : uint32_t { task = 1, result = 2 };
+// `oversized`: sent instead of a result frame when the task's result is
+// larger than max_message; `length` is that size and no payload follows.
+enum class FrameKind : uint32_t { task = 1, result = 2, oversized = 3 };
 
 struct FrameHeader {
   uint32_t magic;
@@ -42,6 +44,12 @@ inline HeaderCheck check_header(const FrameHeader& h, FrameKind expected, uint64
   if (h.kind != static_cast<uint32_t>(expected) || h.reserved != 0) return HeaderCheck::bad_kind;
   if (h.length > limit) return HeaderCheck::too_large;
   return HeaderCheck::ok;
+}
+
+// A worker's notice that the task's result (of `length` bytes) was too
+// large to send.
+inline bool is_oversized_notice(const FrameHeader& h) noexcept {
+  return check_header(h, FrameKind::oversized, UINT64_MAX) == HeaderCheck::ok;
 }
 
 // Decodes a header from raw bytes (exactly sizeof(FrameHeader) of them).

@@ -14,8 +14,11 @@ namespace lox::core::process {
 
 namespace {
 
-// Waits until `fd` is readable or the deadline passes.
-Io wait_readable(int fd, const Deadline& deadline, int& err) noexcept {
+// Waits until `fd` has `events` (POLLIN or POLLOUT), the deadline passes,
+// or the peer process behind `peer` (a pidfd, -1: none) has died. ok: `fd`
+// is ready, hung up or in error (the next transfer tells which); eof: the
+// peer died and `fd` has nothing more for us.
+Io await(int fd, short events, const Deadline& deadline, int peer, int& err) noexcept {
   for (;;) {
     int timeout_ms = -1;
     if (!deadline.is_never()) {
@@ -26,9 +29,13 @@ Io wait_readable(int fd, const Deadline& deadline, int& err) noexcept {
       }
       timeout_ms = static_cast<int>(std::min<long long>(left.count() + 1, 1 << 30));
     }
-    pollfd p{fd, POLLIN, 0};
-    int n = ::poll(&p, 1, timeout_ms);
-    if (n > 0) return Io::ok;  // readable, hung up or in error: recv tells which
+    pollfd p[2] = {{fd, events, 0}, {peer, POLLIN, 0}};
+    int n = ::poll(p, peer >= 0 ? 2 : 1, timeout_ms);
+    if (n > 0) {
+      // The socket first: what a dead peer wrote before dying is still read.
+      if (p[0].revents != 0) return Io::ok;
+      return Io::eof;
+    }
     if (n == 0) {
       if (deadline.expired()) return Io::timeout;
       continue;
@@ -39,43 +46,87 @@ Io wait_readable(int fd, const Deadline& deadline, int& err) noexcept {
   }
 }
 
-}  // namespace
-
-Io read_exact(int fd, void* buf, size_t len, const Deadline& deadline, int& err) noexcept {
-  auto* p = static_cast<unsigned char*>(buf);
-  while (len > 0) {
-    if (!deadline.is_never()) {
-      Io w = wait_readable(fd, deadline, err);
-      if (w != Io::ok) return w;
+// One recv, waiting as await does when nothing is there yet. Returns the
+// bytes received (> 0), or 0 with `r` set to how the read ended.
+size_t recv_some(int fd, void* dst, size_t len, const Deadline& deadline, int peer, int& err, Io& r) noexcept {
+  // Blocking recv only when nothing else can end the wait.
+  const bool watched = peer >= 0 || !deadline.is_never();
+  for (;;) {
+    ssize_t n = ::recv(fd, dst, len, watched ? MSG_DONTWAIT : 0);
+    if (n > 0) return static_cast<size_t>(n);
+    if (n == 0) {
+      r = Io::eof;
+      return 0;
     }
-    ssize_t n = ::recv(fd, p, len, 0);
-    if (n > 0) {
-      p += n;
-      len -= static_cast<size_t>(n);
-    } else if (n == 0) {
-      return Io::eof;
-    } else if (errno != EINTR) {
-      if (errno == ECONNRESET) return Io::eof;
+    if (errno == EINTR) continue;
+    if (watched && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      r = await(fd, POLLIN, deadline, peer, err);
+      if (r != Io::ok) return 0;
+      continue;
+    }
+    if (errno == ECONNRESET) {
+      r = Io::eof;
+      return 0;
+    }
+    err = errno;
+    r = Io::error;
+    return 0;
+  }
+}
+
+// sendmsg of what is left of `iov`, until all of it is out. `*written`
+// counts the bytes handed over.
+Io send_iov(int fd, iovec* iov, int count, int peer, int& err, size_t* written) noexcept {
+  const int flags = MSG_NOSIGNAL | (peer >= 0 ? MSG_DONTWAIT : 0);
+  while (count > 0 && iov[0].iov_len == 0) ++iov, --count;
+  while (count > 0) {
+    msghdr m{};
+    m.msg_iov = iov;
+    m.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(fd, &m, flags);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (peer >= 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        Io w = await(fd, POLLOUT, Deadline::never(), peer, err);
+        if (w == Io::eof) err = EPIPE;  // the peer died with our data unread
+        if (w != Io::ok) return Io::error;
+        continue;
+      }
       err = errno;
       return Io::error;
+    }
+    if (written) *written += static_cast<size_t>(n);
+    size_t done = static_cast<size_t>(n);
+    while (count > 0 && done >= iov[0].iov_len) {
+      done -= iov[0].iov_len;
+      ++iov, --count;
+    }
+    if (count > 0) {
+      iov[0].iov_base = static_cast<char*>(iov[0].iov_base) + done;
+      iov[0].iov_len -= done;
     }
   }
   return Io::ok;
 }
 
-Io write_all(int fd, const void* buf, size_t len, int& err) noexcept {
-  const auto* p = static_cast<const unsigned char*>(buf);
+}  // namespace
+
+Io read_exact(int fd, void* buf, size_t len, const Deadline& deadline, int& err, int peer) noexcept {
+  auto* p = static_cast<unsigned char*>(buf);
   while (len > 0) {
-    ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
-    if (n >= 0) {
-      p += n;
-      len -= static_cast<size_t>(n);
-    } else if (errno != EINTR) {
-      err = errno;
-      return Io::error;
-    }
+    Io r = Io::ok;
+    const size_t n = recv_some(fd, p, len, deadline, peer, err, r);
+    if (n == 0) return r;
+    p += n;
+    len -= n;
   }
   return Io::ok;
+}
+
+Io write_all(int fd, const void* buf, size_t len, int& err, int peer, size_t* written) noexcept {
+  if (written) *written = 0;
+  iovec iov{const_cast<void*>(buf), len};
+  return send_iov(fd, &iov, 1, peer, err, written);
 }
 
 Io BufferedReader::read(void* dst, size_t len, const Deadline& deadline, int& err) noexcept {
@@ -89,51 +140,24 @@ Io BufferedReader::read(void* dst, size_t len, const Deadline& deadline, int& er
   out += from_buffer;
   len -= from_buffer;
   if (len == 0) return Io::ok;
-  if (len >= kSize) return read_exact(fd_, out, len, deadline, err);
+  if (len >= kSize) return read_exact(fd_, out, len, deadline, err, peer_);
   // Refill: at least what is missing, as much as has arrived.
   begin_ = end_ = 0;
   while (end_ < len) {
-    if (!deadline.is_never()) {
-      Io w = wait_readable(fd_, deadline, err);
-      if (w != Io::ok) return w;
-    }
-    ssize_t n = ::recv(fd_, buf_.get() + end_, kSize - end_, 0);
-    if (n > 0) {
-      end_ += static_cast<size_t>(n);
-    } else if (n == 0) {
-      return Io::eof;
-    } else if (errno != EINTR) {
-      if (errno == ECONNRESET) return Io::eof;
-      err = errno;
-      return Io::error;
-    }
+    Io r = Io::ok;
+    const size_t n = recv_some(fd_, buf_.get() + end_, kSize - end_, deadline, peer_, err, r);
+    if (n == 0) return r;
+    end_ += n;
   }
   std::memcpy(out, buf_.get(), len);
   begin_ = len;
   return Io::ok;
 }
 
-Io write_frame(int fd, const void* header, size_t header_len, const void* payload, size_t len, int& err) noexcept {
-  if (len == 0) return write_all(fd, header, header_len, err);
+Io write_frame(int fd, const void* header, size_t header_len, const void* payload, size_t len, int& err,
+               int peer) noexcept {
   iovec iov[2] = {{const_cast<void*>(header), header_len}, {const_cast<void*>(payload), len}};
-  msghdr m{};
-  m.msg_iov = iov;
-  m.msg_iovlen = 2;
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd, &m, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    err = errno;
-    return Io::error;
-  }
-  // Finish whatever the first call did not take.
-  size_t done = static_cast<size_t>(n);
-  if (done < header_len) {
-    if (write_all(fd, static_cast<const char*>(header) + done, header_len - done, err) != Io::ok) return Io::error;
-    done = header_len;
-  }
-  return write_all(fd, static_cast<const char*>(payload) + (done - header_len), len - (done - header_len), err);
+  return send_iov(fd, iov, len == 0 ? 1 : 2, peer, err, nullptr);
 }
 
 int send_message(int sock, const void* msg, size_t len, int fd) noexcept {

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "common/progress.hpp"
 #include "log/log.hpp"
+#include "process/child.hpp"
 #include "process/frame.hpp"
 #include "process/io.hpp"
 #include "process/results.hpp"
@@ -122,7 +123,11 @@ bool Pool::Driver::serve(std::vector<Claim>& batch, int& fruitless) {
   size_t drop = finished;
   if (finished > 0) {
     fruitless = 0;
-  } else if (++fruitless >= kMaxFruitlessSpawns) {
+  } else if (++fruitless < kMaxFruitlessSpawns) {
+    log::emit(log::Level::warn,
+              "process pool: worker {} died before task {} of its round reached it; the task goes to a new worker",
+              worker_->pid(), batch[0].index);
+  } else {
     // Died again and again before returning anything: give up on this task.
     const pid_t pid = worker_->pid();
     std::string how = pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait));
@@ -153,7 +158,7 @@ bool Pool::Driver::start_worker(std::vector<Claim>& batch) {
     batch.clear();
     return false;
   }
-  reader_ = std::make_unique<BufferedReader>(w->socket());
+  reader_ = std::make_unique<BufferedReader>(w->socket(), w->pidfd());
   {
     std::lock_guard<std::mutex> lock(worker_mu_);
     worker_ = std::move(w);
@@ -164,12 +169,15 @@ bool Pool::Driver::start_worker(std::vector<Claim>& batch) {
 }
 
 size_t Pool::Driver::send(const std::vector<Claim>& batch) {
+  // Every wait watches the worker's pidfd: a dead worker whose socket a
+  // task's child still holds must not block this write.
   const int sock = worker_->socket();
+  const int peer = worker_->pidfd();
   int err = 0;
   if (batch.size() == 1) {
     const std::string& in = batch[0].task().input;
     const FrameHeader h = make_header(FrameKind::task, 0, in.size());
-    return write_frame(sock, &h, sizeof h, in.data(), in.size(), err) == Io::ok ? 1 : 0;
+    return write_frame(sock, &h, sizeof h, in.data(), in.size(), err, peer) == Io::ok ? 1 : 0;
   }
   // A batch of small tasks (kMaxBatchBytes in all): one write.
   out_.clear();
@@ -179,7 +187,18 @@ size_t Pool::Driver::send(const std::vector<Claim>& batch) {
     out_.append(reinterpret_cast<const char*>(&h), sizeof h);
     out_.append(in);
   }
-  return write_all(sock, out_.data(), out_.size(), err) == Io::ok ? batch.size() : 0;
+  size_t written = 0;
+  if (write_all(sock, out_.data(), out_.size(), err, peer, &written) == Io::ok) return batch.size();
+  // Cut short: the tasks whose frames went out whole may have run (they
+  // count as sent, so none of them runs twice); the others never reached
+  // the worker.
+  size_t sent = 0, end = 0;
+  for (const Claim& c : batch) {
+    end += sizeof(FrameHeader) + c.task().input.size();
+    if (end > written) break;
+    ++sent;
+  }
+  return sent;
 }
 
 size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss& loss) {
@@ -196,6 +215,11 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     FrameHeader h{};
     if (r == Io::ok) {
       h = read_header(raw);
+      if (is_oversized_notice(h)) {
+        std::string detail = oversized_result(static_cast<size_t>(h.length), pool_.options_.max_message);
+        pool_.finish(c, to_int(Status::worker_died), detail, detail);
+        continue;
+      }
       HeaderCheck check = check_header(h, FrameKind::result, pool_.options_.max_message);
       if (check != HeaderCheck::ok) {
         malformed = describe(check);
@@ -284,7 +308,14 @@ void Pool::shutdown() noexcept {
 
 void Pool::run_inline(Task& t) noexcept {
   t.status = runner_->run(t.input.data(), t.input.size(), t.output);
-  if (t.status != 0) t.detail = failure_text(t.status, t.output);
+  // The limit a worker's result has, so that a pool behaves the same inline.
+  if (t.output.size() > options_.max_message) {
+    t.status = to_int(Status::worker_died);
+    t.detail = oversized_result(t.output.size(), options_.max_message);
+    t.output = t.detail;  // a failed task's bytes are its detail, as from a worker
+  } else if (t.status != 0) {
+    t.detail = failure_text(t.status, t.output);
+  }
   std::string().swap(t.input);
 }
 

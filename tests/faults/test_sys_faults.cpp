@@ -68,12 +68,12 @@ TEST_F(SysFaults, ForkServerSocketpairFails) {
   loxfault::report("sys", "socketpair (fork server)", loxfault::sys_faults_injected(Sys::socketpair));
 }
 
-// The fork server inherits the plan "let 1 fork through (its own), fail the
-// next 3": its first three worker forks fail with EAGAIN.
+// The fork server inherits the plan "let 2 forks through (its own and its
+// standby's), fail the next 3": its first three worker forks fail with EAGAIN.
 TEST_F(SysFaults, WorkerForkFails) {
   constexpr int kFailures = 3;
   loxtest::LogCapture log;
-  loxfault::plan_failures(Sys::fork, 1, kFailures, EAGAIN);
+  loxfault::plan_failures(Sys::fork, 2, kFailures, EAGAIN);
   lox_process* p = nullptr;
   ASSERT_EQ(lox_process_create(2, loxfault::echo_task, nullptr, &p), LOX_OK) << lox_last_error();
   loxfault::clear_plans();  // in this process; the fork server keeps its copy
