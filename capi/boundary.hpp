@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include <strings.h>
@@ -90,9 +92,28 @@ inline bool to_gather_request(const char* op, const lox_gather_opts* opts, core:
   return true;
 }
 
+// The detail of a std::system_error: its what() is the OS's strerror text,
+// prefixed by liblox's own words where liblox threw it ("socketpair for the
+// fork server: Too many open files"). An error of any other category (not
+// errno) is named by its code only, so no standard-library wording leaks
+// into a detail.
+inline std::string system_error_text(const std::system_error& e) {
+  const std::error_category& cat = e.code().category();
+  if (cat == std::generic_category() || cat == std::system_category()) return e.what();
+  return fmt::format("error {} of category {}", e.code().value(), cat.name());
+}
+
 // Runs `body` (returning Status or int) and maps any escaping exception to
-// a status: bad_alloc -> LOX_ENOMEM, system_error -> LOX_ESYS, anything
-// else -> LOX_ESTATE with the exception text (a bug, logged at ERROR).
+// a status, with a detail in liblox's words (what() of a standard exception
+// is an implementation's text, "vector::reserve", useless to a caller):
+// - std::bad_alloc -> LOX_ENOMEM "<op>: out of memory";
+// - std::length_error (a container asked for more than it can ever hold;
+//   sizes that are bad input are refused with LOX_EINVAL before this) ->
+//   LOX_ENOMEM "<op>: out of memory (a size beyond what can be allocated)";
+// - std::system_error -> LOX_ESYS "<op>: <strerror text>";
+// - anything else is a bug: LOX_ESTATE "<op>: internal error (unexpected C++
+//   exception)", and the exception's own text is logged at ERROR for the
+//   bug report.
 template <typename Body>
 int guard(const char* op, Body&& body) noexcept {
   try {
@@ -103,14 +124,20 @@ int guard(const char* op, Body&& body) noexcept {
     }
   } catch (const std::bad_alloc&) {
     return to_c(core::fail(Status::no_memory, "{}: out of memory", op));
+  } catch (const std::length_error&) {
+    return to_c(core::fail(Status::no_memory, "{}: out of memory (a size beyond what can be allocated)", op));
   } catch (const std::system_error& e) {
-    return to_c(core::fail(Status::system, "{}: {}", op, e.what()));
+    try {
+      return to_c(core::fail(Status::system, "{}: {}", op, system_error_text(e)));
+    } catch (...) {
+      return to_c(core::fail(Status::system, "{}: an operating-system call failed", op));
+    }
   } catch (const std::exception& e) {
-    core::log::emit(core::log::Level::error, "{}: internal error: {}", op, e.what());
-    return to_c(core::fail(Status::bad_state, "{}: internal error: {}", op, e.what()));
+    core::log::emit(core::log::Level::error, "{}: internal error: unexpected C++ exception: {}", op, e.what());
+    return to_c(core::fail(Status::bad_state, "{}: internal error (unexpected C++ exception)", op));
   } catch (...) {
-    core::log::emit(core::log::Level::error, "{}: internal error", op);
-    return to_c(core::fail(Status::bad_state, "{}: internal error", op));
+    core::log::emit(core::log::Level::error, "{}: internal error: unexpected C++ exception of unknown type", op);
+    return to_c(core::fail(Status::bad_state, "{}: internal error (unexpected C++ exception)", op));
   }
 }
 

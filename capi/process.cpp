@@ -1,7 +1,10 @@
 // lox_process_*, lox_buffer_append: the C face of core::process::Pool.
 #include <lox/lox.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include <unistd.h>
@@ -29,6 +32,16 @@ class CRunner final : public core::process::Runner {
   void* ctx_;
 };
 
+// Limits on what a caller may ask for (lox.h states them). A worker is a
+// process plus a driver thread and a socketpair in this process, so beyond
+// a few thousand the system runs out long before the pool is of use, and a
+// count near SIZE_MAX would only ask for an impossible table of workers.
+constexpr size_t kMaxWorkers = 4096;
+// max_message bounds what the parent allocates for a frame a worker
+// announces, before any byte of it arrived: a limit near SIZE_MAX would let
+// a corrupt header ask for an allocation that can never succeed.
+constexpr uint64_t kMaxMessageLimit = std::min<uint64_t>(uint64_t{1} << 38, PTRDIFF_MAX);
+
 size_t online_cpus() noexcept {
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<size_t>(n) : 1;
@@ -42,6 +55,11 @@ LOX_API int lox_buffer_append(lox_buffer* out, const void* data, size_t len) {
   constexpr const char* op = "buffer append";
   if (!out || !out->out) return capi::null_argument(op, "out");
   if (!data && len > 0) return capi::null_argument(op, "data (with len > 0)");
+  // No object is larger than PTRDIFF_MAX bytes, so a longer `len` cannot
+  // describe the bytes at `data`. (A result that merely grows too large for
+  // memory is LOX_ENOMEM, from the append itself.)
+  if (len > static_cast<size_t>(PTRDIFF_MAX))
+    return capi::to_c(core::fail(Status::invalid, "{}: len is {} (no buffer is larger than PTRDIFF_MAX bytes)", op, len));
   return capi::guard(op, [&] {
     out->out->append(static_cast<const char*>(data), len);
     return LOX_OK;
@@ -68,7 +86,13 @@ LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void* ctx
     return capi::to_c(core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op,
                                  o.task_timeout));
   if (o.max_message == 0) return capi::to_c(core::fail(Status::invalid, "{}: max_message is 0", op));
-  if (n_workers == LOX_DEFAULT_WORKERS) n_workers = online_cpus();
+  if (o.max_message > kMaxMessageLimit)
+    return capi::to_c(core::fail(Status::invalid, "{}: max_message is {} (at most {} bytes)", op, o.max_message,
+                                 kMaxMessageLimit));
+  if (n_workers == LOX_DEFAULT_WORKERS) n_workers = std::min(online_cpus(), kMaxWorkers);
+  if (n_workers > kMaxWorkers)
+    return capi::to_c(core::fail(Status::invalid, "{}: n_workers is {} (at most {}, or LOX_DEFAULT_WORKERS)", op,
+                                 n_workers, kMaxWorkers));
   if (capi::debug_forced()) n_workers = 0;
   core::process::Options options;
   options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;

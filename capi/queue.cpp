@@ -92,6 +92,10 @@ LOX_API int lox_announcement_create(size_t maxsize, long long backlog, lox_annou
     return capi::to_c(core::fail(Status::invalid,
                                  "{}: backlog is {} (use LOX_BACKLOG_OFF, LOX_BACKLOG_UNBOUNDED or a count > 0)", op,
                                  backlog));
+  // Any maxsize and any backlog >= -1 are accepted: the handle is the
+  // group's first member, and its receive queue preallocates only small
+  // bounds (a large one is a count); the backlog grows as items come.
+  // Allocation failures come back as LOX_ENOMEM.
   return capi::guard(op, [&] {
     *out = capi::new_handle<lox_announcement>(core::queue::Announcement::create(maxsize, backlog));
     return LOX_OK;

@@ -31,6 +31,14 @@ LOX_API int lox_results_status(const lox_results* r, size_t i) {
 
 LOX_API void* lox_results_value(const lox_results* r, size_t i) {
   if (!check_index("results value", r, i)) return nullptr;
+  // Symmetric with lox_results_bytes on thread results: NULL alone would
+  // read as "the task stored nothing".
+  const void* d = nullptr;
+  size_t n = 0;
+  if (r->results->bytes(i, &d, &n)) {
+    core::fail(Status::invalid, "results value: these results hold bytes, not values (process pool; use lox_results_bytes)");
+    return nullptr;
+  }
   return r->results->value(i);
 }
 

@@ -151,6 +151,9 @@ LOX_API int lox_index_semaphore_create(size_t n, lox_index_semaphore** out) {
   constexpr const char* op = "index_semaphore create";
   if (!out) return capi::null_argument(op, "out");
   if (n == 0) return capi::to_c(core::fail(Status::invalid, "{}: n is 0 (must be > 0)", op));
+  if (n > core::sync::IndexSemaphore::kMaxSize)
+    return capi::to_c(core::fail(Status::invalid, "{}: n is {} (at most {})", op, n,
+                                 core::sync::IndexSemaphore::kMaxSize));
   return capi::guard(op, [&] {
     *out = capi::new_handle<lox_index_semaphore>(n);
     return LOX_OK;

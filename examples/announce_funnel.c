@@ -21,6 +21,13 @@
  *         >>> bar.scatter()
  *         >>> bar_res = bar.gather()      # [25]
  *
+ *     Then many-to-many (lox 0.6): ann is a member of its own group, so
+ *     len(ann) is 3 and a subscriber's put reaches ann and the other
+ *     subscriber (not the sender):
+ *
+ *         >>> foo_q.put(42)
+ *         >>> ann.get(), bar_q.get()      # (42, 42)
+ *
  *     Then the backlog: a subscriber that comes after the puts still gets
  *     them (lox's backlog=0 keeps everything until finalize()).
  *
@@ -128,7 +135,19 @@ static void announcement_example(void) {
     printf("foo_res = [%ld]\n", foo_res);
     printf("bar_res = [%ld]\n", bar_res);
     check(foo_res == 5 && bar_res == 25, "foo_res is not [5] or bar_res is not [25]");
-    check(lox_announcement_subscribers(ann) == 2, "two subscribers");
+    check(lox_announcement_size(ann) == 0, "ann got its own put");
+
+    printf("Many-to-many: len(ann) = %zu, and foo_q.put(42) reaches ann and bar_q\n",
+           lox_announcement_subscribers(ann));
+    check(lox_announcement_subscribers(ann) == 3, "len(ann) is not 3 (ann and two subscribers)");
+    must(lox_announcement_put(foo_q, INT_ITEM(42), LOX_FOREVER), "lox_announcement_put");
+    must(lox_announcement_get(ann, &x, 0.0), "lox_announcement_get");
+    printf("ann.get() = %ld", ITEM_INT(x));
+    check(ITEM_INT(x) == 42, "ann.get() is not 42");
+    must(lox_announcement_get(bar_q, &x, 0.0), "lox_announcement_get");
+    printf(", bar_q.get() = %ld\n", ITEM_INT(x));
+    check(ITEM_INT(x) == 42, "bar_q.get() is not 42");
+    check(lox_announcement_size(foo_q) == 0, "foo_q got its own put");
 
     lox_thread_destroy(foo_pool);
     lox_thread_destroy(bar_pool);

@@ -1,7 +1,8 @@
 // Helpers for the queue, announcement and funnel tests (test_queue_*.cpp,
-// test_announcement.cpp, test_funnel.cpp): RAII owners, the detail-text
-// check, "is this thread asleep in the kernel", per-thread CPU time, ERROR
-// log lookup and the sanitizer-dependent size of stress runs.
+// test_announcement*.cpp, test_funnel.cpp): RAII owners, the announcement
+// item helpers (get_now, drain, put_ok), the detail-text check, "is this
+// thread asleep in the kernel", per-thread CPU time, ERROR log lookup and
+// the sanitizer-dependent size of stress runs.
 #pragma once
 
 #include <lox/lox.h>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -68,6 +70,28 @@ inline Ann clone_of(lox_announcement* a) {
   EXPECT_EQ(lox_announcement_clone(a, &c), LOX_OK) << lox_last_error();
   EXPECT_NE(c, nullptr);
   return Ann(c);
+}
+
+// Announcement items are small integers carried in the pointer.
+// Gets one item without waiting; -1000 when there is none (or on error).
+inline intptr_t get_now(lox_announcement* a) {
+  void* it = to_ptr(-1000);
+  int rc = lox_announcement_get(a, &it, 0);
+  EXPECT_EQ(rc, LOX_OK) << lox_last_error();
+  return rc == LOX_OK ? from_ptr(it) : -1000;
+}
+
+// Every item left in `a`'s queue, in order (without waiting).
+inline std::vector<intptr_t> drain(lox_announcement* a) {
+  std::vector<intptr_t> v;
+  void* it = nullptr;
+  while (lox_announcement_get(a, &it, 0) == LOX_OK) v.push_back(from_ptr(it));
+  return v;
+}
+
+// A put that must succeed at once.
+inline void put_ok(lox_announcement* a, intptr_t v) {
+  EXPECT_EQ(lox_announcement_put(a, to_ptr(v), 0), LOX_OK) << lox_last_error();
 }
 
 inline Funnel make_funnel() {

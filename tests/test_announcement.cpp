@@ -1,9 +1,10 @@
 // lox_announcement (lox.h, "Queues"; the lox manual's Announcement): the
 // documented example with two thread pools, member-to-member delivery that
-// skips the sender, publishers (create handle, clones), the three kinds of
-// backlog, finalize, subscribe from a subscriber, unsubscribe, per-member
-// maxsize, all-or-none puts, destroying handles in every order, destroying a
-// handle that threads wait on, and bad input.
+// skips the sender (the creator is a member too: see
+// test_announcement_membership.cpp), clones as publishers, the three kinds
+// of backlog, finalize, subscribe from a subscriber, unsubscribe,
+// per-member maxsize, all-or-none puts, destroying handles in every order,
+// destroying a handle that threads wait on, and bad input.
 #include <lox/lox.h>
 
 #include <gtest/gtest.h>
@@ -22,26 +23,6 @@
 using namespace loxtest;
 
 namespace {
-
-// Gets one item without waiting; -1000 when there is none (or on error).
-intptr_t get_now(lox_announcement* a) {
-  void* it = to_ptr(-1000);
-  int rc = lox_announcement_get(a, &it, 0);
-  EXPECT_EQ(rc, LOX_OK) << lox_last_error();
-  return rc == LOX_OK ? from_ptr(it) : -1000;
-}
-
-// Every item left in `a`'s queue, in order (without waiting).
-std::vector<intptr_t> drain(lox_announcement* a) {
-  std::vector<intptr_t> v;
-  void* it = nullptr;
-  while (lox_announcement_get(a, &it, 0) == LOX_OK) v.push_back(from_ptr(it));
-  return v;
-}
-
-void put_ok(lox_announcement* a, intptr_t v) {
-  EXPECT_EQ(lox_announcement_put(a, to_ptr(v), 0), LOX_OK) << lox_last_error();
-}
 
 using V = std::vector<intptr_t>;
 
@@ -67,7 +48,7 @@ TEST(Announcement, DocumentedExample) {
   Ann ann = make_ann();
   Ann foo_q = subscribe(ann.get());
   Ann bar_q = subscribe(ann.get());
-  EXPECT_EQ(lox_announcement_subscribers(ann.get()), 2u);
+  EXPECT_EQ(lox_announcement_subscribers(ann.get()), 3u) << "lox's len(ann): the creator and two subscribers";
   Pool foo = make_pool(LOX_DEFAULT_WORKERS, foo_task, foo_q.get());
   Pool bar = make_pool(LOX_DEFAULT_WORKERS, bar_task, bar_q.get());
   ASSERT_EQ(lox_announcement_put(ann.get(), to_ptr(5), LOX_FOREVER), LOX_OK);
@@ -104,18 +85,17 @@ TEST(Announcement, PutReachesEveryMemberButTheSender) {
   Ann a = subscribe(p.get());
   Ann b = subscribe(p.get());
   Ann c = subscribe(p.get());
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 3u);
-  put_ok(p.get(), 1);  // publisher: to a, b, c
-  put_ok(a.get(), 2);  // to b, c
-  put_ok(b.get(), 3);  // to a, c
-  put_ok(c.get(), 4);  // to a, b
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 4u);
+  put_ok(p.get(), 1);  // the creator: to a, b, c
+  put_ok(a.get(), 2);  // to p, b, c
+  put_ok(b.get(), 3);  // to p, a, c
+  put_ok(c.get(), 4);  // to p, a, b
   put_ok(p.get(), 5);
   EXPECT_EQ(lox_announcement_size(a.get()), 4u);
   EXPECT_EQ(drain(a.get()), (V{1, 3, 4, 5}));
   EXPECT_EQ(drain(b.get()), (V{1, 2, 4, 5}));
   EXPECT_EQ(drain(c.get()), (V{1, 2, 3, 5}));
-  void* it = nullptr;
-  EXPECT_EQ(lox_announcement_get(p.get(), &it, 0), LOX_ECLOSED) << "the publisher receives nothing";
+  EXPECT_EQ(drain(p.get()), (V{2, 3, 4}));
 }
 
 TEST(Announcement, NullItemsAreItems) {
@@ -128,18 +108,18 @@ TEST(Announcement, NullItemsAreItems) {
   EXPECT_EQ(it, nullptr);
 }
 
-TEST(Announcement, CreatorAndClonesArePublishers) {
+TEST(Announcement, ClonesArePublishers) {
   Ann p = make_ann(4, LOX_BACKLOG_OFF);
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 0u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u) << "the creator";
   Ann c = clone_of(p.get());
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 0u) << "a clone is not a subscriber";
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u) << "a clone is not a member";
   Ann a = subscribe(p.get());
   Ann c2 = clone_of(a.get());  // a clone of a subscriber is a publisher too
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
-  EXPECT_EQ(lox_announcement_subscribers(c.get()), 1u);
-  EXPECT_EQ(lox_announcement_subscribers(a.get()), 1u);
-  EXPECT_EQ(lox_announcement_subscribers(c2.get()), 1u);
-  for (lox_announcement* pub : {p.get(), c.get(), c2.get()}) {
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
+  EXPECT_EQ(lox_announcement_subscribers(c.get()), 2u);
+  EXPECT_EQ(lox_announcement_subscribers(a.get()), 2u);
+  EXPECT_EQ(lox_announcement_subscribers(c2.get()), 2u);
+  for (lox_announcement* pub : {c.get(), c2.get()}) {
     void* it = to_ptr(9);
     EXPECT_EQ(lox_announcement_get(pub, &it, 0), LOX_ECLOSED);
     EXPECT_EQ(lox_announcement_get(pub, &it, 0.01), LOX_ECLOSED);
@@ -156,8 +136,9 @@ TEST(Announcement, CreatorAndClonesArePublishers) {
   put_ok(c.get(), 2);
   put_ok(c2.get(), 3);  // reaches the subscriber it was cloned from
   EXPECT_EQ(drain(a.get()), (V{1, 2, 3}));
-  // Puts from publishers never reach publishers.
-  for (lox_announcement* pub : {p.get(), c.get(), c2.get()}) EXPECT_EQ(lox_announcement_size(pub), 0u);
+  EXPECT_EQ(drain(p.get()), (V{2, 3})) << "the clones' puts reach the creator";
+  // Nothing ever reaches a clone.
+  for (lox_announcement* pub : {c.get(), c2.get()}) EXPECT_EQ(lox_announcement_size(pub), 0u);
 }
 
 TEST(Announcement, SubscribeFromASubscriberOrAClone) {
@@ -166,7 +147,7 @@ TEST(Announcement, SubscribeFromASubscriberOrAClone) {
   Ann b = subscribe(a.get());  // a subscriber of a subscriber: same group
   Ann c = clone_of(b.get());
   Ann d = subscribe(c.get());  // through a clone
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 3u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 4u);
   put_ok(p.get(), 1);
   put_ok(a.get(), 2);
   put_ok(b.get(), 3);
@@ -174,12 +155,14 @@ TEST(Announcement, SubscribeFromASubscriberOrAClone) {
   EXPECT_EQ(drain(a.get()), (V{1, 3, 4}));
   EXPECT_EQ(drain(b.get()), (V{1, 2, 4}));
   EXPECT_EQ(drain(d.get()), (V{1, 2, 3}));
+  EXPECT_EQ(drain(p.get()), (V{2, 3, 4}));
 }
 
-TEST(Announcement, WithoutSubscribersPutsGoNowhere) {
+TEST(Announcement, WithoutOtherMembersPutsGoNowhere) {
   Ann p = make_ann(1, LOX_BACKLOG_OFF);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(lox_announcement_put(p.get(), to_ptr(i), 0), LOX_OK);
   EXPECT_EQ(lox_announcement_backlog(p.get()), 0u);
+  EXPECT_EQ(lox_announcement_size(p.get()), 0u) << "not to the sender";
   Ann a = subscribe(p.get());
   void* it = nullptr;
   EXPECT_EQ(lox_announcement_get(a.get(), &it, 0), LOX_TIMEOUT) << "no backlog: the late subscriber missed them";
@@ -252,7 +235,7 @@ TEST(AnnouncementBacklog, FinalizeClosesToSubscribersAndFreesTheBacklog) {
   EXPECT_EQ(late, reinterpret_cast<lox_announcement*>(1));
   EXPECT_EQ(lox_announcement_subscribe(a.get(), 0, 0, &late), LOX_ECLOSED);
   EXPECT_EQ(late, reinterpret_cast<lox_announcement*>(1));
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
   EXPECT_EQ(lox_announcement_finalize(p.get()), LOX_OK) << "finalizing twice is fine";
   // Existing subscribers are unaffected; later puts keep no backlog.
   put_ok(p.get(), 4);
@@ -283,13 +266,13 @@ TEST(AnnouncementBacklog, LargerThanTheNewQueueIsAStateError) {
   EXPECT_EQ(lox_announcement_subscribe(p.get(), 2, 0, &s), LOX_ESTATE);
   EXPECT_EQ(lox_announcement_subscribe(p.get(), 1, 5.0, &s), LOX_ESTATE);
   EXPECT_EQ(s, reinterpret_cast<lox_announcement*>(1));
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 0u) << "nothing subscribed";
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u) << "nothing subscribed: the creator alone";
   EXPECT_EQ(lox_announcement_backlog(p.get()), 3u) << "the backlog is untouched";
   Ann exact = subscribe(p.get(), 3);
   EXPECT_EQ(lox_announcement_full(exact.get()), 1);
   Ann roomy = subscribe(p.get(), 10);
   EXPECT_EQ(lox_announcement_full(roomy.get()), 0);
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 3u);
   EXPECT_EQ(drain(exact.get()), (V{1, 2, 3}));
   EXPECT_EQ(drain(roomy.get()), (V{1, 2, 3}));
   // A circular backlog is measured the same way.
@@ -309,7 +292,7 @@ TEST(AnnouncementUnsubscribe, DrainsThenClosed) {
   put_ok(p.get(), 1);
   put_ok(p.get(), 2);
   ASSERT_EQ(lox_announcement_unsubscribe(a.get()), LOX_OK);
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
   put_ok(p.get(), 3);  // a receives nothing more
   EXPECT_EQ(lox_announcement_size(a.get()), 2u);
   EXPECT_EQ(get_now(a.get()), 1);
@@ -321,11 +304,11 @@ TEST(AnnouncementUnsubscribe, DrainsThenClosed) {
   // It may still put.
   put_ok(a.get(), 4);
   EXPECT_EQ(drain(b.get()), (V{1, 2, 3, 4}));
+  EXPECT_EQ(drain(p.get()), V{4});
   prime_detail();
   EXPECT_EQ(lox_announcement_unsubscribe(a.get()), LOX_ESTATE) << "twice";
   EXPECT_DETAIL2("announcement", "unsubscribe");
-  EXPECT_EQ(lox_announcement_unsubscribe(p.get()), LOX_ESTATE) << "the creator";
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
 }
 
 TEST(AnnouncementUnsubscribe, WakesABlockedGetterWithClosed) {
@@ -405,6 +388,7 @@ TEST(AnnouncementAllOrNone, TimedOutPutReachesNobody) {
   EXPECT_EQ(lox_announcement_size(a.get()), 1u);
   EXPECT_EQ(lox_announcement_size(b.get()), 1u) << "b got part of a put that timed out";
   EXPECT_EQ(lox_announcement_size(c.get()), 1u) << "c got part of a put that timed out";
+  EXPECT_EQ(lox_announcement_size(p.get()), 0u) << "the creator got part of a put that timed out";
   EXPECT_EQ(lox_announcement_backlog(p.get()), 1u) << "the backlog got part of a put that timed out";
   // a's own put does not need room in a.
   put_ok(a.get(), 3);
@@ -509,25 +493,25 @@ void destroy_in_order(const std::array<int, 4>& order, long long backlog) {
   ASSERT_EQ(lox_announcement_clone(h[0], &h[1]), LOX_OK);
   ASSERT_EQ(lox_announcement_subscribe(h[0], 0, LOX_FOREVER, &h[2]), LOX_OK);
   ASSERT_EQ(lox_announcement_subscribe(h[2], 0, LOX_FOREVER, &h[3]), LOX_OK);
-  const bool subscriber[4] = {false, false, true, true};
+  const bool member[4] = {true, false, true, true};  // all but the clone
   intptr_t next = 1;
   for (int step = 0; step < 4; ++step) {
-    // Leave an item in every live subscriber's queue (dropped by its destroy).
+    // Leave an item in every live member's queue (dropped by its destroy).
     for (int k = 0; k < 4; ++k)
       if (h[k]) EXPECT_EQ(lox_announcement_put(h[k], to_ptr(next++), 0), LOX_OK);
     lox_announcement_destroy(h[order[step]]);
     h[order[step]] = nullptr;
     size_t subs = 0;
-    for (int k = 0; k < 4; ++k) subs += h[k] && subscriber[k];
+    for (int k = 0; k < 4; ++k) subs += h[k] && member[k];
     for (int k = 0; k < 4; ++k) {
       if (!h[k]) continue;
       EXPECT_EQ(lox_announcement_subscribers(h[k]), subs);
-      // A put by this handle reaches every other live subscriber.
+      // A put by this handle reaches every other live member.
       std::vector<size_t> before(4);
       for (int j = 0; j < 4; ++j) before[j] = h[j] ? lox_announcement_size(h[j]) : 0;
       EXPECT_EQ(lox_announcement_put(h[k], to_ptr(next++), 0), LOX_OK);
       for (int j = 0; j < 4; ++j)
-        if (h[j] && subscriber[j]) EXPECT_EQ(lox_announcement_size(h[j]), before[j] + (j == k ? 0 : 1));
+        if (h[j] && member[j]) EXPECT_EQ(lox_announcement_size(h[j]), before[j] + (j == k ? 0 : 1));
     }
   }
 }
@@ -566,7 +550,7 @@ TEST(AnnouncementDestroy, SubscriberFirstLeavesTheGroup) {
   put_ok(p.get(), 1);
   EXPECT_EQ(get_now(b.get()), 1);
   lox_announcement_destroy(a);  // full, with an item inside: dropped
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
   put_ok(p.get(), 2);  // a no longer needs room
   EXPECT_EQ(get_now(b.get()), 2);
 }
@@ -604,7 +588,7 @@ TEST(AnnouncementDestroy, BlockedGetterGetsEState) {
   EXPECT_EQ(rc.load(), LOX_ESTATE);
   EXPECT_NE(d.find("get"), std::string::npos) << d;
   EXPECT_TRUE(has_error_log(cap, "announcement", "destroy"));
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 0u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
   EXPECT_EQ(lox_announcement_put(p.get(), to_ptr(1), 0), LOX_OK);
 }
 
@@ -670,7 +654,7 @@ TEST(AnnouncementBadInput, NullHandlesAndOuts) {
   prime_detail(); EXPECT_EQ(lox_announcement_subscribe(p.get(), 0, 0, nullptr), LOX_EINVAL); EXPECT_DETAIL2("announcement", "subscribe");
   prime_detail(); EXPECT_EQ(lox_announcement_subscribe(p.get(), 0, kNaN, &out), LOX_EINVAL); EXPECT_DETAIL2("announcement subscribe", "NaN");
   EXPECT_EQ(out, reinterpret_cast<lox_announcement*>(1));
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u) << "a refused subscribe subscribed nothing";
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u) << "a refused subscribe subscribed nothing";
   prime_detail(); EXPECT_EQ(lox_announcement_put(nullptr, it, 0), LOX_EINVAL); EXPECT_DETAIL2("announcement", "put");
   prime_detail(); EXPECT_EQ(lox_announcement_put(p.get(), it, kNaN), LOX_EINVAL); EXPECT_DETAIL2("announcement put", "NaN");
   EXPECT_EQ(lox_announcement_size(a.get()), 0u) << "a refused put delivered";
@@ -693,7 +677,7 @@ TEST(AnnouncementBadInput, NullHandlesAndOuts) {
   prime_detail(); EXPECT_EQ(lox_announcement_full(nullptr), LOX_EINVAL); EXPECT_DETAIL2("announcement", "full");
   lox_announcement_destroy(nullptr);
   // Everything still as before.
-  EXPECT_EQ(lox_announcement_subscribers(p.get()), 1u);
+  EXPECT_EQ(lox_announcement_subscribers(p.get()), 2u);
   EXPECT_EQ(lox_announcement_backlog(p.get()), 1u);
   EXPECT_EQ(drain(a.get()), V{6});
 }

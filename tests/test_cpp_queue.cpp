@@ -2,8 +2,8 @@
 // lox::funnel<T>): typed items that round-trip exactly, timeouts that are
 // outcomes and not exceptions, range-for with its task_done() accounting
 // (also on break and on an exception), LOX_ECLOSED and misuse as lox::error,
-// moves, lox's documented Announcement and Funnel examples, and Effective
-// Python's pipeline written with range-for.
+// moves, lox's documented Announcement (one-to-many and many-to-many) and
+// Funnel examples, and Effective Python's pipeline written with range-for.
 //
 // Not tested at run time: an item type that is not trivially copyable or
 // does not fit in a pointer (lox::queue<std::string>, a 16-byte struct,
@@ -525,39 +525,65 @@ TEST(cppAnnouncement, LoxExampleWithTwoThreadPools) {
   auto bar_res = bar.gather();
   EXPECT_EQ(foo_res, std::vector<int>{5});
   EXPECT_EQ(bar_res, std::vector<int>{25});
-  EXPECT_EQ(ann.subscribers(), 2u);
+  EXPECT_EQ(ann.subscribers(), 3u);  // lox's len(ann): the creator is a member
 }
 
-TEST(cppAnnouncement, PublishersSubscribersAndClones) {
+TEST(cppAnnouncement, LoxManyToManyExample) {
+  // lox 0.6: foo = ann.subscribe(); foo.put(42); ann.get() == 42.
+  lox::announcement<int> ann;
+  EXPECT_EQ(ann.subscribers(), 1u);
+  auto foo = ann.subscribe();
+  auto bar = ann.subscribe();
+  EXPECT_EQ(ann.subscribers(), 3u);
+  foo.put(42);
+  EXPECT_EQ(ann.get(), 42);
+  EXPECT_EQ(bar.get(), 42);
+  EXPECT_FALSE(foo.try_get(0ms)) << "not to the sender";
+  // A member waiting in get, the creator included, takes a put from a
+  // thread pool's task.
+  auto pool = lox::thread(2, [&](int x) {
+    bar.put(x * 2);
+    return x;
+  });
+  pool.scatter(21);
+  EXPECT_EQ(ann.get(), 42);
+  EXPECT_EQ(foo.get(), 42);
+  EXPECT_EQ(pool.gather(), std::vector<int>{21});
+}
+
+TEST(cppAnnouncement, MembersSubscribersAndClones) {
   lox::announcement<const char*> ann(0);
   auto a = ann.subscribe();
   auto b = ann.subscribe(1);
-  EXPECT_EQ(ann.subscribers(), 2u);
-  // The publisher receives nothing.
-  EXPECT_EQ(thrown([&] { static_cast<void>(ann.get()); }).status(), LOX_ECLOSED);
+  EXPECT_EQ(ann.subscribers(), 3u);
+  // The creator is a member: empty for now, a timeout rather than an exception.
+  EXPECT_FALSE(ann.try_get(0ms).has_value());
   EXPECT_TRUE(ann.empty());
   EXPECT_EQ(ann.size(), 0u);
-  // A subscriber's put reaches the others, not itself.
+  // A subscriber's put reaches the others, the creator included, not itself.
   a.put("from a");
   EXPECT_TRUE(a.empty());
   EXPECT_EQ(b.size(), 1u);
   EXPECT_TRUE(b.full());
   EXPECT_STREQ(b.get(), "from a");
-  // A clone publishes to the same group and receives nothing.
+  EXPECT_STREQ(ann.get(), "from a");
+  // A clone publishes to the same group, creator included, and receives nothing.
   auto pub = ann.clone();
-  EXPECT_EQ(ann.subscribers(), 2u);
+  EXPECT_EQ(ann.subscribers(), 3u);
   pub.put("from clone");
   EXPECT_STREQ(a.get(), "from clone");
   EXPECT_STREQ(*b.try_get(kMust), "from clone");
+  EXPECT_STREQ(ann.get(), "from clone");
   EXPECT_EQ(thrown([&] { static_cast<void>(pub.try_get(0ms)); }).status(), LOX_ECLOSED);
   EXPECT_FALSE(a.try_get(10ms).has_value());  // empty: a timeout, not an exception
   // Any handle may subscribe; the new member is in the same group.
   auto c = b.subscribe();
-  EXPECT_EQ(ann.subscribers(), 3u);
+  EXPECT_EQ(ann.subscribers(), 4u);
   ann.put("to all");
   EXPECT_STREQ(a.get(), "to all");
   EXPECT_STREQ(b.get(), "to all");
   EXPECT_STREQ(c.get(), "to all");
+  EXPECT_TRUE(ann.empty());
 }
 
 TEST(cppAnnouncement, BacklogAndFinalize) {
@@ -570,7 +596,7 @@ TEST(cppAnnouncement, BacklogAndFinalize) {
   EXPECT_FALSE(late.try_get(0ms));
   // A new member whose queue cannot hold the backlog is refused.
   EXPECT_EQ(thrown([&] { static_cast<void>(ring.subscribe(1)); }).status(), LOX_ESTATE);
-  EXPECT_EQ(ring.subscribers(), 1u);
+  EXPECT_EQ(ring.subscribers(), 2u);
 
   lox::announcement<int> all(0, lox::backlog_unbounded);
   for (int i = 0; i < 10; ++i) all.put(i);
@@ -613,16 +639,22 @@ TEST(cppAnnouncement, Unsubscribe) {
   auto b = ann.subscribe();
   ann.put(1);
   a.unsubscribe();
-  EXPECT_EQ(ann.subscribers(), 1u);
+  EXPECT_EQ(ann.subscribers(), 2u);
   ann.put(2);            // no longer reaches a
   EXPECT_EQ(a.get(), 1);  // a drains what it had...
   EXPECT_EQ(thrown([&] { static_cast<void>(a.get()); }).status(), LOX_ECLOSED);  // ...then is closed
   EXPECT_EQ(thrown([&] { a.unsubscribe(); }).status(), LOX_ESTATE);
-  EXPECT_EQ(thrown([&] { ann.unsubscribe(); }).status(), LOX_ESTATE);  // a publisher
+  auto pub = ann.clone();
+  EXPECT_EQ(thrown([&] { pub.unsubscribe(); }).status(), LOX_ESTATE);  // a clone is no member
   a.put(3);  // an unsubscribed handle may still put
   EXPECT_EQ(b.get(), 1);
   EXPECT_EQ(b.get(), 2);
   EXPECT_EQ(b.get(), 3);
+  EXPECT_EQ(ann.get(), 3);
+  ann.unsubscribe();  // the creator may leave too
+  EXPECT_EQ(b.subscribers(), 1u);
+  b.put(4);
+  EXPECT_EQ(thrown([&] { static_cast<void>(ann.get()); }).status(), LOX_ECLOSED);
 }
 
 TEST(cppAnnouncement, MovesAndHandleLifetimes) {
@@ -634,14 +666,14 @@ TEST(cppAnnouncement, MovesAndHandleLifetimes) {
   EXPECT_EQ(a.subscribers(), 0u);
   EXPECT_TRUE(a.empty());
   EXPECT_FALSE(a.full());
-  EXPECT_EQ(pub->subscribers(), 1u);  // moving is not unsubscribing
+  EXPECT_EQ(pub->subscribers(), 2u);  // moving is not unsubscribing
   pub->put(1);
   EXPECT_EQ(moved.get(), 1);
 
   auto other = pub->subscribe();
-  EXPECT_EQ(pub->subscribers(), 2u);
+  EXPECT_EQ(pub->subscribers(), 3u);
   other = std::move(moved);  // destroys other's handle: it unsubscribes
-  EXPECT_EQ(pub->subscribers(), 1u);
+  EXPECT_EQ(pub->subscribers(), 2u);
   // The group lives until its last handle: destroy the original publisher
   // and keep using a clone and the subscriber.
   auto clone = pub->clone();

@@ -16,11 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
@@ -218,6 +221,158 @@ TEST(Log, CallbackFromManyThreads) {
   auto entries = logs.entries();
   EXPECT_EQ(count_at(entries, LOX_LOG_WARN), 40u);
   for (auto& e : entries) EXPECT_NE(e.message.find("fail"), std::string::npos) << e.message;
+}
+
+// ------------------------------------------------ calls from the callback --
+
+// A lock already destroyed: calls on it fail with LOX_EINVAL and log an
+// ERROR (the handle check), the simplest ordinary call that itself logs.
+lox_lock* destroyed_lock() {
+  lox_lock* l = nullptr;
+  EXPECT_EQ(lox_lock_create(&l), LOX_OK);
+  lox_lock_destroy(l);
+  return l;
+}
+
+// A callback that records every message and, for the first `nest` of them,
+// makes a failing call that logs (from inside the callback).
+struct Reentrant {
+  lox_lock* dead = destroyed_lock();
+  int nest = 1;
+  std::mutex mu;
+  std::vector<std::string> messages;
+  std::vector<int> nested_rc;
+  static void fn(void* ctx, int, const char* message) {
+    auto* self = static_cast<Reentrant*>(ctx);
+    bool call;
+    {
+      std::lock_guard lk(self->mu);
+      self->messages.push_back(message);
+      call = self->nest-- > 0;
+    }
+    if (call) {
+      int rc = lox_lock_release(self->dead);
+      std::lock_guard lk(self->mu);
+      self->nested_rc.push_back(rc);
+    }
+  }
+};
+
+TEST(LogCallback, FailingCallInsideTheCallbackIsDeliveredAfterIt) {
+  // The callback releases a destroyed lock: that call logs while the
+  // callback runs. It must not deadlock, the nested message comes after the
+  // outer one (not inside it), and the outer call keeps its own detail.
+  QuietLog restore_level;
+  lox_log_set_level(LOX_LOG_ERROR);
+  Reentrant r;
+  lox_log_set_callback(Reentrant::fn, &r);
+  int rc = 0;
+  std::string detail;
+  lox_thread* p = nullptr;
+  ASSERT_EQ(lox_thread_create(0, identity_task, nullptr, &p), LOX_OK);
+  lox_thread_destroy(p);
+  finishes_within("a log callback that makes a failing call", [&] {
+    rc = lox_thread_scatter(p, nullptr, nullptr);  // logs: a destroyed pool
+    detail = lox_last_error();
+  });
+  lox_log_set_callback(nullptr, nullptr);
+  EXPECT_EQ(rc, LOX_EINVAL);
+  EXPECT_NE(detail.find("thread scatter"), std::string::npos)
+      << "the callback's own failing call replaced the outer call's detail: " << detail;
+  ASSERT_EQ(r.nested_rc.size(), 1u);
+  EXPECT_EQ(r.nested_rc[0], LOX_EINVAL);
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_NE(r.messages[0].find("thread scatter"), std::string::npos) << r.messages[0];
+  EXPECT_NE(r.messages[1].find("lock release"), std::string::npos) << r.messages[1];
+}
+
+TEST(LogCallback, CallbackThatAlwaysLogsIsBounded) {
+  // Each nested message makes another: delivery stops after a bound and
+  // one WARN says how many were dropped; the call returns.
+  QuietLog restore_level;
+  lox_log_set_level(LOX_LOG_WARN);
+  Reentrant r;
+  r.nest = 1000000;
+  lox_log_set_callback(Reentrant::fn, &r);
+  int rc = 0;
+  finishes_within("a log callback that logs for every message", [&] { rc = lox_lock_release(r.dead); });
+  lox_log_set_callback(nullptr, nullptr);
+  EXPECT_EQ(rc, LOX_EINVAL);
+  ASSERT_GE(r.messages.size(), 3u);
+  EXPECT_LE(r.messages.size(), 64u) << "nested messages were not bounded";
+  EXPECT_NE(r.messages.back().find("dropped"), std::string::npos) << r.messages.back();
+  for (size_t i = 0; i + 1 < r.messages.size(); ++i)
+    EXPECT_NE(r.messages[i].find("lock release"), std::string::npos) << r.messages[i];
+}
+
+// Replaces the callback (with `next`, or NULL) and changes the level from
+// inside the callback.
+struct Switcher {
+  Sink* next = nullptr;
+  std::atomic<int> calls{0};
+  static void fn(void* ctx, int, const char*) {
+    auto* self = static_cast<Switcher*>(ctx);
+    self->calls.fetch_add(1);
+    lox_log_set_level(lox_log_get_level());
+    lox_log_set_callback(self->next ? Sink::fn : nullptr, self->next);
+  }
+};
+
+TEST(LogCallback, SetCallbackAndLevelInsideTheCallback) {
+  QuietLog restore_level;
+  lox_log_set_level(LOX_LOG_ERROR);
+  lox_lock* dead = destroyed_lock();
+  Sink next;
+  Switcher sw;
+  sw.next = &next;
+  lox_log_set_callback(Switcher::fn, &sw);
+  finishes_within("lox_log_set_callback from inside the callback", [&] {
+    EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL);
+    EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL);
+  });
+  EXPECT_EQ(sw.calls.load(), 1) << "the replaced callback got a later message";
+  EXPECT_EQ(next.calls.load(), 1);
+  // And back to the default sink from inside the callback.
+  Switcher to_default;
+  lox_log_set_callback(Switcher::fn, &to_default);
+  std::string text;
+  {
+    StderrCapture cap;
+    finishes_within("lox_log_set_callback(NULL) from inside the callback", [&] {
+      EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL);
+      EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL);
+    });
+    text = cap.text();
+  }
+  lox_log_set_callback(nullptr, nullptr);
+  EXPECT_EQ(to_default.calls.load(), 1);
+  EXPECT_NE(text.find("lock release"), std::string::npos) << "stderr got: \"" << text << "\"";
+}
+
+TEST(LogCallback, CallbacksOfTwoThreadsRunAtOnce) {
+  // lox.h: the callback may run in several threads at once. A callback that
+  // waits for a message of another thread must see it arrive (no lock is
+  // held around the callback).
+  QuietLog restore_level;
+  lox_log_set_level(LOX_LOG_ERROR);
+  struct Meet {
+    Counter arrived;
+    std::atomic<bool> met{true};
+    static void fn(void* ctx, int, const char*) {
+      auto* self = static_cast<Meet*>(ctx);
+      self->arrived.add();
+      if (!self->arrived.wait_at_least(2, std::chrono::seconds(10))) self->met = false;
+    }
+  } meet;
+  lox_log_set_callback(Meet::fn, &meet);
+  lox_lock* dead = destroyed_lock();
+  finishes_within("two threads logging at once", [&] {
+    std::thread other([&] { EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL); });
+    EXPECT_EQ(lox_lock_release(dead), LOX_EINVAL);
+    other.join();
+  });
+  lox_log_set_callback(nullptr, nullptr);
+  EXPECT_TRUE(meet.met.load()) << "one callback waited in vain for the other thread's";
 }
 
 // ---------------------------------------------- LOX_LOG_LEVEL, in a child --

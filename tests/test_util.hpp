@@ -171,6 +171,34 @@ bool poll_until(Pred&& pred, std::chrono::nanoseconds limit = kMust) {
   }
 }
 
+// Runs `body` in a thread of its own and waits at most `limit` for it: a
+// call that must return (not block for ever, not deadlock) then fails the
+// test instead of hanging it. A body still running after `limit` cannot be
+// stopped or joined safely, so the program is aborted with `what` (CTest
+// reports the failure). Returns once `body` has returned.
+template <typename Body>
+void finishes_within(const char* what, Body&& body, std::chrono::nanoseconds limit = kMust) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread t([&] {
+    body();
+    std::lock_guard lk(mu);
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lk(mu);
+    if (!cv.wait_for(lk, limit, [&] { return done; })) {
+      std::fprintf(stderr, "FATAL: %s did not finish within %lld s (a hang or a deadlock)\n", what,
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(limit).count()));
+      std::fflush(stderr);
+      std::abort();
+    }
+  }
+  t.join();
+}
+
 // Tracks how many tasks run at once and the highest value seen.
 class Concurrency {
  public:

@@ -18,10 +18,12 @@ const (
 )
 
 // Announcement publishes values to many receive queues (lox_announcement).
-// NewAnnouncement returns a publisher; Subscribe makes members that receive
-// every value put by any other handle of the group from then on, preceded
-// by the group's backlog; Clone makes more publishers. Each handle is
-// closed on its own.
+// As in lox, NewAnnouncement returns the group's first member, with its own
+// receive queue; Subscribe makes more members, each receiving every value
+// put by any other handle of the group from then on (preceded by the
+// group's backlog), so members talk many-to-many: a subscriber's Put
+// reaches the creator too. Clone makes publishers outside the members
+// (they receive nothing). Each handle is closed on its own.
 //
 // One Put delivers the same value to every subscriber, so its cgo.Handle
 // is reference-counted: the binding counts the copies liblox makes (one per
@@ -35,9 +37,12 @@ type Announcement[T any] struct {
 	c *annCore
 }
 
-// NewAnnouncement creates a group and returns its first handle, a
-// publisher (its Gets fail with ErrClosed). maxsize bounds the
-// subscribers' receive queues by default (0: unbounded); backlog is
+// NewAnnouncement creates a group and returns its first handle, a member
+// with its own receive queue: it gets what the subscribers and clones put
+// (not its own puts), and Subscribers counts it (3 after two Subscribes).
+// maxsize bounds the members' receive queues by default, this one's
+// included (0: unbounded); in a bounded group where subscribers put, the
+// creator must Get (or Unsubscribe), or their Puts wait for it. backlog is
 // BacklogOff, BacklogUnbounded or N > 0.
 func NewAnnouncement[T any](maxsize, backlog int) (*Announcement[T], error) {
 	c, err := newAnnouncement(maxsize, backlog)
@@ -58,7 +63,8 @@ func (a *Announcement[T]) Subscribe(maxsize int) (*Announcement[T], error) {
 	return &Announcement[T]{c: c}, nil
 }
 
-// Clone returns a new publisher handle on the group.
+// Clone returns a new publisher handle on the group: its Puts reach every
+// member, the creator included; its Gets fail with ErrClosed.
 func (a *Announcement[T]) Clone() (*Announcement[T], error) {
 	c, err := a.c.clone()
 	if err != nil {
@@ -67,7 +73,7 @@ func (a *Announcement[T]) Clone() (*Announcement[T], error) {
 	return &Announcement[T]{c: c}, nil
 }
 
-// Put delivers v to every subscriber except a itself (and to the backlog),
+// Put delivers v to every member except a itself (and to the backlog),
 // all or none, waiting for room in every receiver.
 func (a *Announcement[T]) Put(v T) error { return a.c.put(v, Forever) }
 
@@ -75,7 +81,7 @@ func (a *Announcement[T]) Put(v T) error { return a.c.put(v, Forever) }
 func (a *Announcement[T]) PutTimeout(v T, timeout time.Duration) error { return a.c.put(v, timeout) }
 
 // Get takes the oldest value of a's receive queue, waiting for one.
-// ErrClosed for a publisher, or once a is unsubscribed and drained.
+// ErrClosed for a clone, or once a is unsubscribed and drained.
 func (a *Announcement[T]) Get() (T, error) { return a.GetTimeout(Forever) }
 
 // GetTimeout is Get waiting at most timeout (ErrTimeout).
@@ -88,12 +94,13 @@ func (a *Announcement[T]) GetTimeout(timeout time.Duration) (T, error) {
 // Finalize closes the group to new subscribers and frees the backlog.
 func (a *Announcement[T]) Finalize() error { return a.c.finalize() }
 
-// Unsubscribe: a receives nothing more (its Gets drain what it had, then
-// fail with ErrClosed); it may still Put. ErrState if a is not a
-// subscriber.
+// Unsubscribe: a (the creator too) leaves the members and receives
+// nothing more (its Gets drain what it had, then fail with ErrClosed); it
+// may still Put. ErrState if a is not a member (a clone, or unsubscribed).
 func (a *Announcement[T]) Unsubscribe() error { return a.c.unsubscribe() }
 
-// Subscribers is the number of subscribers in the group now.
+// Subscribers is the number of members in the group now, the creator
+// included while it is one (lox's len).
 func (a *Announcement[T]) Subscribers() int { return a.c.count(0) }
 
 // Len is the number of values in a's receive queue now.
@@ -102,18 +109,18 @@ func (a *Announcement[T]) Len() int { return a.c.count(1) }
 // Backlog is the number of values kept in the group's backlog now.
 func (a *Announcement[T]) Backlog() int { return a.c.count(2) }
 
-// Close destroys this handle: a subscriber is unsubscribed first (waking
-// its blocked Gets) and the values left in its queue are dropped. Closing
+// Close destroys this handle: a member is unsubscribed first (waking its
+// blocked Gets) and the values left in its queue are dropped. Closing
 // the group's last handle drops everything left.
 func (a *Announcement[T]) Close() error { return a.c.close() }
 
 // ---- the non-generic part ----
 
 type annGroup struct {
-	mu        sync.Mutex // serializes the calls that change copy counts
-	subs      map[*annCore]struct{}
-	backlog   int       // BacklogOff, BacklogUnbounded or N
-	kept      []uintptr // mirror of liblox's backlog, oldest first
+	mu        sync.Mutex            // serializes the calls that change copy counts
+	subs      map[*annCore]struct{} // the members, the creator included
+	backlog   int                   // BacklogOff, BacklogUnbounded or N
+	kept      []uintptr             // mirror of liblox's backlog, oldest first
 	finalized bool
 	open      int // handles not closed
 
@@ -125,7 +132,7 @@ type annCore struct {
 	g          guard
 	a          *C.lox_announcement
 	grp        *annGroup
-	subscribed bool // guarded by grp.mu
+	subscribed bool // a member; guarded by grp.mu
 }
 
 func newAnnouncement(maxsize, backlog int) (*annCore, error) {
@@ -137,7 +144,10 @@ func newAnnouncement(maxsize, backlog int) (*annCore, error) {
 		return nil, err
 	}
 	grp := &annGroup{subs: map[*annCore]struct{}{}, backlog: backlog, open: 1, refs: map[uintptr]int{}}
-	return &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp}, nil
+	// The create handle is the group's first member (liblox, as lox).
+	c := &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp, subscribed: true}
+	grp.subs[c] = struct{}{}
+	return c, nil
 }
 
 // unref drops n copies of h; the handle is deleted with its last copy.

@@ -2,6 +2,7 @@ package lox_test
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -31,19 +32,17 @@ func TestAnnouncementDeliversToEveryOtherMember(t *testing.T) {
 	}
 	s1, _ := pub.Subscribe(0)
 	s2, _ := pub.Subscribe(0)
-	if pub.Subscribers() != 2 {
-		t.Fatalf("Subscribers() = %d", pub.Subscribers())
+	if pub.Subscribers() != 3 {
+		t.Fatalf("Subscribers() = %d, want 3 (the creator is a member)", pub.Subscribers())
 	}
 	pub.Put(1)
 	pub.Put(2)
-	s1.Put(3) // reaches s2, not s1 itself
+	s1.Put(3) // reaches s2 and the creator, not s1 itself
 	mustGetAll(t, s1, 1, 2)
 	mustGetAll(t, s2, 1, 2, 3)
+	mustGetAll(t, pub, 3)
 	if lox.LiveHandles() != base {
 		t.Fatalf("every copy was got: %d live handles, want %d", lox.LiveHandles(), base)
-	}
-	if _, err := pub.GetTimeout(0); !errors.Is(err, lox.ErrClosed) {
-		t.Fatalf("Get on a publisher: %v, want ErrClosed", err)
 	}
 	// Unsubscribe: drain what it had, then ErrClosed.
 	pub.Put(4)
@@ -60,13 +59,106 @@ func TestAnnouncementDeliversToEveryOtherMember(t *testing.T) {
 	if err := s1.Unsubscribe(); !errors.Is(err, lox.ErrState) {
 		t.Fatalf("second Unsubscribe: %v", err)
 	}
-	// Copies never got (s2 holds 4 and 5) are dropped with their queue.
+	// A clone is no member: it receives nothing, its puts reach every
+	// member. Copies never got (s2 holds 4, 5 and 6, the creator 6) are
+	// dropped with their queues.
 	c, _ := pub.Clone()
+	if _, err := c.GetTimeout(0); !errors.Is(err, lox.ErrClosed) {
+		t.Fatalf("Get on a clone: %v, want ErrClosed", err)
+	}
+	if err := c.Unsubscribe(); !errors.Is(err, lox.ErrState) {
+		t.Fatalf("Unsubscribe of a clone: %v, want ErrState", err)
+	}
 	c.Put(6)
+	if pub.Len() != 1 {
+		t.Fatalf("the clone's put did not reach the creator (Len %d)", pub.Len())
+	}
 	for _, a := range []*lox.Announcement[int]{pub, s1, c, s2} {
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// lox's many-queue-to-many-queue example: foo := ann.Subscribe;
+// foo.Put(42); ann.Get() == 42; three members after two Subscribes.
+func TestAnnouncementLoxManyToManyExample(t *testing.T) {
+	checkHandles(t)
+	base := lox.LiveHandles()
+	ann, err := lox.NewAnnouncement[int](0, lox.BacklogOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foo, _ := ann.Subscribe(0)
+	bar, _ := ann.Subscribe(0)
+	if n := ann.Subscribers(); n != 3 {
+		t.Fatalf("Subscribers() = %d, want 3", n)
+	}
+	// The creator waits in Get while a subscriber puts from a goroutine.
+	got := make(chan int)
+	go func() {
+		v, err := ann.Get()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	if err := foo.Put(42); err != nil {
+		t.Fatal(err)
+	}
+	if v := <-got; v != 42 {
+		t.Fatalf("ann.Get() = %d, want 42", v)
+	}
+	mustGetAll(t, bar, 42)
+	mustGetAll(t, foo) // not to the sender
+	// The creator may leave, as in lox (ann.unsubscribe(ann)).
+	if err := ann.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	bar.Put(7)
+	mustGetAll(t, foo, 7)
+	if _, err := ann.GetTimeout(0); !errors.Is(err, lox.ErrClosed) {
+		t.Fatalf("Get of the unsubscribed creator: %v, want ErrClosed", err)
+	}
+	for _, a := range []*lox.Announcement[int]{ann, foo, bar} {
+		a.Close()
+	}
+	if lox.LiveHandles() != base {
+		t.Fatalf("%d live handles, want %d", lox.LiveHandles(), base)
+	}
+}
+
+// Bounds are counts, not allocations: the largest maxsize and backlog an
+// int can carry work, the creator's queue included.
+func TestAnnouncementHugeBounds(t *testing.T) {
+	checkHandles(t)
+	ann, err := lox.NewAnnouncement[int](math.MaxInt, math.MaxInt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ann.Close()
+	sub, err := ann.Subscribe(math.MaxInt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	for i := 0; i < 3; i++ {
+		if err := sub.PutTimeout(i, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustGetAll(t, ann, 0, 1, 2)
+	if ann.Backlog() != 3 {
+		t.Fatalf("Backlog() = %d, want 3", ann.Backlog())
+	}
+	late, err := ann.Subscribe(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	mustGetAll(t, late, 0, 1, 2)
+	if _, err := lox.NewAnnouncement[int](-1, lox.BacklogOff); !errors.Is(err, lox.ErrInval) {
+		t.Fatalf("negative maxsize: %v, want ErrInval", err)
 	}
 }
 
@@ -133,13 +225,15 @@ func TestAnnouncementPutTimeoutAllOrNone(t *testing.T) {
 	mustGetAll(t, big, 1)
 }
 
+// Two clones publish; the creator and three subscribers receive.
 func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
 	checkHandles(t)
 	base := lox.LiveHandles()
 	pub, _ := lox.NewAnnouncement[int](16, lox.BacklogOff)
-	const R, P, N = 3, 2, 400
+	const R, P, N = 4, 2, 400
 	subs := make([]*lox.Announcement[int], R)
-	for i := range subs {
+	subs[0] = pub
+	for i := 1; i < R; i++ {
 		subs[i], _ = pub.Subscribe(0)
 	}
 	got := make([][]int, R)
@@ -193,9 +287,8 @@ func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
 		t.Fatalf("every copy was got: %d live handles, want %d", lox.LiveHandles(), base)
 	}
 	for _, s := range subs {
-		s.Close()
+		s.Close() // the creator too
 	}
-	pub.Close()
 }
 
 // A put that times out is not kept in the backlog either (all or none),

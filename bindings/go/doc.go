@@ -15,7 +15,8 @@
 //     IndexSemaphore: acquire with a timeout, any goroutine may release.
 //   - Queue[T]: closable MPMC FIFO with Put/Get timeouts, Close,
 //     TaskDone/Join, Len.
-//   - Announcement[T]: publish to many receive queues, with a backlog.
+//   - Announcement[T]: many receive queues to many (the creator is a
+//     member too, as in lox), with a backlog.
 //   - Funnel[T]: join values of several inputs by job id.
 //   - Error: status code, lox_status_str name and lox_last_error detail;
 //     errors.Is(err, ErrTimeout) (ErrClosed, ErrState, ...) tests the code.

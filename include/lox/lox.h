@@ -15,14 +15,23 @@
  *   as `LOX_OK` would).
  * - When a call fails, `lox_last_error()` returns a human-readable detail for
  *   the calling thread ("thread scatter: pool is NULL").
- * - Timeouts are `double` seconds: negative (`LOX_FOREVER`) waits forever,
- *   0 tries once without blocking, NaN is `LOX_EINVAL`. Waits use the
- *   monotonic clock. A call that times out leaves no trace.
+ * - Timeouts are `double` seconds: negative (`LOX_FOREVER`, -infinity, any
+ *   value below 0) waits forever, 0 tries once without blocking, NaN is
+ *   `LOX_EINVAL`. -0.0 is 0 everywhere (IEEE: it is not below 0): a wait
+ *   given -0.0 tries once, and an option that refuses 0 (`task_timeout`)
+ *   refuses -0.0 alike. Waits longer than 1e9 s (~30 years), +infinity
+ *   included, wait forever. Waits use the monotonic clock. A call that
+ *   times out leaves no trace.
  * - Every object may be used from any number of threads at once unless a
  *   function says otherwise. `lox_X_destroy` must not race with other calls
  *   on the same object.
  * - Bad input (NULL handles or out-pointers, bad flags, NaN timeouts) never
- *   crashes: it returns `LOX_EINVAL` and sets the detail message.
+ *   crashes: it returns `LOX_EINVAL` and sets the detail message. Sizes and
+ *   counts are checked before anything is computed from them: one above
+ *   the limit its function states is `LOX_EINVAL`, one that memory cannot
+ *   hold is `LOX_ENOMEM`; none wraps around, and SIZE_MAX is never turned
+ *   into an allocation attempt. Details are liblox's own words ("buffer
+ *   append: out of memory"), never a C++ library's text.
  * - Handles are checked: each carries a magic number, so a call on a handle
  *   that was already destroyed, a second destroy, or a handle of another
  *   type (a `lox_lock *` passed as a `lox_queue *`) is reported instead of
@@ -131,8 +140,22 @@ enum {
 
 /** Receives one formatted message (without trailing newline). `message` is
  *  valid only during the call. Called from whichever thread logs, possibly
- *  several at once: the callback must be thread-safe and must not call back
- *  into lox_log_* functions. */
+ *  several at once (no lock is held around the call): the callback must be
+ *  thread-safe.
+ *
+ *  The callback may call any liblox function that does not wait for
+ *  another thread's call to finish: lox_log_set_level, lox_log_get_level,
+ *  lox_log_set_callback (it takes effect for the next message; the running
+ *  call finishes), lox_last_error, lox_status_str, and calls that return at
+ *  once, failing ones included (a release, a put or get with timeout 0, a
+ *  call on a destroyed handle). A message such a call logs is not
+ *  delivered inside the callback: it is delivered, in order, right after
+ *  the callback returns, before the call that logged the outer message
+ *  returns; at most 16 are delivered per outer message, and a WARN message
+ *  then says how many more were dropped. lox_last_error() of the thread
+ *  that logged is the same after the callback as before it. The callback
+ *  must not block waiting for a pool, lock or queue (a gather, an acquire
+ *  or get that waits): the call that logged waits for the callback. */
 typedef void (*lox_log_fn)(void *ctx, int level, const char *message);
 
 /** Sets the minimum level that is logged. Out-of-range values are clamped
@@ -146,7 +169,8 @@ LOX_API int lox_log_get_level(void);
  *  NULL restores the default colored stderr sink. `ctx` is borrowed: it
  *  must stay valid until the callback is replaced. Thread-safe: when this
  *  returns, no later message goes to the previous sink (a call already
- *  running in another thread may still finish). */
+ *  running in another thread may still finish). May be called from inside
+ *  the callback (see lox_log_fn). */
 LOX_API void lox_log_set_callback(lox_log_fn fn, void *ctx);
 
 /* ------------------------------------------------------------------------ */
@@ -186,15 +210,18 @@ LOX_API void lox_gather_opts_init(lox_gather_opts *opts);
 LOX_API size_t lox_results_count(const lox_results *r);
 
 /** Status of task `i`: for the thread pool, the task function's return value
- *  (0 = success); for the process pool, also LOX_EWORKER etc. for pool
- *  faults. Returns LOX_EINVAL for a NULL `r` or `i` out of range (and sets
- *  the detail). */
+ *  (0 = success), or LOX_EWORKER for a task that ended its thread with
+ *  pthread_exit (see lox_task_fn); for the process pool, also LOX_EWORKER
+ *  etc. for pool faults. Returns LOX_EINVAL for a NULL `r` or `i` out of
+ *  range (and sets the detail). */
 LOX_API int lox_results_status(const lox_results *r, size_t i);
 
 /** Thread pool: the value the task stored in `*result` (NULL if it stored
  *  nothing). The library never dereferences or frees it: ownership is the
- *  task's contract with the caller. NULL for a NULL `r` or `i` out of range
- *  (and sets the detail). */
+ *  task's contract with the caller. NULL for a NULL `r` or `i` out of range,
+ *  and for process-pool results ("results hold bytes, not values"; use
+ *  lox_results_bytes): these three NULLs set the detail, a stored NULL does
+ *  not. */
 LOX_API void *lox_results_value(const lox_results *r, size_t i);
 
 /** Process pool: the bytes task `i` produced. `*data` points into `r` and
@@ -223,7 +250,23 @@ typedef struct lox_thread lox_thread;
  *  Return 0 for success, any other value is the task's failure code, reported
  *  as its status and making gather return LOX_ETASK. A task may scatter to
  *  any pool, including its own; it must not gather or destroy its own pool
- *  (those calls return LOX_ESTATE). */
+ *  (those calls return LOX_ESTATE).
+ *
+ *  A task that calls pthread_exit ends the thread it runs on, as
+ *  pthread_exit says. On a worker thread the pool survives it: the task's
+ *  status is LOX_EWORKER with the detail "task N called pthread_exit ...",
+ *  its `*result` is dropped, the rest of the round runs (the worker's
+ *  unstarted tasks go to the other workers, a new worker is started if
+ *  needed) and gather returns LOX_ETASK. In lox_thread_call and in debug
+ *  mode (max_workers 0) the task runs in the caller's thread: that thread
+ *  exits from inside the call, which never returns (in debug mode the task
+ *  is recorded as above). In a task that lox_thread_destroy runs itself
+ *  (destroy helps run what is still queued, in the calling thread), it
+ *  terminates the program (std::terminate, after an ERROR log line): do
+ *  not destroy a pool with such tasks still queued. Do not pthread_cancel
+ *  a worker thread: a cancellation acted on inside a task is handled as a
+ *  pthread_exit of that task, one acted on inside liblox's own code
+ *  terminates the program. */
 typedef int (*lox_task_fn)(void *ctx, void *arg, void **result);
 
 /** `max_workers` value meaning "the default": 50 threads for the thread
@@ -246,7 +289,9 @@ typedef struct lox_thread_opts {
 LOX_API void lox_thread_opts_init(lox_thread_opts *opts);
 
 /** Creates a thread pool running `fn(ctx, arg, &result)` for each scattered
- *  `arg`, on at most `max_workers` threads (LOX_DEFAULT_WORKERS = 50).
+ *  `arg`, on at most `max_workers` threads (LOX_DEFAULT_WORKERS = 50; any
+ *  other value works, SIZE_MAX - 1 included: it only bounds the threads
+ *  started on demand, nothing is sized by it).
  *  Threads are started on demand (only when no idle worker can take the
  *  work) and exit after `idle_timeout` without work: an idle pool holds no
  *  threads and burns no CPU.
@@ -347,9 +392,10 @@ LOX_API int lox_thread_gather(lox_thread *pool, const lox_gather_opts *opts, lox
 typedef struct lox_buffer lox_buffer;
 
 /** Appends `len` bytes at `data` to the result being built (`data` may be
- *  NULL when `len` is 0). LOX_OK; LOX_EINVAL: `out` NULL, or `data` NULL
- *  with `len` > 0; LOX_ENOMEM. Only valid inside the lox_process_fn call
- *  that received `out`. */
+ *  NULL when `len` is 0). LOX_OK; LOX_EINVAL: `out` NULL, `data` NULL with
+ *  `len` > 0, or `len` above PTRDIFF_MAX (no buffer is that large);
+ *  LOX_ENOMEM: the result cannot grow that much (nothing is appended). Only
+ *  valid inside the lox_process_fn call that received `out`. */
 LOX_API int lox_buffer_append(lox_buffer *out, const void *data, size_t len);
 
 /** A process-pool task: runs in a worker process on a copy of the `in_len`
@@ -374,9 +420,11 @@ typedef struct lox_process_opts {
     double task_timeout;
     /** Largest input or result, in bytes, that may cross between the parent
      *  and a worker (default 1 GiB). A larger input is refused at scatter
-     *  (LOX_EINVAL); a worker announcing a larger result fails that task
-     *  with LOX_EWORKER, and nothing that large is ever allocated. 0:
-     *  LOX_EINVAL. */
+     *  (LOX_EINVAL); a larger result fails its task with LOX_EWORKER
+     *  ("the task's result of N bytes is larger than max_message (M
+     *  bytes)"), in inline pools too; the worker lives on, and nothing that
+     *  large crosses or is allocated in this process. 0, or
+     *  above 2^38 (256 GiB): LOX_EINVAL. */
     size_t max_message;
 } lox_process_opts;
 
@@ -388,27 +436,63 @@ LOX_API void lox_process_opts_init(lox_process_opts *opts);
 
 /** Creates a process pool running `fn(ctx, in, in_len, out)` in at most
  *  `n_workers` worker processes (LOX_DEFAULT_WORKERS = the number of online
- *  CPUs). Scatter/gather follow the thread pool's rules (rounds, results in
+ *  CPUs, at most 4096). `n_workers` above 4096 is LOX_EINVAL: each worker
+ *  is a process, a thread and a socketpair of this process, all made at
+ *  create. Scatter/gather follow the thread pool's rules (rounds, results in
  *  scatter order, per-task status, gather timeout that loses nothing,
  *  progress callback and bar); inputs and results are bytes, copied across.
  *
  *  `n_workers == 0` (or LOX_DEBUG, as for threads) runs each task inline in
- *  the scattering thread, in this process.
+ *  the scattering thread, in this process (max_message still applies).
  *
  *  How workers are made: create forks one helper process, the fork server,
- *  while the caller waits; the fork server is single-threaded and forks
- *  every worker (the first ones and every replacement). A worker is thus a
- *  copy of this process as it was at lox_process_create (globals, heap,
- *  `fn` and `ctx` included), and never a copy taken while another thread of
- *  this process held a lock (malloc's, stdio's, liblox's or yours): the
- *  fork server has no other threads. Things to know:
- *  - Set up everything `fn` needs before lox_process_create; later changes
- *    in this process are not seen by workers.
- *  - Workers keep stdin, stdout and stderr; every other descriptor is
- *    closed in the fork server. Threads of this process do not exist in
- *    workers. Do not use liblox pools from inside `fn`.
- *  - Workers exit when the pool is destroyed, and on their own when this
- *    process dies (they see their pipe close, and the fork server's death).
+ *  from the calling thread while it waits; the fork server is
+ *  single-threaded and forks every worker (the first ones and every
+ *  replacement). A worker is thus a copy of this process as it was at
+ *  lox_process_create, as fork() copies a process: only the calling thread
+ *  exists in the copy. Exactly what a worker inherits:
+ *  - Memory as it was at create (globals, heap, `fn` and `ctx`): set up
+ *    everything `fn` needs before lox_process_create; later changes in
+ *    this process are not seen by workers.
+ *  - Locks as they were at create. A lock that another thread of this
+ *    process held at that moment (yours, a stdio FILE's, any library's)
+ *    stays held in every worker for ever, as does one the calling thread
+ *    held. malloc is safe (glibc makes it fork-safe), and liblox's code
+ *    in a worker takes no lock but those of the task's own calls. To be
+ *    sure that no lock is copied held, create process pools while this
+ *    process has one thread (early in main): a pool made then serves the
+ *    whole program.
+ *  - The calling thread's signal mask and this process's signal
+ *    dispositions (handlers, SIG_IGN) at create: a signal thread's design
+ *    (SIGINT/SIGTERM blocked, SIGPIPE ignored before create) carries over
+ *    to the workers. The fork server itself blocks every signal, ignores
+ *    SIGPIPE and sets SIGCHLD to its default, but hands every worker the
+ *    creator's state back. Pending signals and timers are not inherited.
+ *  - stdin, stdout and stderr; every other descriptor is closed in the
+ *    fork server. Threads of this process do not exist in workers. Do not
+ *    use liblox pools from inside `fn`.
+ *  - What differs: a worker leads a process group of its own (a Ctrl-C
+ *    sent to the terminal's foreground group does not reach it; reading
+ *    the terminal stops it with SIGTTIN), and it is killed when its fork
+ *    server dies (PR_SET_PDEATHSIG).
+ *
+ *  Processes a task starts: those that stay in the worker's process group
+ *  are killed (SIGKILL) when the worker ends, however it ends (a crash,
+ *  the task time limit, the pool's destroy); a child meant to outlive its
+ *  worker leaves the group (setsid, setpgid). A worker's death is seen
+ *  from the process itself, also while such a child still holds the
+ *  worker's socket, so neither gather nor destroy waits for a task's
+ *  children.
+ *
+ *  The fork server keeps a standby: an idle copy of itself, made when it
+ *  starts. If the fork server is killed, its workers die with it (their
+ *  tasks fail with LOX_EWORKER, "died with its fork server"), the standby
+ *  takes over (logged at WARN) and makes a standby of its own, and workers
+ *  are still copies of this process as it was at create. Only when the
+ *  standby is gone too does the pool stop: every later task fails with
+ *  LOX_ESYS ("cannot start a worker: ..."). Workers, the fork server and
+ *  its standby exit when the pool is destroyed, and on their own when this
+ *  process dies (they see their socket close).
  *
  *  Scheduling: tasks start in scatter order. A worker gets one task at a
  *  time until tasks prove quick (under 100 us each); then up to 64 small
@@ -421,10 +505,18 @@ LOX_API void lox_process_opts_init(lox_process_opts *opts);
  *  A worker that dies while running a task (signal, abort, _exit, killed)
  *  fails only that task with LOX_EWORKER ("worker 1234 killed by SIGSEGV",
  *  "worker 1234 exited with code 3"); it is replaced, the rest of the round
- *  runs normally, and no zombie or descriptor is left behind. Descriptors
+ *  runs normally, and no zombie or descriptor is left behind.
+ *  A task runs at most once. Once its input was handed to a worker, a
+ *  failure of that worker fails the task (LOX_EWORKER, or LOX_TIMEOUT for
+ *  its time limit) and it is never run again; tasks of the same batch
+ *  queued behind it, which had not started, go to a new worker. A task
+ *  whose input could not be handed over (its worker died first, e.g. at
+ *  start-up) goes to a new worker, logged at WARN; when three workers in a
+ *  row die that way, the task fails with LOX_EWORKER. Descriptors
  *  are close-on-exec, and SIGPIPE never reaches this process.
  *
- *  LOX_OK; LOX_EINVAL: `fn` or `out` NULL, bad options; LOX_ENOMEM; LOX_ESYS:
+ *  LOX_OK; LOX_EINVAL: `fn` or `out` NULL, `n_workers` above 4096, bad
+ *  options; LOX_ENOMEM; LOX_ESYS:
  *  socketpair or fork failed (errno text in the detail). The caller owns
  *  `*out` (lox_process_destroy). */
 LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void *ctx, lox_process **out);
@@ -436,9 +528,11 @@ LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void *ctx
 
 /** Destroys the pool (NULL is ignored), also in the middle of a round and
  *  with workers stuck in a task: tasks not finished are dropped (unlike the
- *  thread pool, destroy does not wait for them), every worker and the fork
- *  server are killed and reaped, all descriptors closed, results not
- *  gathered freed. Must not race with other calls on the pool. */
+ *  thread pool, destroy does not wait for them), every worker (with what
+ *  its tasks left in its process group), the fork server and its standby
+ *  are killed and reaped, all descriptors closed, results not gathered
+ *  freed; it does not wait for processes that left a worker's group. Must
+ *  not race with other calls on the pool. */
 LOX_API void lox_process_destroy(lox_process *pool);
 
 /** Copies `len` bytes at `in` into a new task of the current round and
@@ -644,8 +738,10 @@ LOX_API int lox_qlock_locked(const lox_qlock *q);
 /* --- lox_index_semaphore: n numbered resources --------------------------- */
 
 /** Creates a semaphore over `n` resources numbered 0 .. n-1, all free (the
- *  GPU pool: each acquirer gets a GPU index nobody else holds). LOX_EINVAL
- *  if `n` is 0 or `out` is NULL; LOX_ENOMEM. The caller owns `*out`
+ *  GPU pool: each acquirer gets a GPU index nobody else holds). `n` is at
+ *  most 2^24 (16,777,216): the held set is a bitmap of n bits allocated
+ *  here, and an acquire may scan all of it. LOX_EINVAL if `n` is 0 or above
+ *  2^24, or `out` is NULL; LOX_ENOMEM. The caller owns `*out`
  *  (lox_index_semaphore_destroy). */
 LOX_API int lox_index_semaphore_create(size_t n, lox_index_semaphore **out);
 
@@ -701,7 +797,8 @@ typedef struct lox_funnel lox_funnel;
 
 /* --- lox_queue: closable MPMC FIFO (queue.Queue + close) ----------------- */
 
-/** Creates an empty queue holding at most `maxsize` items (0 = unbounded).
+/** Creates an empty queue holding at most `maxsize` items (0 = unbounded;
+ *  any other value, SIZE_MAX included, is a bound, not a preallocation).
  *  LOX_EINVAL if `out` is NULL; LOX_ENOMEM. The caller owns `*out`
  *  (lox_queue_destroy).
  *
@@ -769,36 +866,54 @@ LOX_API int lox_queue_empty(const lox_queue *q);
  *  unbounded); LOX_EINVAL for NULL. */
 LOX_API int lox_queue_full(const lox_queue *q);
 
-/* --- lox_announcement: publish to many receive queues, with backlog ------ */
+/* --- lox_announcement: many receive queues to many, with backlog -------- */
 
 #define LOX_BACKLOG_OFF        (-1)   /* no backlog (lox: backlog=None) */
 #define LOX_BACKLOG_UNBOUNDED  (0)    /* keep everything put until finalize (lox: backlog<=0) */
 /* backlog > 0: keep the most recent `backlog` items (circular) */
 
-/** Creates an announcement group and returns its first handle, a publisher:
- *  its puts reach every subscriber, it receives nothing (its gets return
- *  LOX_ECLOSED). `maxsize` is the default receive-queue bound of the
- *  group's subscribers (0 = unbounded); `backlog` is LOX_BACKLOG_OFF,
- *  LOX_BACKLOG_UNBOUNDED or N > 0 (the last N items put are kept and
- *  pre-filled into every later subscriber, so a late or racing subscriber
- *  misses nothing). LOX_EINVAL: `out` NULL or `backlog` < -1; LOX_ENOMEM.
+/** Creates an announcement group and returns its first handle, which is
+ *  the group's first member (lox's Announcement() is one of its own
+ *  subscribers): it has its own receive queue, bounded by `maxsize`, and
+ *  gets what the other handles put, so lox_announcement_subscribers is 1
+ *  now and 3 after two subscribes. `maxsize` is also the default
+ *  receive-queue bound of the group's later members (0 = unbounded; any
+ *  value works, large bounds are counts, not preallocated); `backlog` is
+ *  LOX_BACKLOG_OFF, LOX_BACKLOG_UNBOUNDED or N > 0 (the last N items put
+ *  are kept and pre-filled into every later subscriber, so a late or racing
+ *  subscriber misses nothing; the backlog grows as items come, any N
+ *  works). LOX_EINVAL: `out` NULL or `backlog` < -1; LOX_ENOMEM.
  *
- *  A group is a set of handles: the one from create, its clones and its
- *  subscribers (subscribers of subscribers included). Each handle is owned
- *  by its caller and destroyed on its own (lox_announcement_destroy); the
- *  group's shared state lives until the last handle is destroyed, in any
- *  order. Puts are serialized by a group mutex (all-or-none delivery needs
- *  it); gets only touch the receiver's own lock-free queue. */
+ *  Membership is lox's: the members are the handle from create and every
+ *  subscriber (subscribers of subscribers included), each with its own
+ *  receive queue; a put by a member reaches every OTHER member, so members
+ *  talk many-to-many (lox 0.6):
+ *
+ *      lox_announcement_create(0, LOX_BACKLOG_OFF, &ann);
+ *      lox_announcement_subscribe(ann, 0, LOX_FOREVER, &foo);
+ *      lox_announcement_put(foo, item, LOX_FOREVER);   (ann gets item)
+ *
+ *  A clone is a publisher outside the member list: its puts reach every
+ *  member, the creator included, and it receives nothing.
+ *
+ *  A group is a set of handles: its members, unsubscribed members and
+ *  clones. Each handle is owned by its caller and destroyed on its own
+ *  (lox_announcement_destroy); the group's shared state lives until the
+ *  last handle is destroyed, in any order. Puts are serialized by a group
+ *  mutex (all-or-none delivery needs it); gets only touch the receiver's
+ *  own lock-free queue. */
 LOX_API int lox_announcement_create(size_t maxsize, long long backlog, lox_announcement **out);
 
-/** Destroys one handle (NULL is ignored). A subscriber first unsubscribes
- *  (items still in its queue are dropped). Threads blocked in this
- *  handle's get get LOX_ESTATE. */
+/** Destroys one handle (NULL is ignored). A member (the create handle
+ *  included) first leaves the group (items still in its queue are
+ *  dropped); the other handles go on. Threads blocked in this handle's get
+ *  get LOX_ESTATE. */
 LOX_API void lox_announcement_destroy(lox_announcement *a);
 
 /** Subscribes a new member to `a`'s group (any handle of the group may be
  *  used) and returns its handle in `*out`: it gets every item put by any
- *  other handle of the group from now on, preceded by the group's backlog.
+ *  other handle of the group from now on, preceded by the group's backlog
+ *  (its own puts reach the other members, the creator included).
  *  `maxsize` bounds its receive queue (0 = the group's default). The new
  *  queue is fresh and empty, so subscribe never waits for room (lox's
  *  `timeout` only mattered for a caller-supplied full queue); `timeout` is
@@ -810,52 +925,59 @@ LOX_API void lox_announcement_destroy(lox_announcement *a);
 LOX_API int lox_announcement_subscribe(lox_announcement *a, size_t maxsize, double timeout,
                                        lox_announcement **out);
 
-/** Puts `item` into the receive queue of every subscriber except `a`
- *  itself, and into the backlog. All or none: if a receiver is full, the
- *  put waits (at most `timeout` seconds) until every receiver has room,
- *  then delivers to all at once; on LOX_TIMEOUT nobody got the item (lox
- *  delivers partially; we do not). With no subscriber the item only goes
- *  to the backlog. Unsubscribed handles and clones may still put.
+/** Puts `item` into the receive queue of every member except `a` itself
+ *  (the creator's queue included when `a` is a subscriber or a clone), and
+ *  into the backlog. All or none: if a receiver is full, the put waits (at
+ *  most `timeout` seconds) until every receiver has room, then delivers to
+ *  all at once; on LOX_TIMEOUT nobody got the item (lox delivers
+ *  partially; we do not). A member that never gets fills up like any
+ *  other: in a bounded group, a creator that only publishes while its
+ *  subscribers put too must get (or unsubscribe). With no other member the
+ *  item only goes to the backlog. Unsubscribed handles and clones may
+ *  still put.
  *  LOX_EINVAL: `a` NULL or NaN timeout; LOX_ESTATE: `a` was destroyed
  *  while this put waited. Cost: one mutex plus one lock-free enqueue per
  *  receiver. */
 LOX_API int lox_announcement_put(lox_announcement *a, void *item, double timeout);
 
 /** Takes the oldest item of `a`'s receive queue, waiting at most `timeout`
- *  seconds. LOX_OK; LOX_TIMEOUT (empty); LOX_ECLOSED: `a` receives nothing
- *  (the create handle, a clone) or was unsubscribed and its queue is
- *  drained; LOX_EINVAL: `a` or `item` NULL, NaN timeout; LOX_ESTATE:
- *  destroyed while waiting. */
+ *  seconds. LOX_OK; LOX_TIMEOUT (empty); LOX_ECLOSED: `a` is a clone (it
+ *  receives nothing) or was unsubscribed and its queue is drained;
+ *  LOX_EINVAL: `a` or `item` NULL, NaN timeout; LOX_ESTATE: destroyed while
+ *  waiting. */
 LOX_API int lox_announcement_get(lox_announcement *a, void **item, double timeout);
 
 /** Closes the group to new subscribers (their subscribe returns
  *  LOX_ECLOSED) and frees the backlog; later puts keep no backlog. Existing
- *  subscribers are unaffected. Finalizing twice is LOX_OK. LOX_EINVAL if
- *  `a` is NULL. */
+ *  members (the creator included) are unaffected. Finalizing twice is
+ *  LOX_OK. LOX_EINVAL if `a` is NULL. */
 LOX_API int lox_announcement_finalize(lox_announcement *a);
 
-/** `a` leaves the group's subscribers: it receives nothing more, its gets
- *  drain what it had and then return LOX_ECLOSED; it may still put.
- *  LOX_ESTATE if `a` is not a subscriber (the create handle, a clone, or
- *  already unsubscribed); LOX_EINVAL if `a` is NULL. */
+/** `a` leaves the group's members (lox's unsubscribe; the create handle
+ *  may too): it receives nothing more, its gets drain what it had and then
+ *  return LOX_ECLOSED; it may still put. LOX_ESTATE if `a` is not a member
+ *  (a clone, or already unsubscribed); LOX_EINVAL if `a` is NULL. */
 LOX_API int lox_announcement_unsubscribe(lox_announcement *a);
 
-/** A new publisher handle on `a`'s group: its puts reach every subscriber,
- *  it receives nothing (gets return LOX_ECLOSED), it is not counted as a
- *  subscriber. LOX_EINVAL: `a` or `out` NULL; LOX_ENOMEM. The caller owns
+/** A new publisher handle on `a`'s group (lox's clone without a
+ *  subscribe): its puts reach every member, the creator included; it
+ *  receives nothing (gets return LOX_ECLOSED) and is not counted as a
+ *  member. LOX_EINVAL: `a` or `out` NULL; LOX_ENOMEM. The caller owns
  *  `*out`. */
 LOX_API int lox_announcement_clone(lox_announcement *a, lox_announcement **out);
 
-/** Subscribers in the group now (lox's len()). 0 for NULL (detail set). */
+/** Members in the group now, the creator included while it is one (lox's
+ *  len(): 1 after create, 3 after two subscribes). 0 for NULL (detail
+ *  set). */
 LOX_API size_t lox_announcement_subscribers(const lox_announcement *a);
 
-/** Items in `a`'s receive queue (qsize); 0 for a publisher or NULL. */
+/** Items in `a`'s receive queue (qsize); 0 for a clone or NULL. */
 LOX_API size_t lox_announcement_size(const lox_announcement *a);
 
 /** Items kept in the group's backlog now (0 when off or finalized). */
 LOX_API size_t lox_announcement_backlog(const lox_announcement *a);
 
-/** 1 if `a`'s receive queue is empty (always for a publisher), 0 if not;
+/** 1 if `a`'s receive queue is empty (always for a clone), 0 if not;
  *  LOX_EINVAL for NULL. */
 LOX_API int lox_announcement_empty(const lox_announcement *a);
 
@@ -893,7 +1015,9 @@ LOX_API int lox_funnel_put(lox_funnel *input, unsigned long long jid, void *item
 
 /** Takes the oldest complete set, waiting at most `timeout` seconds: its
  *  job id goes to `*jid` (may be NULL), its items in input order to
- *  `items[0 .. *count-1]`. LOX_OK; LOX_TIMEOUT (nothing complete);
+ *  `items[0 .. *count-1]`; `capacity` is the room at `items` as the caller
+ *  knows it (any value: only the set's own items are written). LOX_OK;
+ *  LOX_TIMEOUT (nothing complete);
  *  LOX_EINVAL: `top` or `count` NULL, `items` NULL with `capacity` > 0, NaN
  *  timeout, or `capacity` smaller than the set (then `*count` is set to the
  *  set's size and nothing is consumed); LOX_ESTATE: `top` is an input, or

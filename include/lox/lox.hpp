@@ -2826,22 +2826,27 @@ inline constexpr long long backlog_off = LOX_BACKLOG_OFF;
 inline constexpr long long backlog_unbounded = LOX_BACKLOG_UNBOUNDED;
 
 // lox's Announcement (the C `lox_announcement`): a put reaches the receive
-// queue of every subscriber of the group.
+// queue of every other member of the group, so members talk many-to-many.
 //
-//   lox::announcement<int> ann;          // a publisher
-//   auto foo_q = ann.subscribe();        // two receivers
-//   auto bar_q = ann.subscribe();
+//   lox::announcement<int> ann;          // the first member
+//   auto foo_q = ann.subscribe();        // two more
+//   auto bar_q = ann.subscribe();        // ann.subscribers() == 3 (lox's len)
 //   ann.put(5);                          // foo_q and bar_q each get 5
 //   int x = foo_q.get();
+//   foo_q.put(42);                       // ann and bar_q each get 42
+//   int y = ann.get();
 //
-// A group is a set of handles, and each lox::announcement object owns one:
-// the one constructed (a publisher: it receives nothing), its clone()s
-// (publishers too) and its subscribe()rs (receivers, which may also put:
-// their puts reach every other subscriber, not themselves). Any handle of
-// the group may subscribe or clone. Handles are independent objects,
-// destroyed in any order; the group lives until its last handle is
-// destroyed. Destroying a subscriber unsubscribes it (its undelivered items
-// are dropped).
+// A group is a set of handles, and each lox::announcement object owns one.
+// The members, each with its own receive queue, are the one constructed
+// (lox's Announcement() is one of its own subscribers) and its
+// subscribe()rs; a member's put reaches every other member, not itself. Its
+// clone()s are publishers outside the members: their puts reach every
+// member, and they receive nothing. Any handle of the group may subscribe
+// or clone. Handles are independent objects, destroyed in any order; the
+// group lives until its last handle is destroyed. Destroying a member
+// unsubscribes it (its undelivered items are dropped). A member that never
+// gets fills up like any other: in a bounded group where subscribers put
+// too, the creator must get (or unsubscribe), or their puts wait for it.
 //
 // Puts are all or none: a put into a group with a full receiver waits until
 // every receiver has room, and a timed-out try_put delivered to nobody. With
@@ -2860,17 +2865,18 @@ class announcement {
   using value_type = T;
 
   // A new group with unbounded receive queues and no backlog; this object
-  // is its publisher. Throws lox::error (LOX_ENOMEM).
+  // is its first member. Throws lox::error (LOX_ENOMEM).
   announcement() : announcement(0) {}
-  // A new group whose subscribers' receive queues hold at most `maxsize`
-  // items by default (0 = unbounded), with `backlog` lox::backlog_off,
-  // lox::backlog_unbounded or N > 0 (keep the last N items). Throws
-  // lox::error (LOX_EINVAL for backlog < -1, LOX_ENOMEM).
+  // A new group whose members' receive queues (this object's included)
+  // hold at most `maxsize` items by default (0 = unbounded), with `backlog`
+  // lox::backlog_off, lox::backlog_unbounded or N > 0 (keep the last N
+  // items); this object is its first member. Throws lox::error (LOX_EINVAL
+  // for backlog < -1, LOX_ENOMEM).
   explicit announcement(std::size_t maxsize, long long backlog = backlog_off) {
     check(lox_announcement_create(maxsize, backlog, &h_));
   }
-  // Destroys this handle (a subscriber unsubscribes first); the group lives
-  // on while other handles do.
+  // Destroys this handle (a member unsubscribes first); the group lives on
+  // while other handles do.
   ~announcement() { lox_announcement_destroy(h_); }
 
   announcement(const announcement&) = delete;
@@ -2887,9 +2893,9 @@ class announcement {
     return *this;
   }
 
-  // Subscribes a new receiver to this handle's group and returns its
-  // handle: it gets every item any other handle of the group puts from now
-  // on, preceded by the group's backlog. `maxsize` bounds its receive queue
+  // Subscribes a new member to this handle's group and returns its handle:
+  // it gets every item any other handle of the group puts from now on,
+  // preceded by the group's backlog. `maxsize` bounds its receive queue
   // (0 = the group's default). The new queue is fresh, so this never waits
   // (the C call's timeout would never matter and is not offered). Throws
   // lox::error: LOX_ECLOSED if the group was finalized; LOX_ESTATE if the
@@ -2901,14 +2907,15 @@ class announcement {
   }
 
   // A new publisher handle on this group (lox's clone): it puts to every
-  // subscriber and receives nothing. Throws lox::error (LOX_ENOMEM).
+  // member, the creator included, and receives nothing; it is not a member.
+  // Throws lox::error (LOX_ENOMEM).
   [[nodiscard]] announcement clone() {
     lox_announcement* out = nullptr;
     check(lox_announcement_clone(h_, &out));
     return announcement(adopt_t{}, out);
   }
 
-  // Puts `x` into the receive queue of every subscriber except this handle,
+  // Puts `x` into the receive queue of every member except this handle,
   // and into the backlog; waits while any receiver is full, then delivers
   // to all at once. Throws lox::error (LOX_ESTATE if destroyed while
   // waiting).
@@ -2921,9 +2928,9 @@ class announcement {
     return check(lox_announcement_put(h_, codec::encode(x), detail::try_timeout(timeout))) == LOX_OK;
   }
 
-  // Takes the oldest item of this subscriber's receive queue, waiting while
-  // it is empty. Throws lox::error: LOX_ECLOSED if this handle receives
-  // nothing (a publisher) or was unsubscribed and its queue is drained;
+  // Takes the oldest item of this member's receive queue, waiting while it
+  // is empty. Throws lox::error: LOX_ECLOSED if this handle receives
+  // nothing (a clone) or was unsubscribed and its queue is drained;
   // LOX_ESTATE if destroyed while waiting.
   T get() {
     void* p = nullptr;
@@ -2940,23 +2947,24 @@ class announcement {
   }
 
   // Closes the group to new subscribers (their subscribe() throws
-  // LOX_ECLOSED) and frees the backlog; existing subscribers are
+  // LOX_ECLOSED) and frees the backlog; existing members are
   // unaffected. Finalizing twice is fine.
   void finalize() { check(lox_announcement_finalize(h_)); }
 
-  // This subscriber leaves the group: it receives nothing more, its gets
-  // drain what it had and then throw LOX_ECLOSED; it may still put. Throws
-  // lox::error with LOX_ESTATE if this handle is not a subscriber (a
-  // publisher, or already unsubscribed).
+  // This member (the creator too) leaves the group: it receives nothing
+  // more, its gets drain what it had and then throw LOX_ECLOSED; it may
+  // still put. Throws lox::error with LOX_ESTATE if this handle is not a
+  // member (a clone, or already unsubscribed).
   void unsubscribe() { check(lox_announcement_unsubscribe(h_)); }
 
-  // Subscribers in the group now (lox's len(); a snapshot).
+  // Members in the group now, the creator included while it is one (lox's
+  // len(); a snapshot).
   std::size_t subscribers() const noexcept { return h_ ? lox_announcement_subscribers(h_) : 0; }
-  // Items in this handle's receive queue now (0 for a publisher).
+  // Items in this handle's receive queue now (0 for a clone).
   std::size_t size() const noexcept { return h_ ? lox_announcement_size(h_) : 0; }
   // Items kept in the group's backlog now (0 when off or finalized).
   std::size_t backlog() const noexcept { return h_ ? lox_announcement_backlog(h_) : 0; }
-  // Whether this handle's receive queue is empty (always for a publisher).
+  // Whether this handle's receive queue is empty (always for a clone).
   bool empty() const noexcept { return !h_ || lox_announcement_empty(h_) > 0; }
   // Whether this handle's receive queue is bounded and full.
   bool full() const noexcept { return h_ && lox_announcement_full(h_) > 0; }

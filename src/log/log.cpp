@@ -1,6 +1,7 @@
 #include "log/log.hpp"
 
 #include <spdlog/logger.h>
+#include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -11,19 +12,30 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
 
 namespace lox::core::log {
 namespace {
 
-// Forwards each formatted message to the user's C callback.
-class CallbackSink final : public spdlog::sinks::base_sink<std::mutex> {
+// Forwards each formatted message to the user's C callback. No sink mutex
+// (spdlog's null_mutex): the callback is documented to run in several
+// threads at once, and a lock held around user code would deadlock any
+// callback that waits for another thread that logs. The calling thread's
+// lox_last_error() is kept across the call: liblox calls the callback makes
+// must not replace the detail of the call that logged.
+class CallbackSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
   CallbackSink(Callback fn, void* ctx) : fn_(fn), ctx_(ctx) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string text(msg.payload.data(), msg.payload.size());
+    std::string detail = last_error();
     fn_(ctx_, static_cast<int>(msg.level), text.c_str());
+    set_last_error(detail);
   }
   void flush_() override {}
 
@@ -31,6 +43,22 @@ class CallbackSink final : public spdlog::sinks::base_sink<std::mutex> {
   Callback fn_;
   void* ctx_;
 };
+
+// Messages logged by a thread while it is inside a sink (the callback made
+// a liblox call that logs). Delivering them at once would re-enter the
+// callback from itself; they wait here, on the stack of the outer write(),
+// and are delivered in order when the callback returns, still inside the
+// call that logged. A callback that logs for every message it receives
+// would never end, so one outer message defers at most kMaxDeferred; later
+// ones are dropped and counted in one closing WARN message.
+struct Deferred {
+  static constexpr size_t kMaxDeferred = 16;
+  std::vector<std::pair<Level, std::string>> messages;
+  size_t taken = 0;   // messages accepted for this outer write, delivered or not
+  size_t dropped = 0;
+};
+// Trivially destructible on purpose: valid during thread exit too.
+thread_local Deferred* tl_deferred = nullptr;
 
 spdlog::level::level_enum to_spdlog(Level l) {
   // spdlog's enum has `critical` between error and off.
@@ -107,7 +135,11 @@ void set_callback(Callback fn, void* ctx) noexcept {
   }
 }
 
-void write(Level l, std::string_view message) noexcept {
+namespace {
+
+// Hands one message to the current sink (read afresh: a callback may have
+// replaced it).
+void deliver(Level l, std::string_view message) noexcept {
   try {
     std::shared_ptr<spdlog::logger> lg;
     {
@@ -117,6 +149,45 @@ void write(Level l, std::string_view message) noexcept {
     lg->log(to_spdlog(l), "{}", message);
   } catch (...) {
   }
+}
+
+}  // namespace
+
+void write(Level l, std::string_view message) noexcept {
+  if (Deferred* d = tl_deferred) {  // inside a sink on this thread: defer
+    if (d->taken >= Deferred::kMaxDeferred) {
+      ++d->dropped;
+      return;
+    }
+    try {
+      d->messages.emplace_back(l, std::string(message));
+      ++d->taken;
+    } catch (...) {
+      ++d->dropped;
+    }
+    return;
+  }
+  Deferred deferred;
+  tl_deferred = &deferred;
+  deliver(l, message);
+  // Deferred messages may defer more (up to the bound): deliver until none
+  // is left. Index-based: delivering appends to the vector.
+  for (size_t i = 0; i < deferred.messages.size(); ++i) {
+    std::string text;
+    text.swap(deferred.messages[i].second);
+    deliver(deferred.messages[i].first, text);
+  }
+  if (deferred.dropped != 0 && enabled(Level::warn)) {
+    // Whatever this one logs in turn is dropped without a further note.
+    deferred.taken = Deferred::kMaxDeferred;
+    try {
+      deliver(Level::warn, fmt::format("log: {} message(s) logged from inside the log callback were dropped (at most "
+                                       "{} are delivered after each message)",
+                                       deferred.dropped, Deferred::kMaxDeferred));
+    } catch (...) {
+    }
+  }
+  tl_deferred = nullptr;
 }
 
 }  // namespace lox::core::log

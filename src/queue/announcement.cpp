@@ -44,8 +44,20 @@ class AnnouncementGroup {
 Announcement::Announcement(std::shared_ptr<AnnouncementGroup> group, std::shared_ptr<Queue> inbox)
     : group_(std::move(group)), inbox_(std::move(inbox)) {}
 
+std::shared_ptr<Queue> Announcement::make_inbox(AnnouncementGroup& group, size_t maxsize) {
+  auto inbox = std::make_shared<Queue>(maxsize, "announcement");
+  inbox->set_room_listener(&group.room_);
+  return inbox;
+}
+
 std::unique_ptr<Announcement> Announcement::create(size_t maxsize, long long backlog) {
-  return std::unique_ptr<Announcement>(new Announcement(std::make_shared<AnnouncementGroup>(maxsize, backlog), nullptr));
+  auto group = std::make_shared<AnnouncementGroup>(maxsize, backlog);
+  // The creator is the first member. Its queue is not pre-filled: the
+  // backlog is empty now, and from here on it receives live, like any
+  // member (it never needs what it missed, since it missed nothing).
+  auto inbox = make_inbox(*group, maxsize);
+  group->receivers_.push_back(inbox);
+  return std::unique_ptr<Announcement>(new Announcement(std::move(group), std::move(inbox)));
 }
 
 Announcement::~Announcement() {
@@ -62,8 +74,7 @@ std::unique_ptr<Announcement> Announcement::clone() const {
 Status Announcement::subscribe(size_t maxsize, std::unique_ptr<Announcement>& out) {
   AnnouncementGroup& g = *group_;
   if (maxsize == 0) maxsize = g.default_maxsize_;
-  auto inbox = std::make_shared<Queue>(maxsize, "announcement");
-  inbox->set_room_listener(&g.room_);
+  auto inbox = make_inbox(g, maxsize);
   std::unique_ptr<Announcement> member(new Announcement(group_, inbox));
   std::lock_guard<std::mutex> lock(g.mu_);
   if (g.finalized_) return fail(Status::closed, "announcement subscribe: the announcement was finalized");
@@ -108,7 +119,7 @@ Status Announcement::put(void* item, const Deadline& deadline) noexcept {
 }
 
 Status Announcement::get(void*& item, const Deadline& deadline) noexcept {
-  if (!inbox_) return fail(Status::closed, "announcement get: this handle is a publisher and receives nothing");
+  if (!inbox_) return fail(Status::closed, "announcement get: this handle is a clone (a publisher) and receives nothing");
   return inbox_->get(item, deadline, "announcement get");
 }
 
@@ -126,7 +137,8 @@ bool Announcement::leave() noexcept {
 }
 
 Status Announcement::unsubscribe() noexcept {
-  if (!leave()) return fail(Status::bad_state, "announcement unsubscribe: this handle is not a subscriber");
+  if (!leave())
+    return fail(Status::bad_state, "announcement unsubscribe: this handle is not a member (a clone, or already unsubscribed)");
   inbox_->close();  // its gets drain what is left, then closed
   return Status::ok;
 }

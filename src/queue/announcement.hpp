@@ -1,5 +1,11 @@
-// Announcement: a group of handles that publish to every subscribed
-// member's receive queue, with an optional backlog for late subscribers.
+// Announcement: a group of handles that publish to every member's receive
+// queue, with an optional backlog for late subscribers.
+//
+// Membership is lox's: the handle from create is a member with its own
+// receive queue (lox's Announcement() appends itself to its subscribers),
+// and so is every subscriber; a put reaches every member but the sender,
+// so members talk many-to-many. A clone is a publisher outside the member
+// list: its puts reach every member, it receives nothing.
 //
 // The group (shared by all handles, freed with the last one) keeps the
 // receivers and the backlog under one mutex. A put delivers to all
@@ -30,13 +36,17 @@ inline constexpr long long kBacklogUnbounded = 0;
 
 class AnnouncementGroup;
 
-// One handle of a group: a publisher (the create handle, clones) or a
-// subscriber with its own receive queue.
+// One handle of a group: a member with its own receive queue (the create
+// handle, subscribers) or a publisher (a clone).
 class Announcement {
  public:
-  // A new group and its publisher handle. `backlog` >= -1.
+  // A new group and its first member, whose receive queue has the group's
+  // default bound `maxsize` (0 = unbounded; any size_t works: a Queue
+  // preallocates only bounds up to kMaxRing). `backlog` >= -1 (any
+  // positive count works: the backlog grows as items come). Throws
+  // bad_alloc.
   static std::unique_ptr<Announcement> create(size_t maxsize, long long backlog);
-  ~Announcement();  // unsubscribes; threads blocked in put or get get bad_state
+  ~Announcement();  // leaves the members; threads blocked in put or get get bad_state
   Announcement(const Announcement&) = delete;
   Announcement& operator=(const Announcement&) = delete;
 
@@ -54,10 +64,12 @@ class Announcement {
 
  private:
   Announcement(std::shared_ptr<AnnouncementGroup> group, std::shared_ptr<Queue> inbox);
-  bool leave() noexcept;  // false if not (or no longer) a subscriber
+  // A receive queue for a new member of `group` (throws bad_alloc).
+  static std::shared_ptr<Queue> make_inbox(AnnouncementGroup& group, size_t maxsize);
+  bool leave() noexcept;  // false if not (or no longer) a member
 
   std::shared_ptr<AnnouncementGroup> group_;
-  std::shared_ptr<Queue> inbox_;  // null for a publisher
+  std::shared_ptr<Queue> inbox_;  // null for a clone
   sync::Lifeline life_;           // threads inside this handle's put
 };
 

@@ -1,11 +1,20 @@
 #include "sync/index_semaphore.hpp"
 
+#include <stdexcept>
+
 #include "common/error.hpp"
 
 namespace lox::core::sync {
 
+namespace {
+size_t checked_size(size_t n) {
+  if (n == 0 || n > IndexSemaphore::kMaxSize) throw std::invalid_argument("index semaphore size out of range");
+  return n;
+}
+}  // namespace
+
 IndexSemaphore::IndexSemaphore(size_t n)
-    : n_(n), words_((n + 63) / 64), held_(std::make_unique<std::atomic<uint64_t>[]>(words_)) {
+    : n_(checked_size(n)), words_((n_ + 63) / 64), held_(std::make_unique<std::atomic<uint64_t>[]>(words_)) {
   for (size_t i = 0; i < words_; ++i) held_[i].store(0, std::memory_order_relaxed);
 }
 

@@ -19,7 +19,12 @@ namespace lox::core::sync {
 
 class IndexSemaphore {
  public:
-  explicit IndexSemaphore(size_t n);  // n > 0; throws bad_alloc
+  // The largest n: the bitmap takes n/8 bytes up front and an acquire may
+  // scan all of it, so a size far beyond any set of real resources is
+  // refused rather than allocated (and (n + 63) / 64 cannot wrap).
+  static constexpr size_t kMaxSize = size_t{1} << 24;
+
+  explicit IndexSemaphore(size_t n);  // 0 < n <= kMaxSize (else invalid_argument); throws bad_alloc
   ~IndexSemaphore();
   IndexSemaphore(const IndexSemaphore&) = delete;
   IndexSemaphore& operator=(const IndexSemaphore&) = delete;

@@ -27,7 +27,11 @@ class RunningScope {
 
 // Calls the task; a C++ exception escaping it (possible when C++ code passes
 // a throwing function through the C ABI) is logged and becomes the status
-// LOX_ETASK instead of terminating the worker.
-int invoke_task(TaskFn fn, void* ctx, void* arg, void** result) noexcept;
+// LOX_ETASK instead of terminating the worker. The one exception let
+// through is abi::__forced_unwind: the task ended its thread (pthread_exit,
+// or pthread_cancel acted on inside it). That unwind must go on (swallowing
+// it aborts the program), so callers on the way are not noexcept and
+// record the task as ended (Round::execute).
+int invoke_task(TaskFn fn, void* ctx, void* arg, void** result);
 
 }  // namespace lox::core::thread

@@ -52,12 +52,22 @@ Pool::~Pool() {
   idle_event_.notify_all();
   // The destroying thread helps drain: every scattered task runs even if no
   // worker thread could be started.
-  {
+  // A task that ends this thread (pthread_exit) cannot be survived here: the
+  // pool would be left half destroyed. That is said in lox.h, and logged
+  // before the unwind leaves this noexcept destructor (std::terminate).
+  auto drain = [this] {
     RunningScope scope(this);
     WorkerState ws;
     Round::Batch b;
-    while (claim(ws, b)) run_batches(ws, b);
-  }
+    try {
+      while (claim(ws, b)) run_batches(ws, b);
+    } catch (...) {  // only a forced unwind gets through invoke_task
+      log::emit(log::Level::error, "thread destroy: a task run by lox_thread_destroy called pthread_exit; the pool "
+                "cannot be finished, the program is terminated");
+      throw;
+    }
+  };
+  drain();
   std::list<std::thread> threads;
   std::vector<std::thread> retired;
   {
@@ -67,6 +77,9 @@ Pool::~Pool() {
   }
   for (auto& t : threads) t.join();
   for (auto& t : retired) t.join();
+  // A worker whose thread exited in a task while we drained may have left
+  // the rest of its batch behind (orphaned): no worker is left to run it.
+  drain();
   // Results handed out earlier may outlive us: they free their chunks
   // themselves from now on.
   chunk_cache_->close();
@@ -76,7 +89,7 @@ bool Pool::inside_own_task() const noexcept { return RunningScope::inside(this);
 
 // ---------------------------------------------------------------- scatter --
 
-Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept {
+Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) {
   size_t i;
   Chunk* chunk;
   RoundPtr inline_round;
@@ -220,7 +233,8 @@ bool Pool::claim(WorkerState& ws, Round::Batch& batch) noexcept {
 }
 
 bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
-  for (Reservation& res : reservations_) {
+  for (auto it = reservations_.begin(); it != reservations_.end(); ++it) {
+    Reservation& res = *it;
     if (&res == ws.reservation) continue;
     if (res.unstarted() == 0) continue;
     res.lock();
@@ -228,7 +242,8 @@ bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
     for (;;) {
       uint32_t next = Reservation::next_of(w), end = Reservation::end_of(w);
       if (next >= end) break;
-      uint32_t keep = next + (end - next) / 2;  // the owner keeps [next, keep)
+      // The owner keeps [next, keep); an orphan has no owner: take it all.
+      uint32_t keep = res.orphaned ? next : next + (end - next) / 2;
       if (res.range.compare_exchange_weak(w, Reservation::pack(next, keep), std::memory_order_acq_rel)) {
         if (ws.round != res.round) {
           ws.round = res.round;
@@ -237,6 +252,7 @@ bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
         batch.begin = res.base + keep;
         batch.end = res.base + end;
         res.unlock();
+        if (res.orphaned) reservations_.erase(it);  // emptied, and nobody else refers to it
         return true;
       }
     }
@@ -252,13 +268,21 @@ bool Pool::any_work() const noexcept {
          std::any_of(reservations_.begin(), reservations_.end(), stealable);
 }
 
-size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) noexcept {
+size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) {
   Round& round = *ws.round;
   Round::Tally tally;
   const size_t size = b.end - b.begin;
   Reservation* res = ws.reservation;
   if (size == 1 || !res) {
-    for (size_t i = b.begin; i < b.end; ++i) round.execute(i, ws.cursor, tally);
+    size_t i = b.begin;
+    try {
+      for (; i < b.end; ++i) round.execute(i, ws.cursor, tally);
+    } catch (...) {  // only a forced unwind gets through invoke_task
+      // Unpublished (no reservation: it could not be allocated): hand the
+      // rest over now. (A published batch is handed over by the caller.)
+      if (i + 1 < b.end) orphan_rest(ws, i + 1, b.end);
+      throw;
+    }
     round.flush(tally);
     return size;
   }
@@ -294,7 +318,7 @@ size_t Pool::run_batch(WorkerState& ws, const Round::Batch& b) noexcept {
   return ran;
 }
 
-void Pool::run_batches(WorkerState& ws, Round::Batch batch) noexcept {
+void Pool::run_batches(WorkerState& ws, Round::Batch batch) {
   do {
     auto start = cycle_clock::now();
     size_t ran = run_batch(ws, batch);
@@ -316,7 +340,49 @@ void Pool::unregister_worker(WorkerState& ws) noexcept {
   ws.reservation = nullptr;
 }
 
-void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
+void Pool::orphan_rest(WorkerState& ws, size_t begin, size_t end) noexcept {
+  std::lock_guard lk(mu_);
+  try {
+    Reservation& r = reservations_.emplace_back();
+    r.base = begin;
+    r.round = ws.round;
+    r.orphaned = true;
+    r.range.store(Reservation::pack(0, end - begin), std::memory_order_seq_cst);
+  } catch (...) {
+    log::emit(log::Level::error, "thread pool: out of memory while a worker thread exited; {} task(s) of its batch "
+              "will not run and their round cannot complete", end - begin);
+  }
+}
+
+void Pool::leave_on_thread_exit(WorkerState& ws, std::list<std::thread>::iterator self) noexcept {
+  if (ws.reservation) {
+    std::lock_guard lk(mu_);
+    if (ws.reservation->unstarted(std::memory_order_seq_cst) != 0) {
+      ws.reservation->orphaned = true;  // thieves take the rest, and remove it
+    } else {
+      reservations_.remove_if([&](const Reservation& r) { return &r == ws.reservation; });
+    }
+    ws.reservation = nullptr;
+    // Make claimers look everywhere (steal) instead of only at their round.
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  {
+    // Not counted in spinning_ while running tasks.
+    std::lock_guard lk(workers_mu_);
+    live_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // Wake (or start) a worker for what is left, before our handle goes to
+  // retired_: spawn_worker joins the retired, and must not join us here.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (any_work()) perform(wake_action());
+  std::lock_guard lk(workers_mu_);
+  if (!stopping_.load()) {  // when stopping, the destructor joins us from threads_
+    retired_.push_back(std::move(*self));
+    threads_.erase(self);
+  }
+}
+
+void Pool::worker_main(std::list<std::thread>::iterator self) {
   RunningScope scope(this);
   WorkerState ws;
   try {
@@ -348,7 +414,12 @@ void Pool::worker_main(std::list<std::thread>::iterator self) noexcept {
         std::atomic_thread_fence(std::memory_order_seq_cst);
         perform(wake_action());
       }
-      run_batches(ws, batch);
+      try {
+        run_batches(ws, batch);
+      } catch (...) {  // only a forced unwind gets through invoke_task
+        leave_on_thread_exit(ws, self);
+        throw;  // the thread exits, as the task asked
+      }
       spinning_.fetch_add(1, std::memory_order_seq_cst);
       continue;
     }

@@ -54,7 +54,9 @@ class Pool {
   size_t max_workers() const noexcept { return max_workers_; }
   bool inside_own_task() const noexcept;
 
-  Status scatter(TaskFn fn, void* ctx, void* arg, size_t* index) noexcept;
+  // Not noexcept: in debug mode the task runs here, and a task that ends
+  // its thread (pthread_exit) unwinds through this call (see invoke_task).
+  Status scatter(TaskFn fn, void* ctx, void* arg, size_t* index);
   Status gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept;
   size_t pending() const noexcept;
   size_t workers() const noexcept { return live_.load(std::memory_order_relaxed); }
@@ -77,6 +79,10 @@ class Pool {
     std::atomic_flag busy = ATOMIC_FLAG_INIT;
     size_t base = 0;
     RoundPtr round;
+    // Its worker's thread exited in the middle of the batch (a task called
+    // pthread_exit): nobody runs the rest but thieves, and the thief that
+    // takes it takes all of it and removes the reservation. Guarded by mu_.
+    bool orphaned = false;
 
     static uint64_t pack(uint64_t next, uint64_t end) noexcept { return next << 32 | end; }
     static uint32_t next_of(uint64_t w) noexcept { return static_cast<uint32_t>(w >> 32); }
@@ -111,7 +117,7 @@ class Pool {
   // Starts one worker if the pool has room. Returns false, with the
   // system's reason in `*why` (if given), when the thread could not start.
   bool spawn_worker(std::string* why = nullptr) noexcept;
-  void worker_main(std::list<std::thread>::iterator self) noexcept;
+  void worker_main(std::list<std::thread>::iterator self);
   // Claims a batch for `ws`, switching rounds when needed.
   bool claim(WorkerState& ws, Round::Batch& batch) noexcept;
   // Steals the upper half of another worker's unstarted batch (mu_ held).
@@ -119,10 +125,21 @@ class Pool {
   // True if any round has unclaimed tasks or any batch unstarted ones (takes mu_).
   bool any_work() const noexcept;
   // Runs `batch` and then whatever more the worker can claim in that round.
-  void run_batches(WorkerState& ws, Round::Batch batch) noexcept;
+  // Not noexcept, like the other functions that run tasks: a task that ends
+  // its thread unwinds through them (see invoke_task and Round::execute).
+  void run_batches(WorkerState& ws, Round::Batch batch);
   // Runs one batch (publishing it for thieves if it has more than one task);
   // returns how many of its tasks this worker ran.
-  size_t run_batch(WorkerState& ws, const Round::Batch& batch) noexcept;
+  size_t run_batch(WorkerState& ws, const Round::Batch& batch);
+  // Leaves [begin, end) of ws.round, which this worker claimed but will
+  // never run (its thread is exiting), to the other workers as an orphaned
+  // reservation (mu_ not held).
+  void orphan_rest(WorkerState& ws, size_t begin, size_t end) noexcept;
+  // The worker's thread is exiting inside a task (the task's outcome is
+  // already recorded): hands over the rest of its batch, leaves the live
+  // count and the thread list as a retiring worker does, and wakes or
+  // starts another worker for what is left.
+  void leave_on_thread_exit(WorkerState& ws, std::list<std::thread>::iterator self) noexcept;
   void register_worker(WorkerState& ws);
   void unregister_worker(WorkerState& ws) noexcept;
   void join_retired_locked(std::vector<std::thread>& out);

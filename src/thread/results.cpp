@@ -30,7 +30,11 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
     // round's tasks (throwing would free them and lose the round), so a
     // text that cannot be made falls back to kNoDetail in error().
     try {
-      errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
+      if (tasks_[i].thread_exited)
+        errors_.emplace(i, fmt::format("task {} called pthread_exit (or its thread was cancelled): its worker "
+                                       "thread exited (status {})", i, st));
+      else
+        errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
     } catch (const std::exception&) {
     }
   }

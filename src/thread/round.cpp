@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/status.hpp"
+
 #include "log/log.hpp"
 #include "thread/context.hpp"
 
@@ -43,7 +45,7 @@ bool Round::claim(size_t max_batch, Batch& out) noexcept {
   }
 }
 
-void Round::execute(size_t i, Chunk*& cursor, Tally& tally) noexcept {
+void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
   if (!cursor || i < cursor->base) cursor = head_;
   // The chunk holding a published slot is linked before the slot is
   // published, and indices only move forward, so walking is amortised O(1).
@@ -51,7 +53,16 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) noexcept {
   const size_t slot = i - cursor->base;
   const Task& t = cursor->tasks()[slot];
   void* result = nullptr;
-  const int status = invoke_task(t.fn, t.ctx, t.arg, &result);
+  int status;
+  try {
+    status = invoke_task(t.fn, t.ctx, t.arg, &result);
+  } catch (...) {  // only the forced unwind gets through invoke_task
+    cursor->outcomes()[slot] = Outcome{nullptr, to_int(Status::worker_died), true};
+    ++tally.finished;
+    ++tally.failed;
+    flush(tally);
+    throw;
+  }
   cursor->outcomes()[slot] = Outcome{result, status};
   ++tally.finished;
   if (status != 0) ++tally.failed;
@@ -63,7 +74,7 @@ void Round::flush(Tally& tally) noexcept {
   tally = Tally{};
 }
 
-void Round::run(const Batch& b, Chunk*& cursor) noexcept {
+void Round::run(const Batch& b, Chunk*& cursor) {
   Tally tally;
   for (size_t i = b.begin; i < b.end; ++i) execute(i, cursor, tally);
   flush(tally);

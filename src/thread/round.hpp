@@ -67,11 +67,16 @@ class Round {
   // index (pass nullptr to start from the first chunk). The task is counted
   // in `tally`, and reported at once while a gatherer wants progress (so a
   // finished task is never held back by a slow one after it in a batch).
-  void execute(size_t i, Chunk*& cursor, Tally& tally) noexcept;
+  //
+  // A task that ends its thread (abi::__forced_unwind: pthread_exit, or a
+  // cancellation acted on inside it) is recorded as failed with
+  // LOX_EWORKER and thread_exited set, `tally` is reported at once (the
+  // caller's frame is being unwound), and the unwind goes on.
+  void execute(size_t i, Chunk*& cursor, Tally& tally);
   // Reports what `tally` holds (no-op when empty) and clears it.
   void flush(Tally& tally) noexcept;
   // execute() every task of the batch, then flush().
-  void run(const Batch& b, Chunk*& cursor) noexcept;
+  void run(const Batch& b, Chunk*& cursor);
   // Records completion of `n` tasks (`failed` of them failed) and wakes the
   // gatherer when it waits for this.
   void complete(size_t n, size_t failed) noexcept;

@@ -29,6 +29,7 @@ struct Task {
 struct Outcome {
   void* result;
   int status;
+  bool thread_exited = false;  // the task ended its thread (fits in the padding)
 };
 
 struct Chunk {

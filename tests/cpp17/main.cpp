@@ -226,7 +226,11 @@ int main() {
   auto late = ann.clone().subscribe();
   expect(foo_q.get() == 5 && bar_q.try_get(1s) == std::optional<std::intptr_t>(5) && late.get() == 5,
          "announcement reaches every subscriber and the late one");
-  expect(ann.subscribers() == 3 && ann.backlog() == 1 && ann.empty() && !foo_q.full(), "announcement getters");
+  expect(ann.subscribers() == 4 && ann.backlog() == 1 && ann.empty() && !foo_q.full(),
+         "announcement getters (the creator is a member)");
+  foo_q.put(7);
+  expect(ann.get() == 7 && bar_q.get() == 7 && late.get() == 7 && foo_q.empty(),
+         "a subscriber's put reaches the other members, the creator included");
   ann.finalize();
   foo_q.unsubscribe();
   expect(ann.try_put(6, 1s) && bar_q.get() == 6 && ann.backlog() == 0, "announcement after finalize");

@@ -239,7 +239,8 @@ TEST_F(AllocFaults, QueuePutGet) {
 
 // Announcement: subscribers made under faults each receive exactly the
 // items whose put returned LOX_OK; a late subscriber gets them from the
-// backlog; a clone made under faults publishes to all of them.
+// backlog; a clone made under faults publishes to all of them and to the
+// creator (a member, which gets nothing of its own puts).
 TEST_F(AllocFaults, Announcement) {
   long faults = 0;
   lox_announcement* pub = nullptr;
@@ -276,13 +277,23 @@ TEST_F(AllocFaults, Announcement) {
       });
   ASSERT_FALSE(clones.empty());
   intptr_t v = 0;
+  std::vector<intptr_t> from_clone;
   faults += inject(
       "announcement put (clone)", [&] { return lox_announcement_put(clones.back(), to_ptr(v = next++), 0); },
       [&](int rc) {
-        if (rc == LOX_OK) expected.push_back(v);
+        if (rc == LOX_OK) {
+          expected.push_back(v);
+          from_clone.push_back(v);
+        }
       });
   EXPECT_GT(subs.size(), early);
-  EXPECT_EQ(lox_announcement_subscribers(pub), subs.size());
+  EXPECT_EQ(lox_announcement_subscribers(pub), subs.size() + 1) << "the subscribers and the creator";
+  {
+    std::vector<intptr_t> got;
+    void* item = nullptr;
+    while (lox_announcement_get(pub, &item, 0) == LOX_OK) got.push_back(from_ptr(item));
+    EXPECT_EQ(got, from_clone) << "the creator";
+  }
   for (size_t i = 0; i < subs.size(); ++i) {
     std::vector<intptr_t> got;
     void* item = nullptr;

@@ -111,7 +111,7 @@ void queue_ops(World& w, unsigned code) {
 
 void destroy_ann(World& w, Ann* a) {
   arm();
-  lox_announcement_destroy(a->h);  // a subscriber unsubscribes first
+  lox_announcement_destroy(a->h);  // a member leaves first
   detail_untouched();
   w.died(Kind::announcement, a->h);
   w.erase(w.anns, a);
@@ -136,7 +136,9 @@ void announcement_ops(World& w, unsigned code) {
       int rc = lox_announcement_create(maxsize, backlog, null_out ? nullptr : &h);
       if (null_out || backlog < LOX_BACKLOG_OFF) return (void)expect(rc, LOX_EINVAL);
       expect(rc, LOX_OK);
-      w.anns.push_back({h, std::make_shared<AGroup>(AGroup{maxsize, backlog})});
+      // The creator is the group's first member, its queue bounded by the
+      // group's default.
+      w.anns.push_back({h, std::make_shared<AGroup>(AGroup{maxsize, backlog}), true, maxsize});
       return;
     }
     case 1: {  // subscribe: never waits
@@ -160,7 +162,7 @@ void announcement_ops(World& w, unsigned code) {
       bool blocks = false;
       if (a)
         for (const auto& r : w.anns)
-          if (&r != a && r.g == a->g && r.subscriber && is_full(r)) blocks = true;
+          if (&r != a && r.g == a->g && r.member && is_full(r)) blocks = true;
       double t = timeout_for(in, blocks, &nan);
       void* item = w.item();
       arm();
@@ -169,7 +171,7 @@ void announcement_ops(World& w, unsigned code) {
       if (blocks) return (void)expect(rc, LOX_TIMEOUT);
       expect(rc, LOX_OK);
       for (auto& r : w.anns)
-        if (&r != a && r.g == a->g && r.subscriber) r.items.push_back(as_token(item));
+        if (&r != a && r.g == a->g && r.member) r.items.push_back(as_token(item));
       AGroup& g = *a->g;
       if (!g.finalized && g.backlog_mode != LOX_BACKLOG_OFF) {
         g.backlog.push_back(as_token(item));
@@ -178,7 +180,7 @@ void announcement_ops(World& w, unsigned code) {
       return;
     }
     case 3: {  // get
-      const bool blocks = a && a->subscriber && a->items.empty();
+      const bool blocks = a && a->member && a->items.empty();
       double t = timeout_for(in, blocks, &nan);
       const bool null_out = in.below(8) == 0;
       void* got = as_item(0xdead);
@@ -187,7 +189,7 @@ void announcement_ops(World& w, unsigned code) {
       if (!a || nan || null_out) return (void)expect(rc, LOX_EINVAL);
       if (a->items.empty()) {
         FUZZ_CHECK(got == as_item(0xdead));
-        return (void)expect(rc, a->subscriber ? LOX_TIMEOUT : LOX_ECLOSED);
+        return (void)expect(rc, a->member ? LOX_TIMEOUT : LOX_ECLOSED);
       }
       expect(rc, LOX_OK);
       FUZZ_CHECK(as_token(got) == a->items.front());
@@ -204,8 +206,8 @@ void announcement_ops(World& w, unsigned code) {
     case 5:
       arm();
       if (!a) return (void)expect(lox_announcement_unsubscribe(nullptr), LOX_EINVAL);
-      expect(lox_announcement_unsubscribe(a->h), a->subscriber ? LOX_OK : LOX_ESTATE);
-      a->subscriber = false;
+      expect(lox_announcement_unsubscribe(a->h), a->member ? LOX_OK : LOX_ESTATE);
+      a->member = false;
       return;
     case 6: {
       if (w.anns.size() >= kMaxLive + 2) return a ? destroy_ann(w, a) : void();
@@ -347,7 +349,7 @@ void check_queues(World& w) {
   }
   for (const auto& a : w.anns) {
     size_t subscribers = 0;
-    for (const auto& b : w.anns) subscribers += b.g == a.g && b.subscriber;
+    for (const auto& b : w.anns) subscribers += b.g == a.g && b.member;
     FUZZ_CHECK(lox_announcement_subscribers(a.h) == subscribers);
     FUZZ_CHECK(lox_announcement_size(a.h) == a.items.size());
     FUZZ_CHECK(a.maxsize == 0 || a.items.size() <= a.maxsize);

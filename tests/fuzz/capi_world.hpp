@@ -64,7 +64,7 @@ struct AGroup {
 struct Ann {
   lox_announcement* h;
   std::shared_ptr<AGroup> g;
-  bool subscriber = false;
+  bool member = false;  // the creator or a subscriber, until it unsubscribes
   size_t maxsize = 0;  // of its receive queue, 0 = unbounded
   std::deque<uintptr_t> items;
 };

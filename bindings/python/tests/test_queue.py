@@ -90,6 +90,49 @@ def test_announcement_many_to_many():
         a.get(block=False)              # not to itself
 
 
+def test_announcement_lox_many_to_many_example():
+    # lox 0.6: subscribe() returns an Announcement, so queues talk to queues;
+    # the creating Announcement is a member (liblox's create handle).
+    ann = Announcement()
+    foo = ann.subscribe()
+    bar = ann.subscribe()
+    assert len(ann) == 3
+    foo.put(42)
+    assert ann.get() == 42
+    assert bar.get(timeout=1) == 42
+    assert foo.empty()                  # not to itself
+    bar.put("back")
+    assert ann.get(block=False) == "back" and foo.get(block=False) == "back"
+    ann.unsubscribe(ann)                # the creator may leave, as in lox
+    assert len(foo) == 2
+    foo.put("late")
+    assert bar.get(block=False) == "late"
+    with pytest.raises(queue.Empty):
+        ann.get(block=False)
+    assert registry_empty(ann)
+
+
+SIZE_MAX = 2 ** 64 - 1
+
+
+@pytest.mark.parametrize("maxsize", [SIZE_MAX, SIZE_MAX // 2, SIZE_MAX + 2, 2 ** 70])
+@pytest.mark.parametrize("backlog", [SIZE_MAX, SIZE_MAX // 2, 2 ** 64 + 1])
+def test_announcement_huge_maxsize_and_backlog_do_not_wrap(maxsize, backlog):
+    # Bounds beyond size_t / long long are clamped, never wrapped (2**64 + 1
+    # would become a bound of 1, 2**64 - 1 a backlog of -1, that is none).
+    ann = Announcement(maxsize=maxsize, backlog=backlog)
+    a = ann.subscribe(maxsize=maxsize)
+    for x in range(3):
+        a.put(x, block=False)           # the creator's queue is not bounded at 1
+    assert [ann.get(block=False) for _ in range(3)] == [0, 1, 2]
+    assert not ann.full() and a.empty()
+    assert list(ann.backlog) == [0, 1, 2]
+    late = ann.subscribe(maxsize=maxsize)
+    assert [late.get(block=False) for _ in range(3)] == [0, 1, 2]
+    ann.finalize()
+    assert registry_empty(ann)
+
+
 def test_announcement_get_empty_and_timeouts():
     ann = Announcement()
     a = ann.subscribe()

@@ -12,6 +12,9 @@
 //!   and [`IndexSemaphore`] (n numbered resources).
 //! * [`Queue`]: a closable multi-producer multi-consumer FIFO of owned
 //!   values with `task_done`/`join`.
+//! * [`Announcement`]: lox's many-queue-to-many-queue announcement (the
+//!   creator is a member too), all-or-none puts, with a backlog for late
+//!   subscribers.
 //!
 //! Every fallible call returns [`Result`]; the [`Error`] carries liblox's
 //! status code, its name (`lox_status_str`) and the detail message of the
@@ -56,6 +59,15 @@
 //! pool.scatter(move || Rc::new(1)).unwrap();
 //! ```
 //!
+//! nor, since every receiver shares it, can one that is not `Sync` travel
+//! through an [`Announcement`]:
+//!
+//! ```compile_fail
+//! use std::cell::Cell;
+//! let ann = lox::Announcement::new(0, lox::sys::LOX_BACKLOG_OFF).unwrap();
+//! ann.put(Cell::new(1)).unwrap();
+//! ```
+//!
 //! A [`Lock`] shared between threads needs a `Send` value:
 //!
 //! ```compile_fail
@@ -88,10 +100,12 @@ use std::time::Duration;
 
 pub mod sys;
 
+mod announcement;
 mod pool;
 mod queue;
 mod sync;
 
+pub use announcement::Announcement;
 pub use pool::{TaskError, TaskResult, ThreadPool};
 pub use queue::{PutError, Queue};
 pub use sync::{

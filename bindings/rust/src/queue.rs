@@ -22,9 +22,15 @@ use crate::{check, check_wait, seconds, sys, Error, Result};
 pub struct PutError<T> {
     error: Error,
     item: T,
+    op: &'static str,
 }
 
 impl<T> PutError<T> {
+    /// `op` names the call in the Display text ("queue put").
+    pub(crate) fn new(op: &'static str, error: Error, item: T) -> Self {
+        PutError { error, item, op }
+    }
+
     /// Why the item was not put.
     pub fn error(&self) -> &Error {
         &self.error
@@ -51,7 +57,7 @@ impl<T> fmt::Debug for PutError<T> {
 
 impl<T> fmt::Display for PutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "queue put: {}", self.error)
+        write!(f, "{}: {}", self.op, self.error)
     }
 }
 
@@ -173,7 +179,7 @@ impl<T: Send> Queue<T> {
             // LOX_TIMEOUT leaves no trace"; errors change nothing), so the
             // box is still ours.
             let item = *unsafe { Box::from_raw(boxed) };
-            Err(PutError { error, item })
+            Err(PutError::new("queue put", error, item))
         }
     }
 

@@ -54,7 +54,7 @@ pub const LOX_DEFAULT_WORKERS: usize = usize::MAX;
 pub const LOX_READ: c_int = b'r' as c_int;
 pub const LOX_WRITE: c_int = b'w' as c_int;
 
-// --- announcement backlog (declared for completeness; not wrapped) -------
+// --- announcement backlog (any N > 0 keeps the last N items) -----------
 
 pub const LOX_BACKLOG_OFF: i64 = -1;
 pub const LOX_BACKLOG_UNBOUNDED: i64 = 0;
@@ -81,6 +81,7 @@ opaque!(
     lox_qlock,
     lox_index_semaphore,
     lox_queue,
+    lox_announcement,
 );
 
 // --- callbacks and option structs ---------------------------------------
@@ -212,4 +213,39 @@ extern "C" {
     pub fn lox_queue_maxsize(q: *const lox_queue) -> usize;
     pub fn lox_queue_empty(q: *const lox_queue) -> c_int;
     pub fn lox_queue_full(q: *const lox_queue) -> c_int;
+
+    // announcement
+    pub fn lox_announcement_create(
+        maxsize: usize,
+        backlog: i64,
+        out: *mut *mut lox_announcement,
+    ) -> c_int;
+    pub fn lox_announcement_destroy(a: *mut lox_announcement);
+    pub fn lox_announcement_subscribe(
+        a: *mut lox_announcement,
+        maxsize: usize,
+        timeout: c_double,
+        out: *mut *mut lox_announcement,
+    ) -> c_int;
+    pub fn lox_announcement_put(
+        a: *mut lox_announcement,
+        item: *mut c_void,
+        timeout: c_double,
+    ) -> c_int;
+    pub fn lox_announcement_get(
+        a: *mut lox_announcement,
+        item: *mut *mut c_void,
+        timeout: c_double,
+    ) -> c_int;
+    pub fn lox_announcement_finalize(a: *mut lox_announcement) -> c_int;
+    pub fn lox_announcement_unsubscribe(a: *mut lox_announcement) -> c_int;
+    pub fn lox_announcement_clone(
+        a: *mut lox_announcement,
+        out: *mut *mut lox_announcement,
+    ) -> c_int;
+    pub fn lox_announcement_subscribers(a: *const lox_announcement) -> usize;
+    pub fn lox_announcement_size(a: *const lox_announcement) -> usize;
+    pub fn lox_announcement_backlog(a: *const lox_announcement) -> usize;
+    pub fn lox_announcement_empty(a: *const lox_announcement) -> c_int;
+    pub fn lox_announcement_full(a: *const lox_announcement) -> c_int;
 }

@@ -21,6 +21,8 @@ fn wrappers_are_send_and_sync_for_thread_safe_values() {
     is_sync::<lox::Lock<std::cell::Cell<i32>>>();
     is_sync::<lox::QLock<Vec<u8>>>();
     is_sync::<lox::RwLock<AtomicI32>>();
+    is_send::<lox::Announcement<String>>();
+    is_sync::<lox::Announcement<String>>();
     is_send::<lox::IndexSemaphore>();
     is_sync::<lox::IndexSemaphore>();
     is_sync::<lox::LightSwitch<'static, u8>>();

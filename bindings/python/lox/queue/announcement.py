@@ -8,8 +8,9 @@ until every delivered copy of the token is consumed. ``count`` is the number
 of places still holding the token: receive queues and the backlog.
 
 * ``put`` registers the token with count 0, makes the (all-or-none) liblox
-  put, then adds the number of receivers it reached (the group's subscribers
-  minus the putter itself if it is one) plus 1 if the backlog kept it. A
+  put, then adds the number of receivers it reached (the group's members,
+  the creator included, minus the putter itself if it is one) plus 1 if the
+  backlog kept it. A
   getter may consume a copy before that addition (the count is briefly
   negative); the entry goes away when the count is exactly 0.
 * The backlog is mirrored in Python (same rule as liblox: the last N puts, or
@@ -37,7 +38,7 @@ import time
 from collections import deque
 
 from ..exceptions import SubscribeFinalizedError
-from ..lock._common import (lib, OK, TIMEOUT, ESTATE, ECLOSED, FOREVER, Handle, error,
+from ..lock._common import (lib, OK, TIMEOUT, ESTATE, ECLOSED, FOREVER, error,
                             queue_timeout)
 
 
@@ -62,6 +63,19 @@ __all__ = ["Announcement", "SubscribeFinalizedError"]
 # as "the group's default", so an explicit unbounded queue in a bounded group
 # gets this bound instead (liblox grows such a queue in blocks as needed).
 _UNBOUNDED = 1 << 62
+
+# ctypes converts a Python int to size_t / long long modulo 2**64, so a
+# maxsize of 2**64 + 1 would become 1 and a backlog of 2**64 - 1 would become
+# -1 (no backlog). Larger values are clamped instead: liblox takes any
+# size_t bound and any long long backlog as a count (nothing is
+# preallocated), so the clamped value behaves as the caller's would.
+_SIZE_MAX = ctypes.c_size_t(-1).value
+_LLONG_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_longlong) - 1)) - 1
+
+
+def _bound(maxsize):
+    """A maxsize >= 1 for liblox's size_t, without wrapping."""
+    return min(maxsize, _SIZE_MAX)
 
 
 class _Group:
@@ -184,9 +198,12 @@ class Announcement:
     """Push to many queues with backlog support (lox.queue.Announcement).
 
     ``Announcement(maxsize=0, backlog=None)`` creates a group and its first
-    member. ``subscribe()`` returns a new member with its own receive queue:
-    an item put on any member goes to every *other* subscribed member (all
-    or none: a full receiver makes the put wait, then everybody gets it).
+    member, with its own receive queue (as in lox, the creating Announcement
+    is one of its own subscribers: ``len(ann) == 1``). ``subscribe()``
+    returns a new member with its own receive queue: an item put on any
+    member goes to every *other* member, the creator included, so members
+    talk many-to-many (all or none: a full receiver makes the put wait,
+    then everybody gets it).
     ``backlog``: None keeps nothing; ``<= 0`` keeps every item until
     ``finalize()``; ``N > 0`` keeps the last N; a new subscriber first
     receives the backlog. ``finalize()`` forbids further subscriptions
@@ -198,6 +215,9 @@ class Announcement:
         >>> ann.put(5)
         >>> foo_q.get(), bar_q.get()
         (5, 5)
+        >>> foo_q.put(42)
+        >>> ann.get(), bar_q.get(), len(ann)
+        (42, 42, 3)
     """
 
     def __init__(self, maxsize=0, backlog=None):
@@ -205,18 +225,16 @@ class Announcement:
         if backlog is not None:
             backlog = operator.index(backlog)
         g = _Group(maxsize, backlog)
-        creator = Handle(lib.lox_announcement_create, lib.lox_announcement_destroy,
-                         max(maxsize, 0), -1 if backlog is None else max(backlog, 0))
-        # lox: the creating Announcement is itself a subscriber (it receives
-        # what its subscribers put). liblox's create handle only publishes,
-        # so this object is the group's first subscriber; the create handle
-        # is dropped (the group lives as long as any handle).
+        # liblox's create handle is the group's first member, as lox's
+        # Announcement() is one of its own subscribers: it receives what the
+        # other members and the clones put.
         out = ctypes.c_void_p()
-        rc = lib.lox_announcement_subscribe(creator.ptr, 0, FOREVER, ctypes.byref(out))
+        rc = lib.lox_announcement_create(_bound(max(maxsize, 0)),
+                                         -1 if backlog is None else min(max(backlog, 0), _LLONG_MAX),
+                                         ctypes.byref(out))
         if rc != OK:
             raise error(rc, "Announcement")
         self._init(g, out, True)
-        creator.close()
 
     def _init(self, group, ptr, subscribed):
         self._group = group
@@ -284,7 +302,8 @@ class Announcement:
     @classmethod
     def clone(cls, ann, q=None):
         """A new Announcement sharing ``ann``'s group: its puts reach every
-        subscriber; it is not a subscriber itself (it receives nothing).
+        member, the creator included; it is not a member itself (it receives
+        nothing).
         Passing an existing queue ``q`` is not supported (NotImplementedError):
         receive queues live in liblox."""
         if q is not None:
@@ -318,6 +337,7 @@ class Announcement:
             m = operator.index(maxsize)
             if m <= 0:
                 m = _UNBOUNDED if g.maxsize > 0 else 0
+            m = _bound(m)
         out = ctypes.c_void_p()
         dead = []
         g.acquire(FOREVER)
@@ -339,10 +359,10 @@ class Announcement:
         return new
 
     def unsubscribe(self, q):
-        """Remove the member ``q`` (an Announcement of this group) from the
-        subscribers: it receives nothing more; it can still ``get`` what it
-        had already received and still ``put``. ValueError if ``q`` is not a
-        subscriber."""
+        """Remove the member ``q`` (an Announcement of this group, the
+        creator too) from the members: it receives nothing more; it can
+        still ``get`` what it had already received and still ``put``.
+        ValueError if ``q`` is not a member (a clone, or unsubscribed)."""
         g = self._group
         if not isinstance(q, Announcement) or q._group is not g:
             raise ValueError("%r is not a subscriber of this Announcement" % (q,))
@@ -375,7 +395,7 @@ class Announcement:
             g.release()
 
     def put(self, item, block=True, timeout=None):
-        """Put ``item`` into every other subscriber's queue (and the
+        """Put ``item`` into every other member's queue (and the
         backlog). If a receiver is full, waits (at most ``timeout`` seconds;
         not at all with ``block=False``) until all have room, then delivers
         to all; ``queue.Full`` if that did not happen (nobody got it)."""
@@ -435,5 +455,5 @@ class Announcement:
 
     def __repr__(self):
         return "<%s %s subscribers=%d qsize=%d>" % (
-            type(self).__qualname__, "subscriber" if self._subscribed else "publisher",
+            type(self).__qualname__, "member" if self._subscribed else "publisher",
             len(self), self.qsize())
