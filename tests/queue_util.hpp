@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -173,6 +174,19 @@ class Sleeper {
   std::atomic<bool> done_{false};
   std::thread t_;
 };
+
+// `receiver` blocks in an untimed get; a put of 11 by `sender`, from another
+// thread, must wake it with that item.
+inline void expect_blocked_get_receives_put(lox_announcement* receiver, lox_announcement* sender) {
+  std::atomic<int> rc{99};
+  void* got = nullptr;
+  Sleeper s([&] { rc = lox_announcement_get(receiver, &got, LOX_FOREVER); });
+  ASSERT_TRUE(s.wait_asleep());
+  std::thread([&] { put_ok(sender, 11); }).join();
+  s.join();
+  EXPECT_EQ(rc.load(), LOX_OK);
+  EXPECT_EQ(from_ptr(got), 11);
+}
 
 // CPU time the calling thread has used so far.
 inline std::chrono::nanoseconds thread_cpu_time() {

@@ -453,14 +453,7 @@ TEST(AnnouncementAllOrNone, BlockedPutWaitsForEveryFullReceiver) {
 TEST(Announcement, BlockedGetReceivesALaterPut) {
   Ann p = make_ann();
   Ann a = subscribe(p.get());
-  std::atomic<int> rc{99};
-  void* got = nullptr;
-  Sleeper s([&] { rc = lox_announcement_get(a.get(), &got, LOX_FOREVER); });
-  ASSERT_TRUE(s.wait_asleep());
-  std::thread([&] { put_ok(p.get(), 11); }).join();
-  s.join();
-  EXPECT_EQ(rc.load(), LOX_OK);
-  EXPECT_EQ(from_ptr(got), 11);
+  expect_blocked_get_receives_put(a.get(), p.get());
 }
 
 TEST(Announcement, TimedWaitsLastAboutTheirTimeout) {

@@ -47,14 +47,7 @@ TEST(AnnouncementMembership, LoxManyToManyExample) {
 TEST(AnnouncementMembership, CreatorBlockedInGetReceivesASubscribersPut) {
   Ann ann = make_ann();
   Ann foo = subscribe(ann.get());
-  std::atomic<int> rc{99};
-  void* got = nullptr;
-  Sleeper s([&] { rc = lox_announcement_get(ann.get(), &got, LOX_FOREVER); });
-  ASSERT_TRUE(s.wait_asleep());
-  std::thread([&] { put_ok(foo.get(), 11); }).join();
-  s.join();
-  EXPECT_EQ(rc.load(), LOX_OK);
-  EXPECT_EQ(from_ptr(got), 11);
+  expect_blocked_get_receives_put(ann.get(), foo.get());
 }
 
 TEST(AnnouncementMembership, CreatorAloneReceivesClonesPutsNotItsOwn) {
