@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by bench/run.sh and bench/run_sync.sh (sourced, POSIX sh): builds a
 # bench program against liblox (the working tree, or REV as committed) and
 # runs it RUNS times, each run waiting for a quiet machine first. The caller

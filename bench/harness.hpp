@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What lox_bench and lox_sync_bench share: a watchdog that turns a hang
 // into a precise report, and the measurement of other processes' CPU load
 // that lets both redo repetitions disturbed by a shared machine.

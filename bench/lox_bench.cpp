@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_bench: liblox's thread pool side by side with oneTBB, Boost.Asio,
 // GLib and a plain std::mutex/condition_variable pool, in one run.
 //

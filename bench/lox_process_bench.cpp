@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_process_bench: liblox's process pool (lox_process) side by side with
 // Python's multiprocessing.Pool(2) (fork context) doing the same work, in the
 // same run (see bench/README.md, "Process pool"; bench/run_process.sh).

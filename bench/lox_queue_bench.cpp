@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_queue_bench: liblox's lox_queue side by side with GLib's GAsyncQueue,
 // oneTBB's concurrent_bounded_queue and a std::mutex/condition_variable
 // queue, plus the cost of lox_announcement_put (see bench/README.md,

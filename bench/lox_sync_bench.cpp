@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_sync_bench: liblox's synchronization objects side by side with
 // pthread and std peers, in one run (see bench/README.md, "Synchronization").
 //

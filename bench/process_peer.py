@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The Python side of lox_process_bench (see bench/README.md, "Process pool").
 
 lox_process_bench runs this script (with /usr/bin/python3, standard library

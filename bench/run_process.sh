@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds lox_process_bench (Release) and runs it RUNS times (default 3), each
 # run first waiting (up to WAIT_QUIET seconds, default 900) until other
 # processes use < 0.15 CPU, then prints the median of the per-run medians,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The extern "C" boundary's shared machinery: argument checks that record
 // a detail message, translation of core statuses, and the guard that keeps
 // every C++ exception on this side of the ABI.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Version, status text, error detail and logging: the ABI pieces shared by
 // every object.
 #include <lox/lox.h>

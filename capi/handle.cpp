@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The quarantine of destroyed handles and the report of a dead one.
 #include "handle.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How C handles are born, checked and destroyed, so that a call on a handle
 // that was destroyed (or on a handle of another type) is reported instead of
 // corrupting memory, in the common case.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the opaque C handles are. Each wraps its core object directly (no
 // extra indirection on hot paths).
 #pragma once

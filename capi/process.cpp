@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_process_*, lox_buffer_append: the C face of core::process::Pool.
 #include <lox/lox.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_queue_*, lox_announcement_*, lox_funnel_*: the C face of core::queue.
 #include <lox/lox.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_results_*: read-only access to a gathered round.
 #include <lox/lox.h>
 

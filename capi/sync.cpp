@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_lock_*, lox_lightswitch_*, lox_rwlock_*, lox_qlock_*,
 // lox_index_semaphore_*: the C face of core::sync.
 #include <lox/lox.h>

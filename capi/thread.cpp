@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_thread_*: the C face of core::thread::Pool.
 #include <lox/lox.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installation: headers, the shared library, lox.pc, the CMake package
 # (find_package(lox CONFIG) -> lox::lox) and the licence.
 include(CMakePackageConfigHelpers)

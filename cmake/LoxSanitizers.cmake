@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Applies sanitizer flags to everything built after the call (the library,
 # the tests, the examples), so that instrumented code never calls into an
 # uninstrumented copy of itself.

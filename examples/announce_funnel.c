@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lox's Announcement and Funnel examples, through the C ABI.
  *

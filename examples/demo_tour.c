@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The liblox demo tour: the thread examples of lox's documentation, run
  * natively through the C ABI (lox/lox.h only) and narrated like lox's docs.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runs PROGRAM and fails unless it exits 0 and its standard output is exactly
 # EXPECTED (plus a final newline). Used as
 #   cmake -DPROGRAM=... -DEXPECTED=... -P expect_output.cmake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Obtaining a resource from a pool (lox's docs, "GPU pool"): 20 workers of
  * a thread pool share 4 GPUs through an index semaphore. Each worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Effective Python, Item 39 ("Use Queue to Coordinate Work Between
  * Threads"), in C with lox_queue: a pipeline of three phases, download ->

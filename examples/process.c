@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lox's process pool in C (lox.process): tasks run in other processes, on
  * bytes copied there and back.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Progress reporting on a gather: 60 tasks of 50 ms each on 4 threads.
  *
  * opts.progress_bar = 1 draws lox's tqdm-like bar on stderr (only when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The restroom of lox's docs ("Block until threads are done" and
  * "One-Writer-Many-Reader"): people use a restroom, a janitor must clean it

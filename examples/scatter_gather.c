@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lox's first example in C: foo(x, y) = x * y on a pool of 4 threads.
  * Prints [0, 2, 6, 12, 20]. */
 #include <lox/lox.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds and runs the benchmarks of bench/ (the lox_bench program; see
 # bench/README.md). Installs what they compare against first (Google
 # Benchmark, oneTBB, Boost, GLib: scripts/deps.sh --bench). Release build in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ABI guard: compares the ABI of a built liblox with the committed baseline
 # capi/abi/liblox.so.<major>.abi (libabigail's abidw/abidiff, Debian package
 # abigail-tools).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks the ABI surface of an installed liblox:
 #   - `nm -D --defined-only` lists only lox_* symbols, each bound to a LOX_*
 #     version node (and the node itself, e.g. LOX_0, as an 'A' symbol);

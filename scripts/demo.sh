@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds liblox (Release, no tests) into build-demo and runs the demo tour:
 # lox's documented thread examples, run natively through the C ABI, then the
 # GPU pool and restroom examples of the synchronization objects, then the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian/Ubuntu packages liblox needs that are not installed yet.
 #
 #   scripts/deps.sh           build, test and demo: compilers, CMake, Ninja,

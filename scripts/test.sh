@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The test command (what CI runs, through .ci/run): installs what is missing,
 # then builds and runs every test of liblox.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the process-pool tests (test_process_*.cpp): RAII owners,
 // gathers that cannot hang forever, byte encoding of task commands and
 // replies, memory shared with the workers (gates and counters that work

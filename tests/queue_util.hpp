@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the queue, announcement and funnel tests (test_queue_*.cpp,
 // test_announcement*.cpp, test_funnel.cpp): RAII owners, the announcement
 // item helpers (get_now, drain, put_ok), the detail-text check, "is this

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_announcement (lox.h, "Queues"; the lox manual's Announcement): the
 // documented example with two thread pools, member-to-member delivery that
 // skips the sender (the creator is a member too: see

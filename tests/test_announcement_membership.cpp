@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_announcement membership (lox.h, lox_announcement_create): the handle
 // from create is a member with its own receive queue, as lox's
 // Announcement() is one of its own subscribers, so members talk

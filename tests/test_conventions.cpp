@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conventions shared by every object of the C ABI (lox.h, "Conventions
 // shared by every object"; c-api.md, "Conventions"): status codes and their
 // text, the thread-local error detail, versioning, options structs, bad

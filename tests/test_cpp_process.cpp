@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ layer's process pool (lox::process) and its codec (lox::codec).
 // Written in C++17 so it can also be compiled against the header in that
 // mode.

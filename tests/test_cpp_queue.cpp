@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ layer's queues (lox::queue<T>, lox::announcement<T>,
 // lox::funnel<T>): typed items that round-trip exactly, timeouts that are
 // outcomes and not exceptions, range-for with its task_done() accounting

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ layer's synchronization objects (lox::lock, lox::light_switch,
 // lox::rw_lock, lox::qlock, lox::index_semaphore): the standard wrappers
 // (std::scoped_lock, std::unique_lock, std::shared_lock,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ layer's thread pool (lox::thread) and shared pieces (lox::error,
 // lox::check, durations, lox::outcome). Written in C++17 so it can also be
 // compiled against the header in that mode.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lox_funnel (lox.h, "Queues"; the lox manual's Funnel): the documented
 // example, input numbering, completion order, items in input order, a
 // second put for the same job id, inputs added while sets are pending, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handle checks (issue #7, item 5): a call on a destroyed handle, a second
 // destroy, or a handle of another type is reported with LOX_EINVAL, a
 // detail and an ERROR log line, instead of touching freed memory. Under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sizes, counts and timeouts taken from the caller at their extremes
 // (lox.h: the limits in each create, "Timeouts are double seconds" at the
 // top): SIZE_MAX and SIZE_MAX / 2 never wrap into a small allocation and

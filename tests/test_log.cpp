@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logging (lox.h, "Logging"): failed tasks and misuse are logged, the level
 // filters, out-of-range levels are clamped, a callback replaces the default
 // stderr sink and NULL restores it, and LOX_LOG_LEVEL sets the initial level

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Faults in the process pool (lox.h, "Process pool"): a worker that dies
 // while running a task (SIGSEGV, abort, _exit, SIGKILL) fails only that
 // task with LOX_EWORKER and a detail naming the signal or exit code, is

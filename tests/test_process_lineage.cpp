@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a worker process is and what becomes of it: the copy of the creating
 // thread it starts as (signal mask and dispositions, locks other threads
 // held at create), its process group and the children its tasks start, and

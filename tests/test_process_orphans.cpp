@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // When the process that owns a pool dies without destroying it (crash,
 // SIGKILL), its fork server and workers must not live on: the fork server
 // sees its control socket close and kills the workers, which also die with

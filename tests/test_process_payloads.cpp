@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bytes across the process boundary (lox.h, "Process pool"): empty inputs
 // and results, every byte value, 1 MiB and 64 MiB echoed back byte-exact,
 // results built from many appends, the max_message limit in both

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules of the process pool (lox.h, "Process pool"; c-api.md, "Process
 // pool"): lox's example computed in other processes, result order, rounds,
 // gather timeouts that lose nothing, progress reporting, inline mode (n = 0

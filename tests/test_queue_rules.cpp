@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules of lox_queue (lox.h, "Queues"; c-api.md, "Queues"): bounded and
 // unbounded, FIFO, the three kinds of timeout, bad input with its detail,
 // close (wakes everybody, gets drain first), task_done/join, the counters,

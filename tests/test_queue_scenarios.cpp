@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scenarios: Effective Python Item 39 (a download -> resize -> upload
 // pipeline of bounded closable queues with task_done/join, its Queue(1)
 // hand-over and its join example), an announcement fanning jobs out to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: many producers and consumers on bounded (8, 1024) and unbounded
 // queues, with and without random short timeouts, and a close in the middle
 // of it all; an announcement with two publishers and three small

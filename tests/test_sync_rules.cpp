@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules of the synchronization objects (lox.h, "Synchronization";
 // c-api.md, "Synchronization"): every status of every call, bad input with
 // its detail text, timeouts that leave no trace, any-thread release,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seed's scenarios (lox docs: restroom with a LightSwitch and with a
 // RWLock, a QLock serving threads in arrival order, a pool of GPUs shared
 // through an IndexSemaphore) and destroying objects that threads wait on.

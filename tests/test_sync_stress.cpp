@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: several threads hammer each object with random timeouts
 // (including 0) and random modes, checking the invariants on every step:
 // never two holders of a lock, never a writer with a reader, never two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A thread-pool task that calls pthread_exit (lox.h, lox_task_fn): the
 // thread it runs on exits as asked, the task's status is LOX_EWORKER with a
 // detail naming pthread_exit, and the pool stays correct: every other task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thread pool basics: lox's first example, call, scatter indices,
 // scatter_fn, pools without fn, result order, failure statuses, empty
 // rounds, inline (debug) mode and the LOX_DEBUG / LOX_DEFAULT_WORKERS knobs.

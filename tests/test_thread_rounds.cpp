@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rounds of the thread pool: gather timeouts (nothing lost, *out untouched),
 // the "reopen" and "abandoned round" rules, concurrent gathers and
 // scatters, progress reporting, and calls made from inside the pool's own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: a million trivial tasks, many pools created and destroyed, and
 // concurrent scatters and gathers (with timeouts) on one pool. Sizes are
 // chosen to finish in seconds under ThreadSanitizer too; they are the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Worker threads of the thread pool: bounded concurrency, threads started on
 // demand up to max_workers, retired when idle (an idle pool holds no thread
 // and burns no CPU), pending(), and destroy running every queued task.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers for the C ABI tests: RAII owners for lox handles, gates and
 // counters that make timing-dependent tests deterministic, polling with a
 // generous deadline, and stderr capture.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package lox is the Go binding of liblox, a C++20 concurrency library
 // (thread pool, fork/pipe process pool, locks, queues) with a C ABI
 // (lox/lox.h). It is built with cgo against an installed liblox found by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // C side of the Go binding: wrappers that read lox_last_error() in the
 // same C call, the task trampoline and the process-pool shim.
 #include "gx.h"

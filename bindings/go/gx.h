@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Declarations of the C side of the Go binding (gx.c).
 #ifndef LOX_GO_GX_H
 #define LOX_GO_GX_H

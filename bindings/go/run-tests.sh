@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the Go binding's checks against an installed liblox:
 #   bindings/go/run-tests.sh PREFIX
 # PREFIX is a liblox install prefix (lox.pc is looked for under it, in lib/

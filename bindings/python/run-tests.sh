@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the Python binding's tests against a liblox install prefix.
 #   bindings/python/run-tests.sh PREFIX
 # PREFIX holds lib/liblox.so.0 (or lib/<triplet>/, lib64/) and lox.pc.

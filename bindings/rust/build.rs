@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Finds liblox with `pkg-config` (the command, not the crate) and tells
 //! cargo how to link it.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds and tests the Rust binding against an installed liblox.
 #
 #   bindings/rust/run-tests.sh PREFIX

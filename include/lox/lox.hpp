@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // liblox — the C++ layer.
 //
 // A header-only, C++17-compatible layer over the stable C ABI in <lox/lox.h>.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A point on the monotonic clock by which a wait must end, or "never".
 // Timeouts enter the core as a Deadline so every wait computes its end once
 // (spurious wake-ups and retries do not stretch the total wait).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-thread error detail (what lox_last_error returns). The core records
 // the detail where it detects the problem, so the message can name the
 // operation and the offending value; the C boundary only translates.

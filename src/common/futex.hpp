@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one place where a thread goes to sleep and is woken. Every blocking
 // wait in liblox is "spin briefly, then sleep on a 32-bit word until it
 // changes or the deadline passes" (see Parker below), so the spin/sleep and

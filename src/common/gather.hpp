@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a gather call asks for, whichever pool serves it: how long to wait
 // and how to report progress.
 #pragma once

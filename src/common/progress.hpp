@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Progress of a gather: the user's callback and/or lox's terminal progress
 // bar (tqdm=True). Owned and driven by the gathering thread only, so the
 // callback is never called concurrently.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The results of one gathered round, whatever pool produced them. The C
 // handle `lox_results` is this object; each pool supplies its own storage.
 #pragma once

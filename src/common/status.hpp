@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Status codes of the core. They have the same values as the C ABI's LOX_*
 // codes (capi/ checks that at compile time) so translation is a cast.
 #pragma once

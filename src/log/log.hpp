@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // liblox's logger: a private spdlog logger (not registered in spdlog's
 // global registry, so it never collides with the application's own spdlog
 // use) whose sink is either colored stderr or the user's callback.

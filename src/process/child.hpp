@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The code that runs in the pool's child processes: the fork server (forked
 // once by lox_process_create) and the workers it forks. Neither returns:
 // each ends with _exit, so no destructor or atexit handler of the parent's

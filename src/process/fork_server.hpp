@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parent's side of the fork server: starts it (the one fork of this
 // process, made while the caller of lox_process_create waits), asks it for
 // workers, and learns from it how each worker ended. A reader thread takes

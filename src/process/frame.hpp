@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framing of everything that crosses a worker's socket: a fixed 24-byte
 // header, then `length` payload bytes. Parent -> worker: one task frame per
 // task. Worker -> parent: one result frame (or oversized notice) per task,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Blocking socket I/O for the process pool: whole-buffer reads and writes
 // that retry on EINTR and partial transfers, never raise SIGPIPE
 // (MSG_NOSIGNAL), and give up at a deadline; and passing descriptors over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The process pool: lox.process. Tasks are bytes in, bytes out; rounds,
 // order, gather timeouts and progress follow the thread pool's rules.
 //

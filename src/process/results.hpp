@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Results of a process-pool round: the round's tasks, bytes in hand.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a worker process runs for each task. The C boundary implements it
 // over the user's lox_process_fn; the core only moves bytes.
 #pragma once

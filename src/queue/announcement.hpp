@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Announcement: a group of handles that publish to every member's receive
 // queue, with an optional backlog for late subscribers.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Funnel: joins the items of many inputs by job id. Each input puts
 // (jid, item); when every input has put for a jid, the set (items in input
 // order) is complete and queued at the top, in completion order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Queue: the closable MPMC FIFO behind lox_queue (and each announcement
 // subscriber's receive queue). The items live in a lock-free Storage; this
 // class adds what blocks: waiting for an item or for room (the shared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ring: a bounded lock-free MPMC queue over a preallocated array of slots
 // (Dmitry Vyukov's bounded queue with stamped slots). Each slot carries a
 // stamp telling which lap of the ring may use it next, so producers and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Segments: a lock-free MPMC queue that grows in blocks, for unbounded
 // queues and for bounds too large to preallocate as a Ring. Producers claim
 // positions with a compare-and-swap on the tail index, consumers on the head

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The lock-free item storage behind core::queue::Queue: non-blocking push
 // and pop plus the counters that task_done/join and size() derive from.
 // Two implementations: Ring (bounded, preallocated) and Segments (grows in

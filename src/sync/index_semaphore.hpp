@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IndexSemaphore: n resources numbered [0, n); acquire hands out a free
 // index, release returns it. The held set is a bitmap of 64-bit words (one
 // word for n <= 64): acquire is one CAS setting the lowest free bit, release

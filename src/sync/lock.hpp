@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock: a plain lock any thread may release (Python's threading.Lock), and
 // LightSwitch: first in acquires a borrowed Lock, last out releases it.
 #pragma once

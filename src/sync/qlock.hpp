@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // QLock: a lock handed over in strict FIFO order.
 //
 // Uncontended, acquire and release are one CAS each on `state_`. When the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RWLock: many readers or one writer, writer-preferring.
 //
 // One 64-bit state word: bits 0-31 count the readers holding the lock, bits

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one blocking-wait loop of the synchronization objects (lock,
 // LightSwitch, RWLock, QLock, IndexSemaphore), built on common/futex.hpp:
 // try, spin briefly, then sleep on an EventCount until notified, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "thread/chunk_cache.hpp"
 
 namespace lox::core::thread {

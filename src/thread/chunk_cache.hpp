@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reuse of task storage between rounds. A million-task round is ~40 MB of
 // chunks; handing them back to the allocator when its results are freed
 // lets glibc return the memory to the kernel, and the next round pays a

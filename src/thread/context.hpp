@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the calling thread is doing for a pool: which pools' tasks are on its
 // stack right now. A gather or destroy of a pool from inside one of its own
 // tasks can never finish (the round waits for the very task that waits for

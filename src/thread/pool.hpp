@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The thread pool behind lox_thread (lox.thread): scatter/gather rounds on
 // worker threads started on demand and retired when idle.
 //

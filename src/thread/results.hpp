@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Results of a thread-pool round: the round's own task slots (no copy) plus
 // the detail text of failed tasks.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One round of a thread pool: the tasks scattered between two gathers.
 //
 // Producers append under the pool's mutex and publish with a release store

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Storage for the tasks of one round: an append-only list of chunks whose
 // sizes double from 32 to 2048 slots. Doubling keeps a one-task round cheap
 // (one small block) and a million-task round at ~40 bytes per task with few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loads liblox at run time, as a plugin host or an FFI (Python's ctypes,
  * Go's purego) does: dlopen("liblox.so.<major>"), every function through
  * dlsym, then lox's first example on a thread pool and on a process pool.

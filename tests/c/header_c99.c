@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiled with -std=c99 -pedantic -Werror: lox.h must be clean C99. Also
  * runs lox's first example through the C ABI alone. */
 #include <lox/lox.h>

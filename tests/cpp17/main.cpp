@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiled as C++17 with -Werror: lox.hpp must not need C++20. Runs the
 // main paths of the thread pool, the codec and the process pool, the
 // synchronization objects and the queues once, so every template used here is instantiated and checked, and exits

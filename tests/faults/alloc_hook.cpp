@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replacement of every form of the global operator new / delete (plain,
 // array, nothrow, aligned) with a malloc-based version that can fail on
 // demand (see alloc_hook.hpp). Defined in the executable, these are the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Allocation-failure injection for the test program: the program replaces
 // the global operator new (alloc_hook.cpp), and liblox.so's allocations bind
 // to that replacement, so "the Nth allocation from now on, on this thread,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers of the fault-injection programs: zombie checks and a
 // one-line report of how many faults a test injected.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A process pool task and the check of its rounds shared by the system-call
 // and descriptor fault programs: tasks echo their input; a task may instead
 // fail with LOX_ESYS when its worker could not be started, with the errno

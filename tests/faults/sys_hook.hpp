@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System-call failure injection for the test program: sys_hook.cpp defines
 // fork, socketpair, pipe, pipe2 and pthread_create (which std::thread calls),
 // which liblox.so's calls bind to; each

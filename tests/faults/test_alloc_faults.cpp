@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Allocation failure (issue #7, item 3.1): every allocating call of the C
 // ABI is run with its 1st, 2nd, 3rd, ... allocation failing (alloc_hook.cpp
 // replaces operator new for liblox.so too) until a run completes without the

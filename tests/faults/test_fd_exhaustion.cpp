@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Descriptor exhaustion (issue #7, item 3.4): RLIMIT_NOFILE is lowered to
 // "what is open now + k" for k = 0, 1, 2, ... (restored after each step;
 // each CTest test runs in its own process), so the fork server's socketpair,

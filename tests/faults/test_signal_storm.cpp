@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signal storm (issue #7, item 3.3): a thread sends SIGUSR1 (a handler
 // installed without SA_RESTART, so every interrupted system call returns
 // EINTR) to every thread of the process (tgkill over /proc/self/task), over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fork / socketpair failure (issue #7, item 3.2), injected through
 // sys_hook.cpp: lox_process_create fails cleanly with LOX_ESYS and the errno
 // text when the fork server cannot be made; a worker that cannot be started

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Included by the top-level CMakeLists.txt when LOX_FUZZ is ON, before
 # anything is built: libFuzzer needs clang, and the whole build (liblox
 # included) gets coverage instrumentation for the fuzzer plus ASan+UBSan,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the C-API harness checks after each call: the status is a LOX_* code
 // and the one the model predicts, and lox_last_error() tells whether the
 // call failed. A sentinel failure is recorded before each call, so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzed calls that need no live object: NULL handles on every function,
 // calls on destroyed handles (detected by the handle magic while the
 // memory is quarantined), live handles passed as another kind, status texts, versions, option initialisers and

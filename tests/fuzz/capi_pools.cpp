@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzed calls on lox_thread, lox_process (inline pools only: a pool with
 // workers forks a fork server, far too slow for a fuzzer's thousands of
 // runs a second) and lox_results. Tasks are pure functions of their

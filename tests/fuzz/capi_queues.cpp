@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzed calls on lox_queue, lox_announcement and lox_funnel, checked by
 // content: every item got is the one the model says comes next, and
 // everything put is either got or still inside.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzed calls on lox_lock, lox_lightswitch, lox_rwlock, lox_qlock and
 // lox_index_semaphore, checked against the model in capi_world.hpp.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C-API harness's model of every live object of one input: what each
 // call must return and what each getter must read. One input is one
 // single-threaded program (pool workers aside); the model knows when a call

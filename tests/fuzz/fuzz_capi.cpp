@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer harness of liblox's C API: the input is a program of C-API
 // calls on every object kind (see capi_world.hpp for the model and the
 // per-family files for the calls), with NULL handles and out-pointers,

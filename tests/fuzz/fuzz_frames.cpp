@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer harness of the process pool's frame decoder (process/frame.hpp)
 // and buffered socket reads (process/io.cpp), driven the way a driver reads
 // a worker's results (process/pool.cpp) and a worker reads its tasks

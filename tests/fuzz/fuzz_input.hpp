@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads a fuzzer's input bytes as a stream of small decisions. Past the end
 // every read returns 0, so any input is a complete program (libFuzzer's
 // FuzzedDataProvider is clang-only; the corpus replay is built with g++ too).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays fuzzer inputs through a harness's LLVMFuzzerTestOneInput without
 // libFuzzer: the CTest regression tests (label `fuzz`) of every build,
 // sanitized ones included. Arguments are files or directories (every

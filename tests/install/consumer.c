@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A program outside the liblox tree, built against an installed liblox only
  * (through pkg-config or find_package). Runs lox's first example,
  * foo(x, y) = x * y with foo.scatter(i, i+1) for i in 0..4, on a thread pool

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ consumer, built when the installed liblox has <lox/lox.hpp>: lox's
 // first example through the header-only C++17 layer, on a thread pool and on
 // a process pool. Exits 0 only if foo(3, 4) == 12 and both gathers returned

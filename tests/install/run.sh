@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install/consumer test. Installs a built liblox into a temporary prefix
 # (cmake --install BUILD_DIR --prefix TMP) and builds separate consumer
 # projects against that installed copy alone, with none of liblox's private
@@ -17,7 +18,7 @@
 # that lox.pc and the CMake package carry no private dependency, that
 # find_package(lox 1.0) is refused (0.x and 1.x are not compatible), and the
 # licence: LICENSE installed under share/doc/lox and declared by the
-# Python, Rust and Go packages.
+# Python, Rust and Go packages, and an SPDX identifier in every source file.
 #
 #   tests/install/run.sh BUILD_DIR      (a configured and built tree)
 #
@@ -91,6 +92,31 @@ if [ ${#bad[@]} -eq 0 ]; then
   pass "licence: the Python, Rust and Go packages declare Apache-2.0"
 else
   fail "licence: missing or wrong: ${bad[*]}"
+fi
+
+# Every source file (code, scripts, build files) names its licence in its
+# first lines; data (fuzz corpus, ABI baseline), Markdown and lock files are
+# not source. The list is the tracked files when this is a git checkout,
+# else every file under the tree.
+if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  sources=$(git -C "$src" ls-files)
+else
+  sources=$(cd "$src" && find . -type f ! -path './.git/*' ! -path './build*' | sed 's|^\./||')
+fi
+unlabelled=()
+while IFS= read -r f; do
+  case "$f" in
+    tests/fuzz/corpus/* | capi/abi/* | *.md | *Cargo.lock | *LICENSE | *.gitignore) continue ;;
+    *.c | *.h | *.cpp | *.hpp | *.rs | *.go | *.py | *.sh | *.cmake | *.in | *.toml | *CMakeLists.txt | \
+      *go.mod | *.map | .ci/run) ;;
+    *) continue ;;
+  esac
+  head -n 3 "$src/$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' || unlabelled+=("$f")
+done <<<"$sources"
+if [ ${#unlabelled[@]} -eq 0 ]; then
+  pass "licence: every source file carries SPDX-License-Identifier: Apache-2.0"
+else
+  fail "licence: no SPDX-License-Identifier in the first lines of ${#unlabelled[@]} source files: ${unlabelled[*]:0:10}"
 fi
 
 # Runs a consumer binary against the installed library, without

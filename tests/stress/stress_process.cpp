@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: the process pool with workers dying under it. 100,000 small tasks
 // in rounds, while
 // - a killer thread SIGKILLs a random live worker every few milliseconds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: the queues at the scale, every put and get with a random
 // short timeout (a call that times out left no trace and is retried).
 // - lox_queue, 6 producers and 6 consumers, bounded and unbounded, closed

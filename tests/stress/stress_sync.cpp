@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: the synchronization objects under 8 threads, every acquire with a
 // random short timeout (many time out). Inside each critical section an
 // atomic census checks exclusion: one lock holder, a writer alone, readers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: the thread pool at the scale.
 // - A million tasks scattered from 8 threads into one pool while the same
 //   threads gather (lox.h: a gather takes every task scattered by anyone

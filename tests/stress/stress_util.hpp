@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the stress programs (tests/stress/stress_*.cpp): the run's
 // random seed, the one place where counts can be scaled, arrival marks
 // ("every id exactly once"), random short timeouts, and the one-line

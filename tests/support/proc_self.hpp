@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // This process's open descriptors and threads, read from /proc/self: what
 // the resource guard (resource_guard.cpp), the process tests' LeakCheck
 // (tests/process_util.hpp), the descriptor-exhaustion test and the fuzz

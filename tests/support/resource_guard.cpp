@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A GoogleTest listener linked into every test program: it counts the
 // process's open file descriptors and threads when a test starts and checks
 // that both are back to that count when the test ends, so a test whose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The resource guard of every test program (resource_guard.cpp): each test
 // must end with as many open descriptors and threads as it started with.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C boundary's exception translation (capi/boundary.hpp, guard): every
 // exception becomes the status lox.h's table gives it, and the detail is in
 // liblox's words, never a standard library's what() text.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The process pool's frame decoder and buffered socket reads: what a
 // corrupt, truncated or oversized frame from a worker does (never a crash,
 // never an allocation of the announced size).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox: concurrency made easy -- Python binding of liblox.
 
 A drop-in for the documented API of the Python library ``lox``, backed by the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Low-level ctypes binding of liblox's C ABI (include/lox/lox.h).
 
 Everything user-visible in the ``lox`` package is built on this module; it is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exceptions raised by lox.
 
 lox's documented exceptions: ``Timeout`` (a timed wait ran out),

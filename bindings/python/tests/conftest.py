@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared test setup: the package is imported from bindings/python (the
 parent of this directory); liblox is found as lox._native documents
 (run-tests.sh sets LOX_LIBRARY)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.lock over liblox: Lock, LightSwitch (native and foreign lock), RWLock,
 QLock, IndexSemaphore. Mutual exclusion is checked with counters, waits
 with generous deadlines only."""

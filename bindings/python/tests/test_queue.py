@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.queue over liblox: Announcement and Funnel, including the ownership of
 the Python items carried as void* (nothing leaks, nothing is freed early)."""
 

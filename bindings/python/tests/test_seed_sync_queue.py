@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox's documented examples, run on the liblox binding: the GPU pool with
 IndexSemaphore, the restroom LightSwitch, RWLock, Announcement and Funnel.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox's documented thread and process examples, run unchanged as doctests.
 
 The example texts below are copied verbatim from lox's docs (docs site:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The native layer (lox._native) and the package surface lox.worker builds on."""
 
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.process on liblox's process pool: every documented behaviour, plus
 the fork-safety of creating the pool from a threaded Python program."""
 

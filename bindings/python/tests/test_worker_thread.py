@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.thread on liblox's thread pool: every documented behaviour."""
 
 import gc

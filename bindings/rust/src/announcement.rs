@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! lox's Announcement over `lox_announcement`: many receive queues to many,
 //! with a backlog for late subscribers.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Safe Rust binding of liblox, a C++20 concurrency library
 //! behind a stable C ABI (`include/lox/lox.h`).
 //!

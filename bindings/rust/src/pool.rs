@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Scatter/gather thread pool over `lox_thread`.
 
 use std::any::Any;

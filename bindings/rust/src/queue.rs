@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! A typed, closable MPMC FIFO over `lox_queue`.
 
 use std::fmt;

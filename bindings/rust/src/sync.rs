@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Locks with RAII guards over `lox_lock`, `lox_lightswitch`, `lox_rwlock`,
 //! `lox_qlock` and `lox_index_semaphore`.
 //!

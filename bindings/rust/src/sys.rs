@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Raw declarations of the liblox C ABI (`include/lox/lox.h`) for the parts
 //! this crate wraps. Hand-written; every function here is `unsafe` to call
 //! and follows the contract documented in `lox.h`.

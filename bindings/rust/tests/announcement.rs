@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Integration tests of lox::Announcement: lox's many-to-many membership
 //! (the creator is a member), publishers, backlog, all-or-none puts, huge
 //! bounds, and the ownership of the items shared by every receiver.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! The positive side of the compile_fail doc tests in src/lib.rs: with
 //! thread-safe types the same programs compile, and the wrappers have the
 //! auto traits their `unsafe impl`s promise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Error values, version and logging helpers.
 
 use lox::sys;

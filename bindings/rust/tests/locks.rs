@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Integration tests of the locks: Lock, LightSwitch, RwLock, QLock,
 //! IndexSemaphore.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! Integration tests of lox::ThreadPool.
 
 use std::panic::{self, AssertUnwindSafe};

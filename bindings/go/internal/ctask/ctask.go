@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ctask holds C process-pool tasks used by the lox tests: a
 // lox_process_fn must be C code (a forked worker of a Go program cannot run
 // Go), and cgo is not allowed in _test.go files.

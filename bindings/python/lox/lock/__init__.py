@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Synchronization primitives (lox.lock), backed by liblox.
 
 ``LightSwitch``, ``RWLock``, ``QLock`` and ``IndexSemaphore`` follow lox's

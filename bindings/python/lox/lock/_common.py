@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by lox.lock and lox.queue (not public).
 
 Every blocking liblox call goes through ``_native.lib`` (a ``ctypes.CDLL``),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """IndexSemaphore: n numbered resources (lox_index_semaphore)."""
 
 import ctypes

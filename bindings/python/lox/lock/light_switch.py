@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """LightSwitch: the first to enter acquires a lock, the last to leave releases it."""
 
 import time

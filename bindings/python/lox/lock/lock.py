@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A plain lock backed by lox_lock, with threading.Lock's API."""
 
 from ._common import lib, OK, TIMEOUT, ESTATE, FOREVER, Handle, error

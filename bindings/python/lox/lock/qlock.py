@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """QLock: a strictly FIFO lock (lox_qlock)."""
 
 from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RWLock: many readers or one writer, writer-preferring (lox_rwlock)."""
 
 from contextlib import contextmanager

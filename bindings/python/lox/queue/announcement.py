@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Announcement: put to many receive queues, with backlog (lox_announcement).
 
 Ownership of the items

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Funnel: join the items of many inputs by job id (lox_funnel).
 
 Job ids: lox accepts any hashable ``jid``; liblox keys sets by a 64-bit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Add concurrency to methods and functions in a single line of code.
 
 ``lox.worker.thread`` runs the decorated function on a liblox thread pool,

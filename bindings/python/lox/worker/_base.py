@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared machinery of lox.thread and lox.process: decorator argument
 parsing, the descriptor protocol for methods, scatter results (chaining) and
 re-raising task exceptions at gather."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.process: execute a function in many processes, on a liblox process pool.
 
     >>> import lox

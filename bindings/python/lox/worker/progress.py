@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Progress reporting for ``gather(tqdm=...)``.
 
 ``tqdm=True`` uses ``tqdm.tqdm`` when the ``tqdm`` package is importable and

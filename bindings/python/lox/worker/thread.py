@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """lox.thread: execute a function in many threads, on a liblox thread pool.
 
     >>> import lox
