@@ -479,9 +479,15 @@ void Pool::worker_main(std::list<std::thread>::iterator self) {
 
 size_t Pool::pending() const noexcept {
   std::lock_guard lk(mu_);
+  // A task moves one way: unclaimed in its round, then (claimed without mu_)
+  // unstarted in its worker's published batch, then started; steals, which
+  // move it between batches, hold mu_. Reading the batches first and the
+  // rounds second counts no task twice: one seen in a batch was claimed
+  // before the rounds are read. (The other order counts a batch claimed
+  // between the two reads in both.)
   size_t n = 0;
+  for (const Reservation& res : reservations_) n += res.unstarted(std::memory_order_seq_cst);
   for (const RoundPtr& r : queue_) n += r->unclaimed();
-  for (const Reservation& res : reservations_) n += res.unstarted(std::memory_order_relaxed);
   return n;
 }
 

@@ -7,11 +7,15 @@
 //   runs exactly once and its result comes back exactly once, correct, with
 //   the right status, in scatter order within its round.
 // - A thousand pools created, used and destroyed from 8 threads at once.
+// - lox_thread_pending read while workers claim and steal never exceeds the
+//   tasks not started when the read began (a snapshot may be stale, but no
+//   task is counted twice on its way from the round to a worker's batch).
 #include <lox/lox.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -241,6 +245,64 @@ TEST(StressThreadPool, ThousandPoolsFromEightThreads) {
           "pools=" + std::to_string(pools.load()) + " destroyed_with_work=" + std::to_string(destroyed_busy.load()) +
                " tasks=" + std::to_string(tasks.load()) + " ok=" + std::to_string(ok.load()) +
               " wrong=" + std::to_string(wrong.load()) + " lost=" + std::to_string(lost.load()),
+          sw);
+}
+
+// A task of about a microsecond: quick enough that workers claim batches of
+// many (the batch grows while tasks are quick), slow enough that a batch
+// stays partly unstarted, and is stolen from, while the scattering thread
+// reads lox_thread_pending. Each task counts itself as started first.
+int short_task(void* ctx, void* arg, void** result) {
+  static_cast<std::atomic<size_t>*>(ctx)->fetch_add(1, std::memory_order_seq_cst);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(1000);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  *result = arg;
+  return 0;
+}
+
+// A task that has started is no longer pending, so a read of
+// lox_thread_pending can count at most the tasks scattered and not started
+// when the read began. Counting a task twice on its way from the round to a
+// worker's batch breaks that.
+TEST(StressThreadPool, PendingCountsNoTaskTwice) {
+  const long rounds = scaled_count(2000);
+  long reads = 0, over = 0, errors = 0;
+  size_t worst = 0, worst_bound = 0;
+  Stopwatch sw;
+  auto rng = rng_for(300);
+  std::atomic<size_t> started{0};
+  lox_thread* p = nullptr;
+  ASSERT_EQ(lox_thread_create(2, short_task, &started, &p), LOX_OK) << lox_last_error();
+  size_t scattered = 0;
+  auto read_pending = [&] {
+    const size_t bound = scattered - started.load(std::memory_order_seq_cst);
+    const size_t seen = lox_thread_pending(p);
+    ++reads;
+    if (seen > bound) {
+      ++over;
+      if (seen - bound > worst - worst_bound) worst = seen, worst_bound = bound;
+    }
+    return seen;
+  };
+  for (long k = 0; k < rounds; ++k) {
+    const size_t n = 64 + rng() % 448;
+    for (size_t i = 0; i < n; ++i) {
+      if (lox_thread_scatter(p, to_ptr(static_cast<intptr_t>(i)), nullptr) != LOX_OK) ++errors;
+      ++scattered;
+      if (i % 16 == 15) read_pending();
+    }
+    while (read_pending() != 0) {
+    }
+    int rc = -100;
+    Results r = gather(p, &rc, kHang);
+    if (rc != LOX_OK || lox_results_count(r.get()) != n) ++errors;
+  }
+  lox_thread_destroy(p);
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(over, 0) << "pending read " << worst << " when at most " << worst_bound << " task(s) were unstarted";
+  summary("thread pool pending under claims and steals",
+          "rounds=" + std::to_string(rounds) + " reads=" + std::to_string(reads) + " over=" + std::to_string(over),
           sw);
 }
 
