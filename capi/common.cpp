@@ -18,16 +18,23 @@ LOX_API const char* lox_version_string(void) {
 
 LOX_API const char* lox_status_str(int status) {
   switch (status) {
-    case LOX_OK: return "success";
-    case LOX_TIMEOUT: return "timed out";
-    case LOX_EINVAL: return "invalid argument";
-    case LOX_ENOMEM: return "out of memory";
-    case LOX_ESTATE: return "not valid in the object's current state";
-    case LOX_ECLOSED: return "closed";
-    case LOX_ETASK: return "a task failed";
-    case LOX_EWORKER: return "a worker process died";
-    case LOX_ESYS: return "operating-system call failed";
+#define LOX_STATUS_TEXT_CASE_(name, value, text, meaning) \
+  case LOX_##name:                                        \
+    return text;
+    LOX_STATUS_MAP(LOX_STATUS_TEXT_CASE_)
+#undef LOX_STATUS_TEXT_CASE_
     default: return "unknown status";
+  }
+}
+
+LOX_API const char* lox_status_name(int status) {
+  switch (status) {
+#define LOX_STATUS_NAME_CASE_(name, value, text, meaning) \
+  case LOX_##name:                                        \
+    return "LOX_" #name;
+    LOX_STATUS_MAP(LOX_STATUS_NAME_CASE_)
+#undef LOX_STATUS_NAME_CASE_
+    default: return "LOX_UNKNOWN";
   }
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <iterator>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -75,6 +76,32 @@ TEST(Status, EveryCodeHasItsOwnText) {
     EXPECT_STREQ(s, lox_status_str(c));
   }
   EXPECT_STREQ(lox_status_str(LOX_EINVAL), "invalid argument");
+}
+
+// Every code of LOX_STATUS_MAP: its enum value, its text from
+// lox_status_str and its name from lox_status_name, all from the one list.
+TEST(Status, TheMapGeneratesEnumTextAndName) {
+  struct Entry {
+    const char* name;
+    int enum_value, map_value;
+    const char* text;
+  };
+#define LOX_TEST_ENTRY_(name, value, text, meaning) {"LOX_" #name, LOX_##name, (value), (text)},
+  const Entry entries[] = {LOX_STATUS_MAP(LOX_TEST_ENTRY_)};
+#undef LOX_TEST_ENTRY_
+  std::set<int> values;
+  std::set<std::string> names;
+  for (const Entry& e : entries) {
+    EXPECT_EQ(e.enum_value, e.map_value) << e.name;
+    EXPECT_STREQ(lox_status_str(e.enum_value), e.text) << e.name;
+    EXPECT_STREQ(lox_status_name(e.enum_value), e.name);
+    EXPECT_TRUE(values.insert(e.enum_value).second) << "two codes share the value " << e.enum_value;
+    EXPECT_TRUE(names.insert(e.name).second) << e.name;
+  }
+  EXPECT_EQ(std::size(entries), 9u);
+  EXPECT_STREQ(lox_status_name(LOX_EINVAL), "LOX_EINVAL");
+  EXPECT_STREQ(lox_status_name(LOX_TIMEOUT), "LOX_TIMEOUT");
+  for (int c : {2, 3, -8, -100, 1000, INT_MAX, INT_MIN}) EXPECT_STREQ(lox_status_name(c), "LOX_UNKNOWN") << c;
 }
 
 TEST(Status, UnknownCodesAreNeverNull) {

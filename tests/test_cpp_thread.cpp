@@ -832,7 +832,7 @@ TEST(cppError, CheckTurnsErrorsIntoExceptions) {
     EXPECT_EQ(std::string(e.what()), "thread gather: pool is NULL [LOX_EINVAL: invalid argument]");
   }
   lox::error unknown(42, "");
-  EXPECT_EQ(std::string(unknown.what()), "[LOX_?: unknown status 42]");
+  EXPECT_EQ(std::string(unknown.what()), "[LOX_UNKNOWN: unknown status 42]");
   EXPECT_EQ(unknown.status(), 42);
 }
 

@@ -55,6 +55,8 @@ func check(op string, r C.gx_ret) error {
 
 func statusName(st Status) string { return C.GoString(C.lox_status_str(C.int(st))) }
 
+func statusCName(st Status) string { return C.GoString(C.lox_status_name(C.int(st))) }
+
 // Version is the version of the loaded liblox, e.g. "0.1.0".
 func Version() string { return C.GoString(C.lox_version_string()) }
 

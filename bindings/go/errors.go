@@ -27,6 +27,10 @@ const (
 // String is liblox's text for the status (lox_status_str).
 func (s Status) String() string { return statusName(s) }
 
+// CName is the status's name in lox.h (lox_status_name), e.g.
+// "LOX_EINVAL", or "LOX_UNKNOWN" for a value that is not a LOX_* code.
+func (s Status) CName() string { return statusCName(s) }
+
 // Error is a failed liblox call (or a failed process task). Code is the
 // status, Name its lox_status_str text, Detail the lox_last_error() text
 // of the failing call (or a detail made by this package), Op the call.

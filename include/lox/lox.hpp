@@ -98,22 +98,9 @@ class error : public std::runtime_error {
   // The detail message of the failing call ("" if the library gave none).
   const std::string& detail() const noexcept { return detail_; }
 
-  // Symbolic name of a status: "LOX_EINVAL", ..., or "LOX_?" for a value
-  // that is not a `LOX_*` code.
-  static const char* status_name(int status) noexcept {
-    switch (status) {
-      case LOX_OK: return "LOX_OK";
-      case LOX_TIMEOUT: return "LOX_TIMEOUT";
-      case LOX_EINVAL: return "LOX_EINVAL";
-      case LOX_ENOMEM: return "LOX_ENOMEM";
-      case LOX_ESTATE: return "LOX_ESTATE";
-      case LOX_ECLOSED: return "LOX_ECLOSED";
-      case LOX_ETASK: return "LOX_ETASK";
-      case LOX_EWORKER: return "LOX_EWORKER";
-      case LOX_ESYS: return "LOX_ESYS";
-      default: return "LOX_?";
-    }
-  }
+  // Symbolic name of a status: "LOX_EINVAL", ..., or "LOX_UNKNOWN" for a
+  // value that is not a `LOX_*` code (lox_status_name).
+  static const char* status_name(int status) noexcept { return lox_status_name(status); }
 
  private:
   static std::string compose(int status, const std::string& detail) {
@@ -123,7 +110,7 @@ class error : public std::runtime_error {
     s += status_name(status);
     s += ": ";
     s += lox_status_str(status);
-    if (std::string_view(status_name(status)) == "LOX_?") s += " " + std::to_string(status);
+    if (std::string_view(status_name(status)) == "LOX_UNKNOWN") s += " " + std::to_string(status);
     s += ']';
     return s;
   }

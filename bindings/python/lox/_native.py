@@ -139,6 +139,7 @@ _SIGNATURES = [
     ('lox_version', c_uint, []),
     ('lox_version_string', c_char_p, []),
     ('lox_status_str', c_char_p, [c_int]),
+    ('lox_status_name', c_char_p, [c_int]),
     ('lox_last_error', c_char_p, []),
     ('lox_log_set_level', None, [c_int]),
     ('lox_log_get_level', c_int, []),

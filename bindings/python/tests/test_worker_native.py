@@ -31,6 +31,27 @@ def test_every_header_function_is_declared():
             assert f.argtypes is not None, n
 
 
+def _header_status_map():
+    """LOX_STATUS_MAP of lox.h as {"LOX_<NAME>": (value, text)}."""
+    text = open(HEADER).read()
+    block = text[text.index("#define LOX_STATUS_MAP(X)"):]
+    block = block[:block.index("\n\n")]
+    entries = re.findall(r'X\((\w+),\s*(-?\d+),\s*"([^"]*)"', block)
+    return {"LOX_" + name: (int(value), txt) for name, value, txt in entries}
+
+
+@pytest.mark.skipif(not os.path.exists(HEADER), reason="lox.h not in this checkout")
+def test_status_constants_match_the_header_map():
+    codes = _header_status_map()
+    assert len(codes) >= 9 and "LOX_EINVAL" in codes
+    for name, (value, txt) in codes.items():
+        assert getattr(_native, name) == value, name
+        assert _native.lib.lox_status_name(value).decode() == name
+        assert _native.status_str(value) == txt
+    bound = {n for n in dir(_native) if re.fullmatch(r"LOX_(OK|TIMEOUT|E[A-Z]+)", n)}
+    assert bound == set(codes)
+
+
 def test_option_structs_match_the_library():
     # lox_X_opts_init writes sizeof(lox_X_opts) as the C compiler sees it
     for cls in (_native.GatherOpts, _native.ThreadOpts, _native.ProcessOpts):

@@ -114,6 +114,7 @@ extern "C" {
     pub fn lox_version() -> c_uint;
     pub fn lox_version_string() -> *const c_char;
     pub fn lox_status_str(status: c_int) -> *const c_char;
+    pub fn lox_status_name(status: c_int) -> *const c_char;
     pub fn lox_last_error() -> *const c_char;
 
     // logging

@@ -59,3 +59,52 @@ fn log_level_round_trips() {
     lox::set_log_level(before);
     assert_eq!(lox::log_level(), before);
 }
+
+/// The entries of lox.h's LOX_STATUS_MAP as ("LOX_<NAME>", value, text).
+fn header_status_map() -> Vec<(String, i32, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/lox/lox.h");
+    let header = std::fs::read_to_string(path).expect("lox.h beside the binding");
+    let start = header.find("#define LOX_STATUS_MAP(X)").expect("LOX_STATUS_MAP in lox.h");
+    let block = &header[start..];
+    let block = &block[..block.find("\n\n").unwrap_or(block.len())];
+    let mut out = Vec::new();
+    for piece in block.split("X(").skip(1) {
+        // piece: NAME, value, "text", ...
+        let mut fields = piece.splitn(3, ',');
+        let name = fields.next().unwrap().trim().to_string();
+        let value: i32 = fields.next().unwrap().trim().parse().expect("a status value");
+        let rest = fields.next().unwrap();
+        let text = rest.split('"').nth(1).expect("a status text").to_string();
+        out.push((format!("LOX_{name}"), value, text));
+    }
+    out
+}
+
+/// The binding's constant for a status name, if it has one.
+fn binding_constant(name: &str) -> Option<i32> {
+    Some(match name {
+        "LOX_OK" => sys::LOX_OK,
+        "LOX_TIMEOUT" => sys::LOX_TIMEOUT,
+        "LOX_EINVAL" => sys::LOX_EINVAL,
+        "LOX_ENOMEM" => sys::LOX_ENOMEM,
+        "LOX_ESTATE" => sys::LOX_ESTATE,
+        "LOX_ECLOSED" => sys::LOX_ECLOSED,
+        "LOX_ETASK" => sys::LOX_ETASK,
+        "LOX_EWORKER" => sys::LOX_EWORKER,
+        "LOX_ESYS" => sys::LOX_ESYS,
+        _ => return None,
+    })
+}
+
+#[test]
+fn status_constants_match_the_header_map() {
+    let map = header_status_map();
+    assert!(map.len() >= 9, "parsed {} entries of LOX_STATUS_MAP", map.len());
+    for (name, value, text) in &map {
+        assert_eq!(binding_constant(name), Some(*value), "{name}: the binding's constant");
+        assert_eq!(lox::status_name(*value), text.as_str(), "{name}: lox_status_str");
+        // SAFETY: lox_status_name returns static NUL-terminated text, never NULL.
+        let c_name = unsafe { std::ffi::CStr::from_ptr(sys::lox_status_name(*value)) };
+        assert_eq!(c_name.to_str().unwrap(), name.as_str());
+    }
+}
