@@ -126,8 +126,8 @@ enum { LOX_STATUS_MAP(LOX_STATUS_ENUM_ENTRY_) };
  *  never needs freeing, thread-safe. */
 LOX_API const char *lox_status_str(int status);
 
-/** The code's name as static text: "LOX_ETIMEOUT" style, e.g. "LOX_EINVAL"
- *  for LOX_EINVAL, or "LOX_UNKNOWN" for a value that is not a `LOX_*` code.
+/** The code's name in this header as static text, e.g. "LOX_EINVAL" for
+ *  LOX_EINVAL, or "LOX_UNKNOWN" for a value that is not a `LOX_*` code.
  *  Never NULL, never needs freeing, thread-safe. */
 LOX_API const char *lox_status_name(int status);
 
