@@ -12,6 +12,25 @@ import (
 	"liblox.dev/lox"
 )
 
+// mustNewAnnouncement and mustSubscribe fail the test when liblox refuses.
+func mustNewAnnouncement[T any](t *testing.T, maxsize, backlog int) *lox.Announcement[T] {
+	t.Helper()
+	a, err := lox.NewAnnouncement[T](maxsize, backlog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func mustSubscribe[T any](t *testing.T, a *lox.Announcement[T], maxsize int) *lox.Announcement[T] {
+	t.Helper()
+	s, err := a.Subscribe(maxsize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func mustGetAll[T comparable](t *testing.T, a *lox.Announcement[T], want ...T) {
 	t.Helper()
 	for _, w := range want {
@@ -28,12 +47,9 @@ func mustGetAll[T comparable](t *testing.T, a *lox.Announcement[T], want ...T) {
 func TestAnnouncementDeliversToEveryOtherMember(t *testing.T) {
 	checkHandles(t)
 	base := lox.LiveHandles()
-	pub, err := lox.NewAnnouncement[int](0, lox.BacklogOff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s1, _ := pub.Subscribe(0)
-	s2, _ := pub.Subscribe(0)
+	pub := mustNewAnnouncement[int](t, 0, lox.BacklogOff)
+	s1 := mustSubscribe(t, pub, 0)
+	s2 := mustSubscribe(t, pub, 0)
 	if pub.Subscribers() != 3 {
 		t.Fatalf("Subscribers() = %d, want 3 (the creator is a member)", pub.Subscribers())
 	}
@@ -87,12 +103,9 @@ func TestAnnouncementDeliversToEveryOtherMember(t *testing.T) {
 func TestAnnouncementLoxManyToManyExample(t *testing.T) {
 	checkHandles(t)
 	base := lox.LiveHandles()
-	ann, err := lox.NewAnnouncement[int](0, lox.BacklogOff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	foo, _ := ann.Subscribe(0)
-	bar, _ := ann.Subscribe(0)
+	ann := mustNewAnnouncement[int](t, 0, lox.BacklogOff)
+	foo := mustSubscribe(t, ann, 0)
+	bar := mustSubscribe(t, ann, 0)
 	if n := ann.Subscribers(); n != 3 {
 		t.Fatalf("Subscribers() = %d, want 3", n)
 	}
@@ -134,10 +147,7 @@ func TestAnnouncementLoxManyToManyExample(t *testing.T) {
 // int can carry work, the creator's queue included.
 func TestAnnouncementHugeBounds(t *testing.T) {
 	checkHandles(t)
-	ann, err := lox.NewAnnouncement[int](math.MaxInt, math.MaxInt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ann := mustNewAnnouncement[int](t, math.MaxInt, math.MaxInt)
 	defer ann.Close()
 	sub, err := ann.Subscribe(math.MaxInt)
 	if err != nil {
@@ -166,7 +176,7 @@ func TestAnnouncementHugeBounds(t *testing.T) {
 
 func TestAnnouncementBacklog(t *testing.T) {
 	checkHandles(t)
-	pub, _ := lox.NewAnnouncement[string](0, 2)
+	pub := mustNewAnnouncement[string](t, 0, 2)
 	defer pub.Close()
 	pub.Put("a")
 	pub.Put("b")
@@ -196,21 +206,21 @@ func TestAnnouncementBacklog(t *testing.T) {
 	mustGetAll(t, late, "d")
 
 	// An unbounded backlog keeps everything until Finalize.
-	all, _ := lox.NewAnnouncement[int](0, lox.BacklogUnbounded)
+	all := mustNewAnnouncement[int](t, 0, lox.BacklogUnbounded)
 	defer all.Close()
 	for i := 0; i < 10; i++ {
 		all.Put(i)
 	}
-	sub, _ := all.Subscribe(0)
+	sub := mustSubscribe(t, all, 0)
 	defer sub.Close()
 	mustGetAll(t, sub, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 }
 
 func TestAnnouncementPutTimeoutAllOrNone(t *testing.T) {
 	checkHandles(t)
-	pub, _ := lox.NewAnnouncement[int](0, lox.BacklogOff)
-	small, _ := pub.Subscribe(1)
-	big, _ := pub.Subscribe(0)
+	pub := mustNewAnnouncement[int](t, 0, lox.BacklogOff)
+	small := mustSubscribe(t, pub, 1)
+	big := mustSubscribe(t, pub, 0)
 	defer func() {
 		for _, a := range []*lox.Announcement[int]{small, big, pub} {
 			a.Close()
@@ -231,7 +241,7 @@ func TestAnnouncementPutTimeoutAllOrNone(t *testing.T) {
 func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
 	checkHandles(t)
 	base := lox.LiveHandles()
-	pub, _ := lox.NewAnnouncement[int](16, lox.BacklogOff)
+	pub := mustNewAnnouncement[int](t, 16, lox.BacklogOff)
 	const R, P, N = 4, 2, 400
 	subs := make([]*lox.Announcement[int], R)
 	subs[0] = pub
@@ -298,8 +308,8 @@ func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
 func TestAnnouncementTimedOutPutNotInBacklog(t *testing.T) {
 	checkHandles(t)
 	base := lox.LiveHandles()
-	pub, _ := lox.NewAnnouncement[int](0, 5)
-	small, _ := pub.Subscribe(1)
+	pub := mustNewAnnouncement[int](t, 0, 5)
+	small := mustSubscribe(t, pub, 1)
 	pub.Put(1)
 	if err := pub.PutTimeout(2, 10*time.Millisecond); !errors.Is(err, lox.ErrTimeout) {
 		t.Fatalf("Put with a full receiver: %v, want ErrTimeout", err)
