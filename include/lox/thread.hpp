@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// liblox C++ layer: the thread pool (lox.thread).
+#ifndef LOX_THREAD_HPP
+#define LOX_THREAD_HPP
+
+#include <lox/error.hpp>
+#include <lox/detail/pool.hpp>
+#include <lox/detail/signature.hpp>
+#include <lox/detail/thread_task.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace lox {
+
+namespace detail {
+
+// How a thread pool's rounds are gathered and how the pool ends.
+struct thread_kind : pool_calls<lox_thread, gathered_round, lox_thread_gather, lox_thread_pending, lox_thread_workers> {
+  static constexpr const char* name = "thread";
+
+  // Waits for and frees everything scattered and not gathered, then
+  // destroys the C pool. Gathering (rather than tracking the records) keeps
+  // scatter free of any bookkeeping: the C pool is the only list of
+  // outstanding records, and gather is how it hands them back.
+  template <class R, class F>
+  static void close(lox_thread*& handle, std::unique_ptr<F>& fn) noexcept {
+    if (!handle) return;
+    for (;;) {
+      lox_results* res = nullptr;
+      const int st = lox_thread_gather(handle, nullptr, &res);
+      if (st == LOX_ESTATE) {
+        // Inside one of our own tasks: the C destroy refuses (and logs); the
+        // tasks still running need the callable, so leak both.
+        lox_thread_destroy(handle);
+        handle = nullptr;
+        static_cast<void>(fn.release());
+        return;
+      }
+      if (st != LOX_OK && st != LOX_ETASK) break;  // out of memory: destroy still runs every task
+      gathered_round<R> round;
+      round.adopt(res);
+      if (round.size() == 0) break;  // nothing left: no task of this pool runs any more
+    }
+    lox_thread_destroy(handle);
+    handle = nullptr;
+    fn.reset();
+  }
+};
+
+}  // namespace detail
+
+// Settings for `lox::thread(n, options, fn)`.
+struct thread_options {
+  // How long a worker thread waits without work before it exits (0 = at
+  // once). The default is the C layer's (LOX_THREAD_OPTS_INIT, 2 s).
+  std::chrono::duration<double> idle_timeout{lox_thread_opts LOX_THREAD_OPTS_INIT.idle_timeout};
+};
+
+// A pool of worker threads running one callable: lox's `@lox.thread`.
+// Create it with `lox::thread(n, fn)`. `F` is the callable's type, `R` the
+// decayed type it returns (`void` allowed).
+//
+// Scatter/gather: `scatter(args...)` queues `fn(args...)` for a worker and
+// returns at once; `gather()` waits for every task scattered since the
+// previous gather began (the "round") and returns their results in scatter
+// order. Two threads gathering at once each get a disjoint round.
+//
+// Ownership and costs:
+// - scatter copies/moves its arguments into one heap record (arguments tuple,
+//   result slot, exception_ptr); the C pool carries a pointer to it. The
+//   arguments are destroyed in the worker right after the call; the result
+//   stays in the record until it is gathered.
+// - gather moves each result out of its record into the returned vector and
+//   frees every record of the round, on every path (also when it rethrows).
+// - a gather that times out frees nothing and loses nothing: the round stays
+//   in the pool and a later gather returns it.
+// - the destructor waits for every task scattered and not yet gathered, frees
+//   their records (their results and exceptions are discarded), then destroys
+//   the C pool.
+// - the callable is stored once, on the heap, and is called as a `const F&`
+//   concurrently from the worker threads: it must be safe for that (a mutable
+//   lambda does not compile).
+//
+// Thread safety: any member may be called from any number of threads at once,
+// except that the destructor and move assignment must not race with other
+// calls on the pool. A task may scatter to any pool, including its own; it
+// must not gather or destroy its own pool (gather throws `lox::error` with
+// LOX_ESTATE).
+//
+// Chaining (Python lox's `bar.scatter(foo.scatter(...), 10)`) is not
+// offered (docs/design.md, "Chaining", says why); chain by scattering from
+// inside the task:
+//
+//   auto bar = lox::thread(2, [](int x, int y) { return x + y; });
+//   auto foo = lox::thread(2, [&bar](int x, int y) { bar.scatter(x * y, 10); return x * y; });
+//
+// Destroying the pool waits for every task that was scattered and not yet
+// gathered (queued tasks are run, not cancelled), frees their records and
+// discards their results and exceptions, and joins the workers; move
+// assignment first does the same to the pool it replaces. Called from
+// inside one of the pool's own tasks it cannot finish: the C layer logs an
+// error and the pool and its callable are deliberately leaked (never freed
+// under the running tasks).
+//
+// native_handle() is the C pool: do not scatter to it with
+// lox_thread_scatter (its tasks expect C++ records), and do not destroy it.
+template <class F, class R>
+class thread_pool : public detail::pool_base<detail::thread_kind, F, R> {
+  using base = detail::pool_base<detail::thread_kind, F, R>;
+
+ public:
+  // Queues `fn(args...)` for a worker and returns at once with the task's
+  // index in the results of the gather that collects it (0, 1, 2, ... since
+  // the previous gather). The arguments are copied or moved into the task's
+  // record: as the callable's decayed parameter types when it has a single
+  // signature (so a `const char*` for a `std::string` parameter is copied as
+  // a string), otherwise as their own decayed types. Pointers, views and
+  // std::ref arguments are stored as they are: their referents must outlive
+  // the task. In debug mode (max_workers 0, or LOX_DEBUG=1) the task runs
+  // before this returns.
+  //
+  // Cost: one heap allocation, the argument moves, the C scatter (a short
+  // critical section). Throws lox::error (LOX_EINVAL for a moved-from pool,
+  // LOX_ENOMEM, LOX_ESYS) and then nothing was queued; std::bad_alloc or an
+  // argument's copy exception likewise leave nothing behind.
+  template <class... Args>
+  std::size_t scatter(Args&&... args) {
+    using rec_t = detail::record_for<F, R, Args&&...>;
+    auto rec = std::make_unique<rec_t>(std::forward<Args>(args)...);
+    std::size_t index = 0;
+    const int st = lox_thread_scatter(this->handle_, static_cast<detail::record_base<R>*>(rec.get()), &index);
+    if (st != LOX_OK) throw error(st, lox_last_error());
+    rec.release();  // owned by the C pool's task until gathered or destroyed
+    return index;
+  }
+
+  // Used by lox::thread(...), which is how pools are made (the tag keeps
+  // this constructor out of the way).
+  template <class G>
+  thread_pool(detail::make_pool_tag, std::size_t max_workers, const thread_options& options, G&& fn)
+      : base(max_workers, std::forward<G>(fn)) {
+    lox_thread_opts o;
+    lox_thread_opts_init(&o);
+    o.idle_timeout = options.idle_timeout.count();
+    check(lox_thread_create_ex(max_workers, &detail::task_trampoline<R>, static_cast<void*>(this->fn_.get()), &o,
+                               &this->handle_));
+  }
+};
+
+// Creates a thread pool running `fn`:
+//
+//   lox::thread(max_workers, options, fn)
+//   lox::thread(max_workers, fn)         // thread_options{}
+//   lox::thread(fn)                      // LOX_DEFAULT_WORKERS: lox's bare `@lox.thread`
+//   auto foo = lox::thread(4, [](int x, int y) { return x * y; });
+//
+// on at most `max_workers` threads (LOX_DEFAULT_WORKERS = lox's 50; 0 =
+// debug mode, tasks run inline in scatter). Threads start on demand and
+// exit after `options.idle_timeout` without work; none is started here.
+// `fn` is copied or moved into the pool.
+//
+// R, the result type, is deduced from `fn`'s signature; a generic lambda or an
+// overloaded call operator must name it: `lox::thread<std::string>(4, fn)`.
+// Throws lox::error (LOX_EINVAL for a NaN or negative idle_timeout,
+// LOX_ENOMEM).
+template <class R = detail::deduce_result, class... Args>
+auto thread(Args&&... args) {
+  return detail::make_pool<thread_pool, thread_options, detail::pool_result, R>::from(std::forward<Args>(args)...);
+}
+
+}  // namespace lox
+
+#endif  // LOX_THREAD_HPP
