@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the opaque C handles are. Each wraps its core object directly (no
-// extra indirection on hot paths).
+// What the opaque C handles are. Each wraps its core object, always as the
+// member `core`, directly (no extra indirection on hot paths).
 #pragma once
 
 #include <lox/lox.h>
@@ -14,6 +14,7 @@
 #include "queue/funnel.hpp"
 #include "queue/queue.hpp"
 #include "sync/index_semaphore.hpp"
+#include "sync/light_switch.hpp"
 #include "sync/lock.hpp"
 #include "sync/qlock.hpp"
 #include "sync/rwlock.hpp"
@@ -21,56 +22,56 @@
 
 struct lox_thread {
   template <typename... Args>
-  explicit lox_thread(Args&&... args) : pool(std::forward<Args>(args)...) {}
-  lox::core::thread::Pool pool;
+  explicit lox_thread(Args&&... args) : core(std::forward<Args>(args)...) {}
+  lox::core::thread::Pool core;
 };
 
 struct lox_results {
-  explicit lox_results(std::unique_ptr<lox::core::Results> r) : results(std::move(r)) {}
-  std::unique_ptr<lox::core::Results> results;
+  explicit lox_results(std::unique_ptr<lox::core::Results> r) : core(std::move(r)) {}
+  std::unique_ptr<lox::core::Results> core;
 };
 
 struct lox_lock {
-  lox::core::sync::Lock lock;
+  lox::core::sync::Lock core;
 };
 
 struct lox_lightswitch {
-  explicit lox_lightswitch(lox::core::sync::Lock& l) : ls(l) {}
-  lox::core::sync::LightSwitch ls;
+  explicit lox_lightswitch(lox::core::sync::Lock& l) : core(l) {}
+  lox::core::sync::LightSwitch core;
 };
 
 struct lox_rwlock {
-  lox::core::sync::RWLock rw;
+  lox::core::sync::RWLock core;
 };
 
 struct lox_qlock {
-  lox::core::sync::QLock q;
+  lox::core::sync::QLock core;
 };
 
 struct lox_index_semaphore {
-  explicit lox_index_semaphore(size_t n) : sem(n) {}
-  lox::core::sync::IndexSemaphore sem;
+  explicit lox_index_semaphore(size_t n) : core(n) {}
+  lox::core::sync::IndexSemaphore core;
 };
 
 struct lox_queue {
-  explicit lox_queue(size_t maxsize) : q(maxsize) {}
-  lox::core::queue::Queue q;
+  explicit lox_queue(size_t maxsize) : core(maxsize) {}
+  lox::core::queue::Queue core;
 };
 
 struct lox_announcement {
-  explicit lox_announcement(std::unique_ptr<lox::core::queue::Announcement> h) : a(std::move(h)) {}
-  std::unique_ptr<lox::core::queue::Announcement> a;
+  explicit lox_announcement(std::unique_ptr<lox::core::queue::Announcement> h) : core(std::move(h)) {}
+  std::unique_ptr<lox::core::queue::Announcement> core;
 };
 
 struct lox_funnel {
-  explicit lox_funnel(std::unique_ptr<lox::core::queue::Funnel> h) : f(std::move(h)) {}
-  std::unique_ptr<lox::core::queue::Funnel> f;
+  explicit lox_funnel(std::unique_ptr<lox::core::queue::Funnel> h) : core(std::move(h)) {}
+  std::unique_ptr<lox::core::queue::Funnel> core;
 };
 
 struct lox_process {
   template <typename... Args>
-  explicit lox_process(Args&&... args) : pool(std::forward<Args>(args)...) {}
-  lox::core::process::Pool pool;
+  explicit lox_process(Args&&... args) : core(std::forward<Args>(args)...) {}
+  lox::core::process::Pool core;
 };
 
 // What a process task appends its result to (lives in the worker).

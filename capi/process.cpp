@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "boundary.hpp"
+#include "calls.hpp"
 #include "handle.hpp"
 
 using namespace lox;
@@ -71,18 +72,13 @@ LOX_API void lox_process_opts_init(lox_process_opts* opts) {
   if (opts) *opts = LOX_PROCESS_OPTS_INIT;
 }
 
-LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void* ctx, const lox_process_opts* opts,
+LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* ctx, const lox_process_opts* opts,
                                   lox_process** out) {
   constexpr const char* op = "process create";
   if (!fn) return capi::null_argument(op, "fn");
   if (!out) return capi::null_argument(op, "out");
   lox_process_opts o = LOX_PROCESS_OPTS_INIT;
-  if (opts) {
-    if (!capi::check_struct_size(op, "lox_process_opts", opts->struct_size, sizeof(lox_process_opts),
-                                 sizeof(lox_process_opts)))
-      return LOX_EINVAL;
-    o = *opts;
-  }
+  if (!capi::read_options(op, "lox_process_opts", opts, o)) return LOX_EINVAL;
   if (std::isnan(o.task_timeout) || o.task_timeout == 0)
     return capi::to_c(core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op,
                                  o.task_timeout));
@@ -90,22 +86,22 @@ LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void* ctx
   if (o.max_message > kMaxMessageLimit)
     return capi::to_c(core::fail(Status::invalid, "{}: max_message is {} (at most {} bytes)", op, o.max_message,
                                  kMaxMessageLimit));
-  if (n_workers == LOX_DEFAULT_WORKERS) n_workers = std::min(online_cpus(), kMaxWorkers);
-  if (n_workers > kMaxWorkers)
-    return capi::to_c(core::fail(Status::invalid, "{}: n_workers is {} (at most {}, or LOX_DEFAULT_WORKERS)", op,
-                                 n_workers, kMaxWorkers));
-  if (capi::debug_forced()) n_workers = 0;
+  if (max_workers == LOX_DEFAULT_WORKERS) max_workers = std::min(online_cpus(), kMaxWorkers);
+  if (max_workers > kMaxWorkers)
+    return capi::to_c(core::fail(Status::invalid, "{}: max_workers is {} (at most {}, or LOX_DEFAULT_WORKERS)", op,
+                                 max_workers, kMaxWorkers));
+  if (capi::debug_forced()) max_workers = 0;
   core::process::Options options;
   options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;
   options.max_message = o.max_message;
   return capi::guard(op, [&] {
-    *out = capi::new_handle<lox_process>(n_workers, std::make_unique<CRunner>(fn, ctx), options);
+    *out = capi::new_handle<lox_process>(max_workers, std::make_unique<CRunner>(fn, ctx), options);
     return LOX_OK;
   });
 }
 
-LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void* ctx, lox_process** out) {
-  return lox_process_create_ex(n_workers, fn, ctx, nullptr, out);
+LOX_API int lox_process_create(size_t max_workers, lox_process_fn fn, void* ctx, lox_process** out) {
+  return lox_process_create_ex(max_workers, fn, ctx, nullptr, out);
 }
 
 LOX_API void lox_process_destroy(lox_process* pool) { capi::destroy_handle("process destroy", pool); }
@@ -114,33 +110,11 @@ LOX_API int lox_process_scatter(lox_process* pool, const void* in, size_t len, s
   constexpr const char* op = "process scatter";
   if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!in && len > 0) return capi::null_argument(op, "in (with len > 0)");
-  return capi::guard(op, [&] { return pool->pool.scatter(in, len, index); });
-}
-
-LOX_API size_t lox_process_pending(const lox_process* pool) {
-  if (!capi::live("process pending", "pool", pool)) return 0;
-  return pool->pool.pending();
-}
-
-LOX_API size_t lox_process_workers(const lox_process* pool) {
-  if (!capi::live("process workers", "pool", pool)) return 0;
-  return pool->pool.workers();
+  return capi::guard(op, [&] { return pool->core.scatter(in, len, index); });
 }
 
 LOX_API int lox_process_gather(lox_process* pool, const lox_gather_opts* opts, lox_results** out) {
-  constexpr const char* op = "process gather";
-  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
-  if (!out) return capi::null_argument(op, "out");
-  core::GatherRequest req;
-  if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
-  return capi::guard(op, [&]() -> int {
-    auto handle = capi::make_handle<lox_results>(nullptr);
-    Status st = pool->pool.gather(req, handle->results);
-    if (handle->results) *out = handle.release();
-    if (st == Status::task_failed)
-      core::fail(Status::task_failed, "{}: at least one task failed (see lox_results_status)", op);
-    return capi::to_c(st);
-  });
+  return capi::gather("process gather", pool, opts, out);
 }
 
 }  // extern "C"

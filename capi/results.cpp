@@ -11,8 +11,8 @@ using lox::capi::Status;
 namespace {
 bool check_index(const char* op, const lox_results* r, size_t i) noexcept {
   if (!capi::live(op, "results", r)) return false;
-  if (i >= r->results->count()) {
-    core::fail(Status::invalid, "{}: index {} out of range (count {})", op, i, r->results->count());
+  if (i >= r->core->count()) {
+    core::fail(Status::invalid, "{}: index {} out of range (count {})", op, i, r->core->count());
     return false;
   }
   return true;
@@ -21,13 +21,9 @@ bool check_index(const char* op, const lox_results* r, size_t i) noexcept {
 
 extern "C" {
 
-LOX_API size_t lox_results_count(const lox_results* r) {
-  return capi::live("results count", "results", r) ? r->results->count() : 0;
-}
-
 LOX_API int lox_results_status(const lox_results* r, size_t i) {
   if (!check_index("results status", r, i)) return LOX_EINVAL;
-  return r->results->status(i);
+  return r->core->status(i);
 }
 
 LOX_API void* lox_results_value(const lox_results* r, size_t i) {
@@ -36,11 +32,11 @@ LOX_API void* lox_results_value(const lox_results* r, size_t i) {
   // read as "the task stored nothing".
   const void* d = nullptr;
   size_t n = 0;
-  if (r->results->bytes(i, &d, &n)) {
+  if (r->core->bytes(i, &d, &n)) {
     core::fail(Status::invalid, "results value: these results hold bytes, not values (process pool; use lox_results_bytes)");
     return nullptr;
   }
-  return r->results->value(i);
+  return r->core->value(i);
 }
 
 LOX_API int lox_results_bytes(const lox_results* r, size_t i, const void** data, size_t* len) {
@@ -49,7 +45,7 @@ LOX_API int lox_results_bytes(const lox_results* r, size_t i, const void** data,
   if (!check_index("results bytes", r, i)) return LOX_EINVAL;
   const void* d = nullptr;
   size_t n = 0;
-  if (!r->results->bytes(i, &d, &n))
+  if (!r->core->bytes(i, &d, &n))
     return capi::to_c(core::fail(Status::invalid, "results bytes: these results hold values, not bytes (thread pool)"));
   *data = d;
   *len = n;
@@ -58,7 +54,7 @@ LOX_API int lox_results_bytes(const lox_results* r, size_t i, const void** data,
 
 LOX_API const char* lox_results_error(const lox_results* r, size_t i) {
   if (!check_index("results error", r, i)) return nullptr;
-  return r->results->error(i);
+  return r->core->error(i);
 }
 
 LOX_API void lox_results_destroy(lox_results* r) { capi::destroy_handle("results destroy", r); }

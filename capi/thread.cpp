@@ -3,6 +3,7 @@
 #include <lox/lox.h>
 
 #include "boundary.hpp"
+#include "calls.hpp"
 #include "handle.hpp"
 #include "thread/context.hpp"
 
@@ -16,12 +17,7 @@ LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void* ctx, 
   constexpr const char* op = "thread create";
   if (!out) return capi::null_argument(op, "out");
   lox_thread_opts o = LOX_THREAD_OPTS_INIT;
-  if (opts) {
-    if (!capi::check_struct_size(op, "lox_thread_opts", opts->struct_size, sizeof(lox_thread_opts),
-                                 sizeof(lox_thread_opts)))
-      return LOX_EINVAL;
-    o = *opts;
-  }
+  if (!capi::read_options(op, "lox_thread_opts", opts, o)) return LOX_EINVAL;
   if (std::isnan(o.idle_timeout) || o.idle_timeout < 0)
     return capi::to_c(core::fail(Status::invalid, "{}: idle_timeout is {} (must be >= 0)", op, o.idle_timeout));
   if (max_workers == LOX_DEFAULT_WORKERS) max_workers = core::thread::Pool::kDefaultWorkers;
@@ -40,7 +36,7 @@ LOX_API int lox_thread_create(size_t max_workers, lox_task_fn fn, void* ctx, lox
 
 LOX_API void lox_thread_destroy(lox_thread* pool) {
   if (!pool || !capi::live("thread destroy", "pool", pool)) return;
-  if (pool->pool.inside_own_task()) {
+  if (pool->core.inside_own_task()) {
     core::fail(Status::bad_state, "thread destroy: called from inside one of the pool's own tasks; pool not destroyed");
     core::log::emit(core::log::Level::error, "{}", core::last_error());
     return;
@@ -51,47 +47,28 @@ LOX_API void lox_thread_destroy(lox_thread* pool) {
 LOX_API int lox_thread_call(lox_thread* pool, void* arg, void** result) {
   constexpr const char* op = "thread call";
   if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
-  if (!pool->pool.default_fn()) return capi::null_argument(op, "the pool's task function");
+  if (!pool->core.default_fn()) return capi::null_argument(op, "the pool's task function");
   void* scratch = nullptr;
   if (!result) result = &scratch;
   *result = nullptr;
-  return core::thread::invoke_task(pool->pool.default_fn(), pool->pool.default_ctx(), arg, result);
+  return core::thread::invoke_task(pool->core.default_fn(), pool->core.default_ctx(), arg, result);
 }
 
 LOX_API int lox_thread_scatter(lox_thread* pool, void* arg, size_t* index) {
   if (!capi::live("thread scatter", "pool", pool)) return LOX_EINVAL;
-  if (!pool->pool.default_fn())
+  if (!pool->core.default_fn())
     return capi::null_argument("thread scatter", "the pool's task function (use lox_thread_scatter_fn)");
-  return capi::to_c(pool->pool.scatter(pool->pool.default_fn(), pool->pool.default_ctx(), arg, index));
+  return capi::to_c(pool->core.scatter(pool->core.default_fn(), pool->core.default_ctx(), arg, index));
 }
 
 LOX_API int lox_thread_scatter_fn(lox_thread* pool, lox_task_fn fn, void* ctx, void* arg, size_t* index) {
   if (!capi::live("thread scatter_fn", "pool", pool)) return LOX_EINVAL;
   if (!fn) return capi::null_argument("thread scatter_fn", "fn");
-  return capi::to_c(pool->pool.scatter(fn, ctx, arg, index));
-}
-
-LOX_API size_t lox_thread_pending(const lox_thread* pool) {
-  return capi::live("thread pending", "pool", pool) ? pool->pool.pending() : 0;
-}
-
-LOX_API size_t lox_thread_workers(const lox_thread* pool) {
-  return capi::live("thread workers", "pool", pool) ? pool->pool.workers() : 0;
+  return capi::to_c(pool->core.scatter(fn, ctx, arg, index));
 }
 
 LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox_results** out) {
-  constexpr const char* op = "thread gather";
-  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
-  if (!out) return capi::null_argument(op, "out");
-  core::GatherRequest req;
-  if (!capi::to_gather_request(op, opts, req)) return LOX_EINVAL;
-  return capi::guard(op, [&]() -> int {
-    // Allocate the handle first: once gather took the round, nothing may fail.
-    auto handle = capi::make_handle<lox_results>(nullptr);
-    Status st = pool->pool.gather(req, handle->results);
-    if (handle->results) *out = handle.release();
-    return capi::to_c(st);
-  });
+  return capi::gather("thread gather", pool, opts, out);
 }
 
 }  // extern "C"

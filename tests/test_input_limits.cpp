@@ -139,7 +139,7 @@ TEST(SizeLimits, ProcessPoolRefusesHugeWorkerCounts) {
     lox_process* p = nullptr;
     EXPECT_EQ(lox_process_create(n, echo_fn, nullptr, &p), LOX_EINVAL) << n;
     EXPECT_EQ(p, nullptr);
-    expect_liblox_detail("n_workers");
+    expect_liblox_detail("max_workers");
   }
 }
 

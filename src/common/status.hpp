@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Status codes of the core. They have the same values as the C ABI's LOX_*
-// codes (capi/ checks that at compile time) so translation is a cast.
+// Status codes of the core: the C ABI's LOX_STATUS_MAP values (the one
+// table of codes) under the core's own names, so translation is a cast.
 #pragma once
+
+#include <lox/c/status.h>
 
 namespace lox::core {
 
 enum class Status : int {
-  ok = 0,
-  timeout = 1,
-  invalid = -1,   // bad argument
-  no_memory = -2,
-  bad_state = -3, // not valid in the object's current state
-  closed = -4,
-  task_failed = -5,
-  worker_died = -6,
-  system = -7,    // an OS call failed; errno text in the detail
+  ok = LOX_OK,
+  timeout = LOX_TIMEOUT,
+  invalid = LOX_EINVAL,  // bad argument
+  no_memory = LOX_ENOMEM,
+  bad_state = LOX_ESTATE,  // not valid in the object's current state
+  closed = LOX_ECLOSED,
+  task_failed = LOX_ETASK,
+  worker_died = LOX_EWORKER,
+  system = LOX_ESYS,  // an OS call failed; errno text in the detail
 };
 
 constexpr int to_int(Status s) noexcept { return static_cast<int>(s); }

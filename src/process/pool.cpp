@@ -490,7 +490,9 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
               taken->tasks[first].detail);
   results->adopt(taken->tasks);
   out = std::move(results);
-  return failed > 0 ? Status::task_failed : Status::ok;
+  if (failed == 0) return Status::ok;
+  return fail(Status::task_failed, "process gather: {} of {} tasks failed (first: task {} with status {})", failed,
+              total, first, out->status(first));
 }
 
 }  // namespace lox::core::process

@@ -26,19 +26,23 @@ Queue::~Queue() {
   });
 }
 
+template <typename Result, typename Attempt>
+Status Queue::attempt_or_wait(Result& r, Result busy, EventCount& ec, const Deadline& deadline, const char* op,
+                              Attempt&& attempt) noexcept {
+  r = attempt();
+  if (r != busy || deadline.expired()) return Status::ok;
+  sync::Inside in(life_);
+  sync::Wait w = sync::wait_until(
+      ec, deadline, [&] { return (r = attempt()) != busy; }, [this] { return life_.is_dead(); });
+  if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
+  return Status::ok;
+}
+
 Status Queue::put(void* item, const Deadline& deadline, const char* op) noexcept {
-  Push r = storage_->try_push(item);
-  if (r == Push::full && !deadline.expired()) {
-    sync::Inside in(life_);
-    sync::Wait w = sync::wait_until(
-        not_full_, deadline,
-        [&] {
-          r = storage_->try_push(item);
-          return r != Push::full;
-        },
-        [this] { return life_.is_dead(); });
-    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
-  }
+  Push r = Push::full;
+  if (Status s = attempt_or_wait(r, Push::full, not_full_, deadline, op, [&] { return storage_->try_push(item); });
+      s != Status::ok)
+    return s;
   switch (r) {
     case Push::ok:
       // The push was a sequentially consistent compare-and-swap on the
@@ -57,18 +61,9 @@ Status Queue::put(void* item, const Deadline& deadline, const char* op) noexcept
 }
 
 Status Queue::get(void*& item, const Deadline& deadline, const char* op) noexcept {
-  Pop r = storage_->try_pop(item);
-  if (r == Pop::empty && !deadline.expired()) {
-    sync::Inside in(life_);
-    sync::Wait w = sync::wait_until(
-        not_empty_, deadline,
-        [&] {
-          r = storage_->try_pop(item);
-          return r != Pop::empty;
-        },
-        [this] { return life_.is_dead(); });
-    if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
-  }
+  Pop r = Pop::empty;
+  Status s = attempt_or_wait(r, Pop::empty, not_empty_, deadline, op, [&] { return storage_->try_pop(item); });
+  if (s != Status::ok) return s;
   switch (r) {
     case Pop::ok:
       item_taken();

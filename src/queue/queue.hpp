@@ -61,6 +61,13 @@ class Queue {
 
  private:
   void item_taken() noexcept;
+  // `r` = attempt(); while that is `busy` and the deadline allows, sleeps
+  // on `ec` and attempts again. ok when the caller should look at `r` (the
+  // last attempt's result, `busy` on timeout), bad_state (detail recorded)
+  // when the queue is destroyed meanwhile.
+  template <typename Result, typename Attempt>
+  Status attempt_or_wait(Result& r, Result busy, EventCount& ec, const Deadline& deadline, const char* op,
+                         Attempt&& attempt) noexcept;
 
   // Read by every put and get, written only at construction: one line.
   const size_t maxsize_;

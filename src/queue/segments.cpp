@@ -12,6 +12,17 @@ namespace {
 constexpr uint32_t kRead = 1;     // the item was taken out
 constexpr uint32_t kDestroy = 2;  // the block's release waits for this slot's reader
 
+// Waits out the gap at a block's end (the thread that took the block's
+// last slot is moving `index` on to the next block), then re-reads the
+// index and its block.
+template <typename Block>
+void cross_gap(const std::atomic<uint64_t>& index, const std::atomic<Block*>& blocks, uint64_t& seen,
+               Block*& block) noexcept {
+  await_step([&] { return index.load(std::memory_order_acquire) != seen; });
+  seen = index.load(std::memory_order_acquire);
+  block = blocks.load(std::memory_order_acquire);
+}
+
 }  // namespace
 
 struct Segments::Block {
@@ -96,9 +107,7 @@ Push Segments::push_claimed(void* item) noexcept {
     const uint64_t offset = (tail >> kShift) % kLap;
     if (offset == kSlots) {
       // The gap: whoever took the block's last slot is linking the next one.
-      await_step([&] { return tail_.load(std::memory_order_acquire) != tail; });
-      tail = tail_.load(std::memory_order_acquire);
-      block = tail_block_.load(std::memory_order_acquire);
+      cross_gap(tail_, tail_block_, tail, block);
       continue;
     }
     if (offset + 1 == kSlots && next == nullptr) {
@@ -133,9 +142,7 @@ Pop Segments::try_pop(void*& item) noexcept {
     const uint64_t offset = (head >> kShift) % kLap;
     if (offset == kSlots) {
       // The gap: whoever took the block's last slot is moving the head on.
-      await_step([&] { return head_.load(std::memory_order_acquire) != head; });
-      head = head_.load(std::memory_order_acquire);
-      block = head_block_.load(std::memory_order_acquire);
+      cross_gap(head_, head_block_, head, block);
       continue;
     }
     uint64_t new_head = head + one;

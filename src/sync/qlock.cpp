@@ -21,9 +21,7 @@ void QLock::unlink(Node* n) noexcept {
 }
 
 Status QLock::acquire(const Deadline& deadline) noexcept {
-  uint32_t expected = 0;
-  if (state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
-    return Status::ok;
+  if (take_if_free(state_, kLocked, std::memory_order_acquire)) return Status::ok;
   if (deadline.expired()) return Status::timeout;
 
   Inside in(life_);

@@ -10,24 +10,16 @@
 // others untouched.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <mutex>
 
-#include "common/deadline.hpp"
-#include "common/futex.hpp"
-#include "common/status.hpp"
 #include "sync/wait.hpp"
 
 namespace lox::core::sync {
 
-class QLock {
+class QLock : Pinned {
  public:
-  QLock() = default;
   ~QLock();
-  QLock(const QLock&) = delete;
-  QLock& operator=(const QLock&) = delete;
 
   Status acquire(const Deadline& deadline) noexcept;
   Status release() noexcept;  // bad_state if not locked

@@ -31,9 +31,7 @@ Status RWLock::acquire_read_slow(const Deadline& deadline) noexcept {
 }
 
 Status RWLock::acquire_write(const Deadline& deadline) noexcept {
-  uint64_t expected = 0;
-  if (state_.compare_exchange_strong(expected, kWriter, std::memory_order_seq_cst, std::memory_order_relaxed))
-    return Status::ok;
+  if (take_if_free(state_, kWriter, std::memory_order_seq_cst)) return Status::ok;
   if (deadline.expired()) return Status::timeout;
   Inside in(life_);
   // Register as a waiting writer: from now on no new reader gets in.

@@ -9,23 +9,15 @@
 // blocked behind it in. Readers and writers sleep on separate EventCounts.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
 
-#include "common/deadline.hpp"
-#include "common/futex.hpp"
-#include "common/status.hpp"
 #include "sync/wait.hpp"
 
 namespace lox::core::sync {
 
-class RWLock {
+class RWLock : Pinned {
  public:
-  RWLock() = default;
   ~RWLock();
-  RWLock(const RWLock&) = delete;
-  RWLock& operator=(const RWLock&) = delete;
 
   // The read paths' uncontended case is inline (one CAS each).
   Status acquire_read(const Deadline& deadline) noexcept {

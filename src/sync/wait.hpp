@@ -9,6 +9,9 @@
 // has_waiters() (no system call when nobody sleeps), usually notify_one; a
 // waiter that gives up (timeout) passes a wake-up it may have consumed on
 // with notify_one, so a notify_one is never lost on a thread that left.
+//
+// It is the common header of the objects: it brings their atomics, fixed-
+// width integers, deadlines, statuses and the EventCount.
 #pragma once
 
 #include <atomic>
@@ -50,6 +53,23 @@ class Inside {
  private:
   Lifeline& life_;
 };
+
+// The objects threads wait on are neither copied nor moved: waiters hold
+// their address.
+class Pinned {
+ public:
+  Pinned() = default;
+  Pinned(const Pinned&) = delete;
+  Pinned& operator=(const Pinned&) = delete;
+};
+
+// The uncontended fast path of every lock: `state` from 0 (free) to
+// `taken` in one compare-and-swap with `order` on success.
+template <typename T>
+bool take_if_free(std::atomic<T>& state, T taken, std::memory_order order) noexcept {
+  T expected = 0;
+  return state.compare_exchange_strong(expected, taken, order, std::memory_order_relaxed);
+}
 
 // Outcome of a wait.
 enum class Wait { acquired, timed_out, aborted };

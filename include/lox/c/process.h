@@ -61,14 +61,14 @@ typedef struct lox_process_opts {
 LOX_API void lox_process_opts_init(lox_process_opts *opts);
 
 /** Creates a process pool running `fn(ctx, in, in_len, out)` in at most
- *  `n_workers` worker processes (LOX_DEFAULT_WORKERS = the number of online
- *  CPUs, at most 4096). `n_workers` above 4096 is LOX_EINVAL: each worker
+ *  `max_workers` worker processes (LOX_DEFAULT_WORKERS = the number of online
+ *  CPUs, at most 4096). `max_workers` above 4096 is LOX_EINVAL: each worker
  *  is a process, a thread and a socketpair of this process, all made at
  *  create. Scatter/gather follow the thread pool's rules (rounds, results in
  *  scatter order, per-task status, gather timeout that loses nothing,
  *  progress callback and bar); inputs and results are bytes, copied across.
  *
- *  `n_workers == 0` (or LOX_DEBUG, as for threads) runs each task inline in
+ *  `max_workers == 0` (or LOX_DEBUG, as for threads) runs each task inline in
  *  the scattering thread, in this process (max_message still applies).
  *
  *  How workers are made: create forks one helper process, the fork server,
@@ -141,15 +141,15 @@ LOX_API void lox_process_opts_init(lox_process_opts *opts);
  *  row die that way, the task fails with LOX_EWORKER. Descriptors
  *  are close-on-exec, and SIGPIPE never reaches this process.
  *
- *  LOX_OK; LOX_EINVAL: `fn` or `out` NULL, `n_workers` above 4096, bad
+ *  LOX_OK; LOX_EINVAL: `fn` or `out` NULL, `max_workers` above 4096, bad
  *  options; LOX_ENOMEM; LOX_ESYS:
  *  socketpair or fork failed (errno text in the detail). The caller owns
  *  `*out` (lox_process_destroy). */
-LOX_API int lox_process_create(size_t n_workers, lox_process_fn fn, void *ctx, lox_process **out);
+LOX_API int lox_process_create(size_t max_workers, lox_process_fn fn, void *ctx, lox_process **out);
 
 /** lox_process_create with options (NULL: the defaults). LOX_EINVAL for a
  *  bad `struct_size`, task_timeout or max_message. */
-LOX_API int lox_process_create_ex(size_t n_workers, lox_process_fn fn, void *ctx,
+LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void *ctx,
                                   const lox_process_opts *opts, lox_process **out);
 
 /** Destroys the pool (NULL is ignored), also in the middle of a round and
