@@ -24,6 +24,21 @@ void Cli::flag(const std::string& name, const std::string& help, std::function<v
   options_.push_back({name, "", help, [on = std::move(on)](const std::string&) { on(); }});
 }
 
+void Cli::cases(const std::string& help, const std::vector<std::string>& names, std::set<char>& slot) {
+  value("--case", "LIST", help, [this, names, &slot](const std::string& v) {
+    for (const std::string& c : split(v)) {
+      bool known = false;
+      for (const std::string& n : names) known = known || c == n;
+      if (!known) fail("unknown case '" + c + "'");
+      slot.insert(c[0]);
+    }
+  });
+}
+
+void Cli::reps(int& slot, const std::string& what) {
+  count("--reps", "repetitions of " + what + " (default " + std::to_string(slot) + "); median and min reported", slot);
+}
+
 void Cli::add_common() {
   Settings& s = settings();
   number("--watchdog", "S", "report a HANG (what hung) and exit 3 if one measurement takes > S s (default 120)",

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,27 @@ class Cli {
   void value(const std::string& name, const std::string& metavar, const std::string& help,
              std::function<void(const std::string&)> on);
   void flag(const std::string& name, const std::string& help, std::function<void()> on);
-  // A value > 0 stored in `slot` (converted to its type), e.g. --reps N.
-  template <class T>
-  void number(const std::string& name, const std::string& metavar, const std::string& help, T& slot) {
-    value(name, metavar, help, [this, name, &slot](const std::string& v) { slot = static_cast<T>(to_number(name, v)); });
+  // A real number > 0 stored in `slot`, e.g. --b-us X.
+  void number(const std::string& name, const std::string& metavar, const std::string& help, double& slot) {
+    value(name, metavar, help, [this, name, &slot](const std::string& v) { slot = to_number(name, v); });
   }
+  // A count (N, at least 1; a fraction is cut off) stored in `slot`, e.g. --reps N.
+  template <class T>
+  void count(const std::string& name, const std::string& help, T& slot) {
+    value(name, "N", help, [this, name, &slot](const std::string& v) {
+      slot = static_cast<T>(to_number(name, v));
+      if (slot < 1) fail(name + ": bad value '" + v + "'");
+    });
+  }
+  // --reps N: repetitions of `what` (default: slot's value).
+  void reps(int& slot, const std::string& what = "each measurement");
+  // A string option stored in `slot`.
+  void text(const std::string& name, const std::string& metavar, const std::string& help, std::string& slot) {
+    value(name, metavar, help, [&slot](const std::string& v) { slot = v; });
+  }
+  // --case LIST: comma-separated case names among `names` (repeatable);
+  // each is kept as its first letter.
+  void cases(const std::string& help, const std::vector<std::string>& names, std::set<char>& slot);
   // Lines printed after the options (exit status, ...).
   void epilogue(const std::string& text) { epilogue_ = text; }
 

@@ -4,6 +4,7 @@
 #include <lox/lox.h>
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,29 +13,33 @@
 
 namespace lox_bench {
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 100 ? "%.1f" : "%.0f", v);
+std::string strf(const char* format, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, format);
+  std::vsnprintf(buf, sizeof buf, format, ap);
+  va_end(ap);
   return buf;
 }
 
-std::string fmt_x(double r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", r);
-  return buf;
+std::optional<double> ratio(const Row* a, const Row* b) {
+  if (!a || !b) return std::nullopt;
+  return a->median() / b->median();
 }
+
+std::string fmt(double v) { return strf(v < 100 ? "%.1f" : "%.0f", v); }
+
+std::string fmt_x(double r) { return strf("%.2fx", r); }
 
 std::string load_note(const Row& r, const char* cpus_fmt, bool say_unjudged) {
-  char buf[160];
-  if (!r.judged && say_unjudged) {
-    std::snprintf(buf, sizeof buf, "reps < 50 ms: load not measured");
-  } else if (cpus_fmt && r.judged) {
-    std::string f = std::string(cpus_fmt) + "; other load %.2f CPU";
-    std::snprintf(buf, sizeof buf, f.c_str(), r.own_cpus, r.background);
-  } else {
-    std::snprintf(buf, sizeof buf, "other load %.2f CPU", r.background);
-  }
-  std::string out = r.note.empty() ? buf : r.note + "; " + buf;
+  std::string load;
+  if (!r.judged && say_unjudged)
+    load = "reps < 50 ms: load not measured";
+  else if (cpus_fmt && r.judged)
+    load = strf((std::string(cpus_fmt) + "; other load %.2f CPU").c_str(), r.own_cpus, r.background);
+  else
+    load = strf("other load %.2f CPU", r.background);
+  std::string out = r.note.empty() ? load : r.note + "; " + load;
   if (r.redone) out += "; " + std::to_string(r.redone) + " noisy reps redone";
   return out;
 }
@@ -56,15 +61,30 @@ void Table::row(const std::vector<std::string>& cells, const std::string& last) 
   std::string line;
   for (size_t i = 0; i < columns_.size(); ++i) {
     const std::string& cell = i < cells.size() ? cells[i] : std::string("-");
-    char buf[512];
-    std::snprintf(buf, sizeof buf, columns_[i].left ? "| %-*s " : "| %*s ", columns_[i].width, cell.c_str());
-    line += buf;
+    line += strf(columns_[i].left ? "| %-*s " : "| %*s ", columns_[i].width, cell.c_str());
   }
   std::printf("%s| %s\n", line.c_str(), last.c_str());
 }
 
 void Table::error(const std::vector<std::string>& names, const std::string& error) const {
   row(names, "ERROR: " + error);
+}
+
+void Table::rows(const std::vector<Row>& rows, bool shape,
+                 const std::function<std::vector<std::string>(const Row&)>& cells,
+                 const std::function<std::string(const Row&)>& note) const {
+  for (const Row& r : rows) {
+    std::vector<std::string> names = shape ? std::vector<std::string>{r.shape, r.peer} : std::vector<std::string>{r.peer};
+    if (!r.na.empty()) {
+      names.resize(columns_.size() - 1, "n/a");
+      names.push_back("-");
+      row(names, "n/a: " + r.na);
+    } else if (!r.ok()) {
+      error(names, r.error);
+    } else {
+      row(cells(r), note(r));
+    }
+  }
 }
 
 // ------------------------------------------------------------ csv and JSON
@@ -138,14 +158,9 @@ void emit(const std::string& case_name, const std::vector<Row>& rows, const CsvL
     std::string line = "csv," + case_name + (layout.shape ? "," + r.shape : "") + "," + r.peer;
     if (layout.units) line += "," + std::to_string(r.units);
     if (r.ok()) {
-      char buf[160];
-      std::string f = std::string(",") + layout.number + "," + layout.number + ",ok,%.2f,%d";
-      std::snprintf(buf, sizeof buf, f.c_str(), r.median(), r.min(), r.background, r.redone);
-      line += buf;
-      if (layout.cpus) {
-        std::snprintf(buf, sizeof buf, ",%.2f", r.own_cpus);
-        line += buf;
-      }
+      const std::string f = std::string(",") + layout.number + "," + layout.number + ",ok,%.2f,%d";
+      line += strf(f.c_str(), r.median(), r.min(), r.background, r.redone);
+      if (layout.cpus) line += strf(",%.2f", r.own_cpus);
     } else {
       line += ",nan,nan," + status(r);
       if (layout.unit) line += std::string(",,") + (layout.cpus ? "," : "");
@@ -165,10 +180,8 @@ void target_line(const std::string& what, const std::optional<double>& v, bool a
     std::printf("| %s | not measured | - |\n", what.c_str());
     return;
   }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, value_fmt, *v);
   bool met = at_most ? *v <= limit : *v >= limit;
-  std::printf("| %s | %s | %s |\n", what.c_str(), buf, met ? "yes" : "NO");
+  std::printf("| %s | %s | %s |\n", what.c_str(), strf(value_fmt, *v).c_str(), met ? "yes" : "NO");
 }
 
 // ----------------------------------------------------------------- session
@@ -197,21 +210,23 @@ void Session::begin(double quiet_window_s) {
   c0_ = cpu_sample();
 }
 
-void Session::end(std::optional<double> other_cpus) {
+int Session::end(std::optional<double> other_cpus, const char* failed_line) {
   const double other = other_cpus ? *other_cpus : background_cpus(c0_, cpu_sample());
   std::printf("\n# total run time %.1f s; load average at end: %s; other processes used %.2f CPUs on average\n",
               seconds_since(t0_), loadavg().c_str(), other);
   const std::string& path = settings().json;
-  if (path.empty()) return;
   if (path == "-") {
     std::ostringstream s;
     write_json(s, program_);
     std::printf("%s", s.str().c_str());
-    return;
+  } else if (!path.empty()) {
+    std::ofstream f(path);
+    write_json(f, program_);
+    if (!f) std::fprintf(stderr, "cannot write the JSON report to '%s'\n", path.c_str());
   }
-  std::ofstream f(path);
-  write_json(f, program_);
-  if (!f) std::fprintf(stderr, "cannot write the JSON report to '%s'\n", path.c_str());
+  if (!failed_line || !g_row_failed) return 0;
+  std::printf("# FAILED: %s\n", failed_line);
+  return 1;
 }
 
 void lox_failed(int st, const char* what) {

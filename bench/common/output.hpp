@@ -9,12 +9,14 @@
 
 #include <lox/lox.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace lox_bench {
 
+std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));  // printf into a string
 std::string fmt(double v);    // "%.1f" below 100, else "%.0f"
 std::string fmt_x(double r);  // "%.2fx"
 
@@ -37,6 +39,11 @@ class Table {
   void row(const std::vector<std::string>& cells, const std::string& last) const;
   // A row without figures: `names` fill the first cells, "-" the others.
   void error(const std::vector<std::string>& names, const std::string& error) const;
+  // One line per row: `cells(r)` and `note(r)` for a row with figures; its
+  // shape (with `shape`) and peer, then "-" and its error for a failed row;
+  // "n/a" (the last cell "-") and its reason for a row that does not apply.
+  void rows(const std::vector<Row>& rows, bool shape, const std::function<std::vector<std::string>(const Row&)>& cells,
+            const std::function<std::string(const Row&)>& note) const;
 
  private:
   std::vector<Column> columns_;
@@ -60,6 +67,9 @@ void emit(const std::string& case_name, const std::vector<Row>& rows, const CsvL
 // line for it).
 void record(const std::string& case_name, const Row& row);
 
+// a / b when both rows have figures.
+std::optional<double> ratio(const Row* a, const Row* b);
+
 // The "## Targets" table and its lines.
 void targets_head();
 // "| what | <value in fmt> | yes/NO |", or "not measured" without a value.
@@ -78,8 +88,9 @@ class Session {
   void begin(double quiet_window_s);
   // The tail line ("# total run time ..."), with the CPUs other processes
   // used on average since begin() (measured here unless given), and the
-  // JSON report.
-  void end(std::optional<double> other_cpus = std::nullopt);
+  // JSON report. Returns the exit status: 0, or, with `failed_line` and a
+  // row that failed a check, 1 after printing "# FAILED: <failed_line>".
+  int end(std::optional<double> other_cpus = std::nullopt, const char* failed_line = nullptr);
 
  private:
   std::string program_;

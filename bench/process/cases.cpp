@@ -18,24 +18,17 @@ void print_rows(const std::vector<Row>& rows, const char* unit_head, const std::
                 const char* extra_head) {
   Table t({{"shape", 10, true}, {"peer", 34, true}, {unit_head, 12, false}, {"min", 12, false}, {extra_head, 28, true}});
   t.head();
-  for (const Row& r : rows) {
-    if (!r.ok()) {
-      t.error({r.shape, r.peer}, r.error);
-      continue;
-    }
-    t.row({r.shape, r.peer, fmt_fine(r.median()), fmt_fine(r.min()), extra(r)},
-          load_note(r, "CPUs used %.2f (process tree, whole rep)", true));
-  }
+  t.rows(
+      rows, true,
+      [&](const Row& r) {
+        return std::vector<std::string>{r.shape, r.peer, fmt_fine(r.median()), fmt_fine(r.min()), extra(r)};
+      },
+      [](const Row& r) { return load_note(r, "CPUs used %.2f (process tree, whole rep)", true); });
 }
 
 // The extra column "<this / lox>x lox's time".
 std::function<std::string(const Row&)> vs_lox(const Row* lox) {
-  return [lox](const Row& r) {
-    if (!lox) return std::string("-");
-    char b[64];
-    std::snprintf(b, sizeof b, "%.2fx lox's time", r.median() / lox->median());
-    return std::string(b);
-  };
+  return [lox](const Row& r) { return lox ? strf("%.2fx lox's time", r.median() / lox->median()) : "-"; };
 }
 
 std::optional<double> median_of(const std::vector<Row>& rows, const std::string& shape, const std::string& peer) {
@@ -114,10 +107,7 @@ void case_b(const Options& o, BSummary& sum) {
       rows, "median ms",
       [&](const Row& r) {
         const Row* base = r.peer.rfind("python", 0) == 0 ? pser : ser;
-        if (!base) return std::string("-");
-        char b[64];
-        std::snprintf(b, sizeof b, "speed-up %.3fx", base->median() / r.median());
-        return std::string(b);
+        return base ? strf("speed-up %.3fx", base->median() / r.median()) : "-";
       },
       "serial / this");
   emit("b", rows, kCsv);
@@ -156,11 +146,9 @@ void case_c(const Options& o, std::vector<CSummary>& sums) {
   print_rows(
       all, "median ns/B",
       [&](const Row& r) {
-        char b[96];
         const Row* lox = find_row(all, r.shape, "lox echo");
-        std::snprintf(b, sizeof b, "%.3f GB/s (best %.3f)%s", 1.0 / r.median(), 1.0 / r.min(),
-                      lox && &r != lox ? (" " + fmt_fine(r.median() / lox->median()) + "x lox's time").c_str() : "");
-        return std::string(b);
+        return strf("%.3f GB/s (best %.3f)%s", 1.0 / r.median(), 1.0 / r.min(),
+                    lox && &r != lox ? (" " + fmt_fine(r.median() / lox->median()) + "x lox's time").c_str() : "");
       },
       "GB/s");
   emit("c", all, kCsv);

@@ -58,21 +58,15 @@ namespace lox_bench::process {
 namespace {
 
 Options parse(int argc, char** argv) {
-  Options o;
   Cli cli("lox_process_bench", 1, "run_process.sh");
-  cli.value("--case", "LIST",
-            "a = tiny tasks, b = CPU-bound speed-up, c = payload throughput,\n"
-            "d = start cost (default: all)",
-            [&](const std::string& v) {
-              for (const std::string& c : Cli::split(v)) {
-                if (c != "a" && c != "b" && c != "c" && c != "d") cli.fail("unknown case '" + c + "'");
-                o.cases.insert(c[0]);
-              }
-            });
-  cli.number("--reps", "N", "repetitions of cases a, c, d (default 5); median and min reported", o.reps);
-  cli.number("--b-reps", "N", "repetitions of case b (default 3; ~6 s each)", o.b_reps);
-  cli.number("--a-tasks", "N", "tasks of case a (default 20000)", o.a_tasks);
-  cli.number("--b-tasks", "N", "tasks of case b (default 8)", o.b_tasks);
+  Options o;
+  // clang-format off
+  cli.cases("a = tiny tasks, b = CPU-bound speed-up, c = payload throughput,\nd = start cost (default: all)", {"a", "b", "c", "d"}, o.cases);
+  // clang-format on
+  cli.reps(o.reps, "cases a, c, d");
+  cli.count("--b-reps", "repetitions of case b (default 3; ~6 s each)", o.b_reps);
+  cli.count("--a-tasks", "tasks of case a (default 20000)", o.a_tasks);
+  cli.count("--b-tasks", "tasks of case b (default 8)", o.b_tasks);
   cli.number("--b-seconds", "X", "CPU seconds per task of case b (default 0.25)", o.b_seconds);
   cli.value("--c-sizes", "LIST", "payload sizes of case c in KiB (default 1024,65536)", [&](const std::string& v) {
     o.c_sizes.clear();
@@ -81,18 +75,16 @@ Options parse(int argc, char** argv) {
   cli.value("--c-mib", "N", "MiB sent each way per repetition of case c (default 256)", [&](const std::string& v) {
     o.c_bytes = static_cast<size_t>(cli.to_number("--c-mib", v) * static_cast<double>(kMiB));
   });
-  cli.number("--workers", "N", "workers per pool, both sides (default 2)", o.workers);
-  cli.value("--python", "PATH", "the interpreter (default /usr/bin/python3)", [&](const std::string& v) { o.python = v; });
-  cli.value("--peer-script", "P", "the Python side (default: bench/process/process_peer.py of the source tree)",
-            [&](const std::string& v) { o.peer_script = v; });
-  cli.value("--peer", "TEXT", "only the runners whose name contains TEXT (lox, python, serial)",
-            [&](const std::string& v) { o.peer = v; });
+  cli.count("--workers", "workers per pool, both sides (default 2)", o.workers);
+  cli.text("--python", "PATH", "the interpreter (default /usr/bin/python3)", o.python);
+  cli.text("--peer-script", "P", "the Python side (default: bench/process/process_peer.py of the source tree)",
+           o.peer_script);
+  cli.text("--peer", "TEXT", "only the runners whose name contains TEXT (lox, python, serial)", o.peer);
   cli.epilogue(
       "Exit status: 0; 1 if a row failed (a wrong, lost or failed result, or the Python side failed);\n"
       "3 on a hang.\n");
   cli.parse(argc, argv);
-  if (o.reps < 1 || o.b_reps < 1 || o.a_tasks < 1 || o.b_tasks < 1 || o.c_sizes.empty() || o.workers < 1)
-    cli.usage(2);
+  if (o.c_sizes.empty()) cli.fail("--c-sizes: no size");
   return o;
 }
 
@@ -138,13 +130,9 @@ void print_summary(const Options& o, const ASummary& a, const BSummary& b, const
   }
 }
 
-}  // namespace
-}  // namespace lox_bench::process
-
-int main(int argc, char** argv) {
-  using namespace lox_bench::process;
-  Options o = parse(argc, argv);
-  lox_bench::Session session("lox_process_bench");
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  Session session("lox_process_bench");
   // A Python peer that dies must not kill the bench through a broken pipe.
   std::signal(SIGPIPE, SIG_IGN);
   if (access(o.peer_script.c_str(), R_OK) != 0 && o.want_peer("python")) {
@@ -169,10 +157,10 @@ int main(int argc, char** argv) {
   if (o.want_case('b')) case_b(o, b);
   if (o.want_case('c')) case_c(o, c);
   print_summary(o, a, b, c, d);
-  session.end(other_cpus(s0, tree_sample()));
-  if (lox_bench::g_row_failed) {
-    std::printf("# FAILED: at least one row failed (see ERROR rows)\n");
-    return 1;
-  }
-  return 0;
+  return session.end(other_cpus(s0, tree_sample()), "at least one row failed (see ERROR rows)");
 }
+
+}  // namespace
+}  // namespace lox_bench::process
+
+int main(int argc, char** argv) { return lox_bench::process::run(argc, argv); }

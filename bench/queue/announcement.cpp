@@ -169,21 +169,16 @@ Row ann_drainer_row(const Options& o, int s) {
 void print_table(const Options& o, const std::vector<Row>& rows) {
   std::printf("\n## Case a: lox_announcement_put, %zu puts per rep (%d reps), unbounded receive queues\n\n",
               o.ann_items, o.reps);
-  Table t({{"subs", 8, true},
-           {"what", 16, true},
-           {"median ns", 11, false},
-           {"min ns", 9, false},
+  Table t({{"subs", 8, true}, {"what", 16, true}, {"median ns", 11, false}, {"min ns", 9, false},
            {"ns/receiver", 11, false}});
   t.head();
-  for (const Row& r : rows) {
-    if (!r.ok()) {
-      t.error({r.shape, r.peer}, r.error);
-      continue;
-    }
-    const double subs = std::stod(r.shape);
-    t.row({r.shape, r.peer, fmt(r.median()), fmt(r.min()), fmt(r.median() / subs)},
-          load_note(r, "CPUs used %.2f", true));
-  }
+  t.rows(
+      rows, true,
+      [](const Row& r) {
+        const double subs = std::stod(r.shape);
+        return std::vector<std::string>{r.shape, r.peer, fmt(r.median()), fmt(r.min()), fmt(r.median() / subs)};
+      },
+      [](const Row& r) { return load_note(r, "CPUs used %.2f", true); });
 }
 
 }  // namespace

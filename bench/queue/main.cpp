@@ -56,16 +56,10 @@ namespace {
 Options parse(int argc, char** argv) {
   Options o;
   Cli cli("lox_queue_bench", 1, "run_queue.sh");
-  cli.value("--case", "LIST", "q = queue throughput, a = announcement put cost (default: both)",
-            [&](const std::string& v) {
-              for (const std::string& c : Cli::split(v)) {
-                if (c != "q" && c != "a") cli.fail("unknown case '" + c + "'");
-                o.cases.insert(c[0]);
-              }
-            });
-  cli.number("--reps", "N", "repetitions of each measurement (default 5); median and min reported", o.reps);
-  cli.number("--items", "N", "items per repetition of case q (default 2000000)", o.items);
-  cli.number("--capacity", "N", "capacity of the bounded queues of case q (default 1024)", o.capacity);
+  cli.cases("q = queue throughput, a = announcement put cost (default: both)", {"q", "a"}, o.cases);
+  cli.reps(o.reps);
+  cli.count("--items", "items per repetition of case q (default 2000000)", o.items);
+  cli.count("--capacity", "capacity of the bounded queues of case q (default 1024)", o.capacity);
   cli.value("--pc", "LIST", "producer x consumer shapes of case q (default 1x1,2x2)", [&](const std::string& v) {
     o.pc.clear();
     for (const std::string& s : Cli::split(v)) {
@@ -75,21 +69,18 @@ Options parse(int argc, char** argv) {
                         static_cast<int>(cli.to_number("--pc", s.substr(x + 1))));
     }
   });
-  cli.number("--ann-items", "N", "puts per repetition of case a (default 1000000)", o.ann_items);
-  cli.number("--ann-batch", "N", "puts between two drains in case a's put/batch-drain (default 4096)", o.ann_batch);
+  cli.count("--ann-items", "puts per repetition of case a (default 1000000)", o.ann_items);
+  cli.count("--ann-batch", "puts between two drains in case a's put/batch-drain (default 4096)", o.ann_batch);
   cli.value("--subs", "LIST", "subscriber counts of case a (default 1,4,16)", [&](const std::string& v) {
     o.subs.clear();
     for (const std::string& s : Cli::split(v)) o.subs.push_back(static_cast<int>(cli.to_number("--subs", s)));
   });
-  cli.value("--peer", "TEXT", "only the rows whose peer name contains TEXT (lox, glib, tbb, std, put/...)",
-            [&](const std::string& v) { o.peer = v; });
-  cli.value("--shape", "TEXT", "only the case q shapes whose name contains TEXT (e.g. 2p2c, -bounded)",
-            [&](const std::string& v) { o.shape = v; });
+  cli.text("--peer", "TEXT", "only the rows whose peer name contains TEXT (lox, glib, tbb, std, put/...)", o.peer);
+  cli.text("--shape", "TEXT", "only the case q shapes whose name contains TEXT (e.g. 2p2c, -bounded)", o.shape);
   cli.epilogue(
       "Exit status: 0; 1 if a row failed its check (items lost, duplicated, out of order);\n"
       "3 on a hang; 4 if a queue call failed inside a thread.\n");
   cli.parse(argc, argv);
-  if (o.reps < 1 || o.items < 1 || o.ann_items < 1 || o.ann_batch < 1) cli.usage(2);
   for (auto [p, c] : o.pc)
     if (static_cast<size_t>(p) > o.items || static_cast<size_t>(c) > o.items) cli.usage(2);
   return o;
@@ -112,15 +103,11 @@ void print_summary(const std::vector<Verdict>& q, const std::vector<AnnSummary>&
   }
 }
 
-}  // namespace
-}  // namespace lox_bench::queue
-
-int main(int argc, char** argv) {
-  using namespace lox_bench::queue;
-  Options o = parse(argc, argv);
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
   // The crews report their own hangs after --watchdog s; this one catches
   // a hang anywhere else (creation, a drain, a destroy).
-  lox_bench::Session session("lox_queue_bench", lox_bench::settings().watchdog_s + 30);
+  Session session("lox_queue_bench", settings().watchdog_s + 30);
   std::printf("# lox_queue_bench: liblox %s, oneTBB %s, GLib %s; %u CPUs online\n", lox_version_string(),
               tbb_version().c_str(), glib_version().c_str(), std::thread::hardware_concurrency());
   session.begin(1);
@@ -129,10 +116,10 @@ int main(int argc, char** argv) {
   if (o.want_case('q')) case_q(o, qv);
   if (o.want_case('a')) case_a(o, av);
   print_summary(qv, av);
-  session.end();
-  if (lox_bench::g_row_failed) {
-    std::printf("# FAILED: at least one row lost, duplicated or reordered items (see ERROR rows)\n");
-    return 1;
-  }
-  return 0;
+  return session.end(std::nullopt, "at least one row lost, duplicated or reordered items (see ERROR rows)");
 }
+
+}  // namespace
+}  // namespace lox_bench::queue
+
+int main(int argc, char** argv) { return lox_bench::queue::run(argc, argv); }

@@ -61,30 +61,17 @@ namespace {
 void print_table(const Options& o, const std::vector<Row>& rows) {
   std::printf("\n## Case q: %zu items per rep through one queue (%d reps); bounded = capacity %zu\n\n", o.items,
               o.reps, o.capacity);
-  Table t({{"shape", 16, true},
-           {"peer", 5, true},
-           {"median ns", 11, false},
-           {"min ns", 9, false},
-           {"Mitems/s", 12, false},
-           {"lox / this (items/s)", 20, true}});
+  Table t({{"shape", 16, true}, {"peer", 5, true}, {"median ns", 11, false}, {"min ns", 9, false},
+           {"Mitems/s", 12, false}, {"lox / this (items/s)", 20, true}});
   t.head();
-  for (const Row& r : rows) {
-    if (!r.na.empty()) {
-      t.row({r.shape, r.peer, "n/a", "n/a", "n/a", "-"}, "n/a: " + r.na);
-      continue;
-    }
-    if (!r.ok()) {
-      t.error({r.shape, r.peer}, r.error);
-      continue;
-    }
-    const Row* lox = nullptr;
-    for (const Row& x : rows)
-      if (x.shape == r.shape && x.peer == "lox" && x.ok()) lox = &x;
-    char ratio[32] = "-", mitems[32];
-    if (lox) std::snprintf(ratio, sizeof ratio, "%.2fx", r.median() / lox->median());
-    std::snprintf(mitems, sizeof mitems, "%.2f", 1e3 / r.median());
-    t.row({r.shape, r.peer, fmt(r.median()), fmt(r.min()), mitems, ratio}, load_note(r, "CPUs used %.2f", true));
-  }
+  t.rows(
+      rows, true,
+      [&](const Row& r) {
+        const Row* lox = find_row(rows, r.shape, "lox");
+        return std::vector<std::string>{r.shape, r.peer, fmt(r.median()), fmt(r.min()), strf("%.2f", 1e3 / r.median()),
+                                        lox ? fmt_x(r.median() / lox->median()) : "-"};
+      },
+      [](const Row& r) { return load_note(r, "CPUs used %.2f", true); });
 }
 
 }  // namespace

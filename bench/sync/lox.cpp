@@ -18,11 +18,10 @@ void lox_lock_pairs(Pairs& p) {
   p.run("lox_lock", [&] { must(lox_lock_acquire(ll, LOX_FOREVER), "acquire"); },
         [&] { must(lox_lock_release(ll), "release"); });
   lox_lock_destroy(ll);
-  lox::lock cl;
-  p.run("lox::lock (C++ layer)", [&] { cl.lock(); }, [&] { cl.unlock(); });
-}
-
-void lox_qlock_pairs(Pairs& p) {
+  {
+    lox::lock cl;
+    p.run("lox::lock (C++ layer)", [&] { cl.lock(); }, [&] { cl.unlock(); });
+  }
   lox_qlock* ql = nullptr;
   must(lox_qlock_create(&ql), "lox_qlock_create");
   p.run("lox_qlock", [&] { must(lox_qlock_acquire(ql, LOX_FOREVER), "acquire"); },

@@ -35,21 +35,13 @@ namespace {
 Options parse(int argc, char** argv) {
   Options o;
   Cli cli("lox_sync_bench", 3, "run_sync.sh");
-  cli.value("--case", "LIST", "u = uncontended acquire+release pairs, t = rwlock throughput (default: both)",
-            [&](const std::string& v) {
-              for (const std::string& c : Cli::split(v)) {
-                if (c != "u" && c != "t") cli.fail("unknown case '" + c + "'");
-                o.cases.insert(c[0]);
-              }
-            });
-  cli.number("--reps", "N", "repetitions of each measurement (default 7); median and min reported", o.reps);
-  cli.number("--pairs", "N", "acquire+release pairs per repetition in case u (default 5000000)", o.pairs);
+  cli.reps(o.reps);
+  cli.cases("u = uncontended acquire+release pairs, t = rwlock throughput (default: both)", {"u", "t"}, o.cases);
+  cli.count("--pairs", "acquire+release pairs per repetition in case u (default 5000000)", o.pairs);
   cli.number("--t-ms", "X", "duration of one repetition of case t, milliseconds (default 300)", o.t_ms);
-  cli.number("--threads", "N", "threads in case t (default 2)", o.threads);
-  cli.value("--peer", "TEXT", "only the rows whose peer name contains TEXT (e.g. lox_rwlock, under perf)",
-            [&](const std::string& v) { o.peer = v; });
+  cli.count("--threads", "threads in case t (default 2)", o.threads);
+  cli.text("--peer", "TEXT", "only the rows whose peer name contains TEXT (e.g. lox_rwlock, under perf)", o.peer);
   cli.parse(argc, argv);
-  if (o.reps < 1 || o.threads < 1) cli.usage(2);
   return o;
 }
 
@@ -64,13 +56,9 @@ void print_summary(const Summary& s) {
   target_line("lox_index_semaphore pair <= 1.5x sem_wait/sem_post", s.sem, true, 1.5);
 }
 
-}  // namespace
-}  // namespace lox_bench::sync
-
-int main(int argc, char** argv) {
-  using namespace lox_bench::sync;
-  Options o = parse(argc, argv);
-  lox_bench::Session session("lox_sync_bench");
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  Session session("lox_sync_bench");
   std::printf("# lox_sync_bench: liblox %s; %d threads in case t; %u CPUs online\n", lox_version_string(), o.threads,
               std::thread::hardware_concurrency());
   session.begin(3);
@@ -78,6 +66,10 @@ int main(int argc, char** argv) {
   if (o.want_case('u')) case_u(o, sum);
   if (o.want_case('t')) case_t(o, sum);
   print_summary(sum);
-  session.end();
-  return 0;
+  return session.end();
 }
+
+}  // namespace
+}  // namespace lox_bench::sync
+
+int main(int argc, char** argv) { return lox_bench::sync::run(argc, argv); }

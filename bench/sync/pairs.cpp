@@ -20,10 +20,7 @@ std::string reference(const std::string& p) {
 }
 
 std::optional<double> ratio(const std::vector<Row>& rows, const char* a, const char* b) {
-  const Row* x = find_row(rows, a);
-  const Row* y = find_row(rows, b);
-  if (!x || !y) return std::nullopt;
-  return x->median() / y->median();
+  return lox_bench::ratio(find_row(rows, a), find_row(rows, b));
 }
 
 }  // namespace
@@ -34,7 +31,6 @@ void case_u(const Options& o, Summary& sum) {
   pthread_mutex_pairs(p);
   std_mutex_pairs(p);
   lox_lock_pairs(p);
-  lox_qlock_pairs(p);
   {
     std::unique_ptr<RwPairs> rw[] = {pthread_rwlock_pairs(), std_shared_mutex_pairs(), lox_rwlock_pairs()};
     for (auto& r : rw) r->read(p);
@@ -53,15 +49,14 @@ void case_u(const Options& o, Summary& sum) {
               o.reps);
   Table t({{"peer", 24, true}, {"median ns", 12, false}, {"min ns", 9, false}, {"ratio (median)", 32, true}});
   t.head();
-  for (const Row& r : rows) {
-    if (!r.ok()) {
-      t.error({r.peer}, r.error);
-      continue;
-    }
-    const Row* b = find_row(rows, reference(r.peer));
-    std::string x = b ? fmt_x(r.median() / b->median()) + " " + reference(r.peer) : "-";
-    t.row({r.peer, fmt(r.median()), fmt(r.min()), x}, load_note(r, nullptr, false));
-  }
+  t.rows(
+      rows, false,
+      [&](const Row& r) {
+        const Row* b = find_row(rows, reference(r.peer));
+        std::string x = b ? fmt_x(r.median() / b->median()) + " " + reference(r.peer) : "-";
+        return std::vector<std::string>{r.peer, fmt(r.median()), fmt(r.min()), x};
+      },
+      [](const Row& r) { return load_note(r, nullptr, false); });
   emit("u", rows, CsvLayout{});
 }
 

@@ -97,8 +97,7 @@ std::unique_ptr<RwPairs> pthread_rwlock_pairs();
 void sem_pairs(Pairs& p);
 void std_mutex_pairs(Pairs& p);  // std.cpp
 std::unique_ptr<RwPairs> std_shared_mutex_pairs();
-void lox_lock_pairs(Pairs& p);  // lox.cpp: lox_lock and lox::lock
-void lox_qlock_pairs(Pairs& p);
+void lox_lock_pairs(Pairs& p);  // lox.cpp: lox_lock, lox::lock, lox_qlock
 std::unique_ptr<RwPairs> lox_rwlock_pairs();
 void lox_index_semaphore_pairs(Pairs& p);
 

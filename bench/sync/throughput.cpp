@@ -77,11 +77,7 @@ double throughput_rep(RwPeer& lk, Shared& data, int threads, int read_pct, doubl
   return s * 1e9 / static_cast<double>(total);
 }
 
-std::string mops(double ns_per_op) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", 1e3 / ns_per_op);
-  return buf;
-}
+std::string mops(double ns_per_op) { return strf("%.2f", 1e3 / ns_per_op); }
 
 }  // namespace
 
@@ -110,26 +106,20 @@ void case_t(const Options& o, Summary& sum) {
                              [&](const std::string&) { return throughput_rep(*lk, data, o.threads, pct, o.t_ms); }));
     }
     const Row* base = find_row(rows, "pthread_rwlock");
-    const Row* lox = find_row(rows, "lox_rwlock");
-    std::optional<double> x;
-    if (base && lox) x = base->median() / lox->median();  // throughput ratio
-    (pct == 100 ? sum.t100 : pct == 95 ? sum.t95 : sum.t50) = x;
+    // The throughput ratio.
+    (pct == 100 ? sum.t100 : pct == 95 ? sum.t95 : sum.t50) = ratio(base, find_row(rows, "lox_rwlock"));
     std::printf("\n## Case t%d: %d threads, %d%% reads / %d%% writes, %.0f ms per rep (%d reps)\n\n", pct, o.threads,
                 pct, 100 - pct, o.t_ms, o.reps);
-    Table t({{"peer", 18, true},
-             {"median Mops/s", 14, false},
-             {"best Mops/s", 14, false},
-             {"ns/op", 11, false},
+    Table t({{"peer", 18, true}, {"median Mops/s", 14, false}, {"best Mops/s", 14, false}, {"ns/op", 11, false},
              {"throughput vs pthread_rwlock", 26, true}});
     t.head();
-    for (const Row& r : rows) {
-      if (!r.ok()) {
-        t.error({r.peer}, r.error);
-        continue;
-      }
-      t.row({r.peer, mops(r.median()), mops(r.min()), fmt(r.median()), base ? fmt_x(base->median() / r.median()) : "-"},
-            load_note(r, nullptr, false));
-    }
+    t.rows(
+        rows, false,
+        [&](const Row& r) {
+          return std::vector<std::string>{r.peer, mops(r.median()), mops(r.min()), fmt(r.median()),
+                                          base ? fmt_x(base->median() / r.median()) : "-"};
+        },
+        [](const Row& r) { return load_note(r, nullptr, false); });
     emit("t" + std::to_string(pct), rows, CsvLayout{});
   }
 }

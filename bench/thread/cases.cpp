@@ -69,36 +69,25 @@ std::vector<Row> run_pools(const Options& o, const std::string& label, const F& 
   return rows;
 }
 
-std::string ms(const Row& r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", r.median() * static_cast<double>(r.units) / 1e6);
-  return buf;
-}
-
-std::string min_ms(const Row& r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", r.min() * static_cast<double>(r.units) / 1e6);
-  return buf;
+// Milliseconds per repetition of a figure per unit.
+std::string ms(const Row& r, double ns_per_unit) {
+  return strf("%.2f", ns_per_unit * static_cast<double>(r.units) / 1e6);
 }
 
 // The case's table: time per repetition and per unit, `extra` (a ratio).
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& unit,
                  const std::function<std::string(const Row&)>& extra, const std::string& extra_title) {
   std::printf("\n%s\n\n", title.c_str());
-  Table t({{"peer", 8, true},
-           {"median ms", 9, false},
-           {"min ms", 9, false},
-           {"median ns/" + unit, 14, false},
-           {"min ns/" + unit, 14, false},
-           {extra_title, 24, true}});
+  Table t({{"peer", 8, true}, {"median ms", 9, false}, {"min ms", 9, false}, {"median ns/" + unit, 14, false},
+           {"min ns/" + unit, 14, false}, {extra_title, 24, true}});
   t.head();
-  for (const Row& r : rows) {
-    if (!r.ok()) {
-      t.error({r.peer}, r.error);
-      continue;
-    }
-    t.row({r.peer, ms(r), min_ms(r), fmt(r.median()), fmt(r.min()), extra(r)}, load_note(r, "CPUs used %.2f", false));
-  }
+  t.rows(
+      rows, false,
+      [&](const Row& r) {
+        return std::vector<std::string>{r.peer, ms(r, r.median()), ms(r, r.min()), fmt(r.median()), fmt(r.min()),
+                                        extra(r)};
+      },
+      [](const Row& r) { return load_note(r, "CPUs used %.2f", false); });
   std::fflush(stdout);
 }
 
@@ -164,12 +153,9 @@ void case_a(const Options& o, Summary& sum) {
     sum.a_ratio = lox->median() / best->median();
     sum.a_fastest = best->peer;
   }
-  char title[200];
-  std::snprintf(title, sizeof title,
-                "## Case a: %zu trivial tasks (x*2+1), scatter + gather, results in scatter order (%d threads, %d reps)",
-                n, o.threads, o.reps);
   print_table(
-      title, rows, "task", [&](const Row& r) { return best ? fmt_x(r.median() / best->median()) : std::string("-"); },
+      strf("## Case a: %zu trivial tasks (x*2+1), scatter + gather, results in scatter order (%d threads, %d reps)", n,
+           o.threads, o.reps), rows, "task", [&](const Row& r) { return best ? fmt_x(r.median() / best->median()) : std::string("-"); },
       "vs fastest peer (median)");
   if (lox && best) {
     std::string what = "liblox / fastest peer (" + best->peer + ")";
@@ -202,15 +188,12 @@ void case_b(const Options& o, Summary& sum) {
   std::vector<Row> rows = run_pools(o, "case b", f, false, "task", n, use);
   const Row* serial = find_row(rows, "serial");
   const Row* lox = find_row(rows, "lox");
-  if (lox && serial) sum.b_speedup = serial->median() / lox->median();
-  char title[240];
-  std::snprintf(title, sizeof title,
-                "## Case b: %zu tasks of ~%.0f us CPU work (%llu iterations; serial measures %.2f us/task), %d "
-                "threads, %d reps",
-                n, o.b_work_us, static_cast<unsigned long long>(f.iters), serial ? serial->median() / 1e3 : 0.0,
-                o.threads, o.reps);
+  sum.b_speedup = ratio(serial, lox);
   print_table(
-      title, rows, "task",
+      strf("## Case b: %zu tasks of ~%.0f us CPU work (%llu iterations; serial measures %.2f us/task), %d threads, %d "
+           "reps",
+           n, o.b_work_us, static_cast<unsigned long long>(f.iters), serial ? serial->median() / 1e3 : 0.0, o.threads,
+           o.reps), rows, "task",
       [&](const Row& r) { return serial ? fmt_x(serial->median() / r.median()) : std::string("-"); },
       "speed-up vs serial (med.)");
   if (lox && serial)
@@ -248,20 +231,16 @@ void case_c(const Options& o, Summary& sum) {
   };
   use.note = [&](Batcher& b) {
     double total = static_cast<double>(std::max<uint64_t>(executed, 1));
-    char note[96];
-    std::snprintf(note, sizeof note, "%.0f%% ran on another thread", 100.0 * static_cast<double>(off_caller) / total);
-    return b.note().empty() ? std::string(note) : b.note() + "; " + note;
+    const std::string note = strf("%.0f%% ran on another thread", 100.0 * static_cast<double>(off_caller) / total);
+    return b.note().empty() ? note : b.note() + "; " + note;
   };
   std::vector<Row> rows = run_pools(o, "case c", f, true, "trip", rounds, use);
   const Row* pp = find_row(rows, "pingpong");
   const Row* lox = find_row(rows, "lox");
-  if (lox && pp) sum.c_ratio = lox->median() / pp->median();
-  char title[200];
-  std::snprintf(title, sizeof title,
-                "## Case c: one task scatter -> gather round trip, %zu rounds per rep (%d threads, %d reps)", rounds,
-                o.threads, o.reps);
+  sum.c_ratio = ratio(lox, pp);
   print_table(
-      title, rows, "trip", [&](const Row& r) { return pp ? fmt_x(r.median() / pp->median()) : std::string("-"); },
+      strf("## Case c: one task scatter -> gather round trip, %zu rounds per rep (%d threads, %d reps)", rounds,
+           o.threads, o.reps), rows, "trip", [&](const Row& r) { return pp ? fmt_x(r.median() / pp->median()) : std::string("-"); },
       "vs cv ping-pong (median)");
   if (lox && pp) print_ratio("liblox / cv ping-pong", lox->median() / pp->median(), lox->min() / pp->min(), "min");
   emit("c", rows, kCsv);

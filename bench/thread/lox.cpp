@@ -61,10 +61,8 @@ class LoxPeer final : public Batcher {
   std::string note() const override {
     if (!timed_tasks_) return "";
     double n = static_cast<double>(timed_tasks_);
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "phases per task: scatter loop %.1f ns, gather %.1f ns, values+destroy %.1f ns",
-                  scatter_s_ * 1e9 / n, gather_s_ * 1e9 / n, read_s_ * 1e9 / n);
-    return buf;
+    return strf("phases per task: scatter loop %.1f ns, gather %.1f ns, values+destroy %.1f ns", scatter_s_ * 1e9 / n,
+                gather_s_ * 1e9 / n, read_s_ * 1e9 / n);
   }
 
  private:

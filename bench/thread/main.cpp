@@ -53,18 +53,9 @@ namespace {
 Options parse(int argc, char** argv) {
   Options o;
   Cli cli("lox_bench", 3, "run.sh");
-  cli.value("--case", "LIST",
-            "cases to run, comma-separated or repeated (default: all)\n"
-            "m = memory per pending liblox task, a = 1M trivial tasks,\n"
-            "b = 10k x ~20us tasks, c = single-task round trip",
-            [&](const std::string& v) {
-              for (const std::string& c : Cli::split(v)) {
-                char k = c == "mem" ? 'm' : c[0];
-                if (c.size() != 1 && c != "mem") k = 0;
-                if (!k || !std::strchr("mabc", k)) cli.fail("unknown case '" + c + "'");
-                o.cases.insert(k);
-              }
-            });
+  // clang-format off
+  cli.cases("cases to run, comma-separated or repeated (default: all)\nm = memory per pending liblox task, a = 1M trivial tasks,\nb = 10k x ~20us tasks, c = single-task round trip", {"m", "mem", "a", "b", "c"}, o.cases);
+  // clang-format on
   cli.value("--peer", "LIST",
             "pools to run (default: all): serial,lox,tbb,asio,glib,std,pingpong\n"
             "(pingpong only runs in case c; m only measures lox)",
@@ -76,15 +67,14 @@ Options parse(int argc, char** argv) {
                 o.peers.insert(p);
               }
             });
-  cli.number("--reps", "N", "repetitions of each measurement (default 7); median and min reported", o.reps);
-  cli.number("--threads", "N", "worker threads per pool (default 2)", o.threads);
-  cli.number("--a-tasks", "N", "tasks in case a (default 1000000)", o.a_tasks);
-  cli.number("--b-tasks", "N", "tasks in case b (default 10000)", o.b_tasks);
+  cli.reps(o.reps);
+  cli.count("--threads", "worker threads per pool (default 2)", o.threads);
+  cli.count("--a-tasks", "tasks in case a (default 1000000)", o.a_tasks);
+  cli.count("--b-tasks", "tasks in case b (default 10000)", o.b_tasks);
   cli.number("--b-us", "X", "CPU work per task in case b, microseconds (default 20)", o.b_work_us);
-  cli.number("--c-rounds", "N", "round trips per repetition in case c (default 20000)", o.c_rounds);
-  cli.number("--m-tasks", "N", "pending tasks in case m (default 1000000)", o.m_tasks);
+  cli.count("--c-rounds", "round trips per repetition in case c (default 20000)", o.c_rounds);
+  cli.count("--m-tasks", "pending tasks in case m (default 1000000)", o.m_tasks);
   cli.parse(argc, argv);
-  if (o.reps < 1 || o.threads < 1) cli.usage(2);
   return o;
 }
 
@@ -97,13 +87,9 @@ void print_summary(const Summary& s) {
   target_line("(m) <= 64 bytes per pending task", s.m_bytes, true, 64.0, "%.1f B");
 }
 
-}  // namespace
-}  // namespace lox_bench::thread
-
-int main(int argc, char** argv) {
-  using namespace lox_bench::thread;
-  Options o = parse(argc, argv);
-  lox_bench::Session session("lox_bench");
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  Session session("lox_bench");
   std::printf("# lox_bench: liblox %s, %s, %s, %s; %d threads per pool; %u CPUs online\n", lox_version_string(),
               tbb_version().c_str(), boost_version().c_str(), glib_version().c_str(), o.threads,
               std::thread::hardware_concurrency());
@@ -113,10 +99,13 @@ int main(int argc, char** argv) {
   Summary sum;
   // Memory first: the heap holds no freed blocks yet, so RSS growth is real.
   if (o.want_case('m') && o.want_peer("lox")) case_m(o, sum);
-  if (o.want_case('a')) case_a(o, sum);
-  if (o.want_case('b')) case_b(o, sum);
-  if (o.want_case('c')) case_c(o, sum);
+  for (auto [name, run_case] : {std::pair{'a', &case_a}, {'b', &case_b}, {'c', &case_c}})
+    if (o.want_case(name)) run_case(o, sum);
   print_summary(sum);
-  session.end();
-  return 0;
+  return session.end();
 }
+
+}  // namespace
+}  // namespace lox_bench::thread
+
+int main(int argc, char** argv) { return lox_bench::thread::run(argc, argv); }

@@ -122,9 +122,7 @@ void case_m(const Options& o, Summary& sum) {
     } else {
       sum.m_bytes = rss_per;
       row.v = {rss_per};
-      char note[64];
-      std::snprintf(note, sizeof note, "malloc heap %.1f bytes/task", heap_per);
-      row.note = note;
+      row.note = strf("malloc heap %.1f bytes/task", heap_per);
     }
     record("m", row);
     if (settings().csv) std::printf("csv,m,lox,%zu,%.3f,%.3f,ok,0,0\n", o.m_tasks, rss_per, heap_per);
