@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// What lox_bench and lox_sync_bench share: a watchdog that turns a hang
-// into a precise report, and the measurement of other processes' CPU load
-// that lets both redo repetitions disturbed by a shared machine.
+// What every bench program shares at the lowest level: a watchdog that turns
+// a hang into a precise report, and the measurement of other processes' CPU
+// load that lets the programs redo repetitions disturbed by a shared machine.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -15,7 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace lox_bench_harness {
+namespace lox_bench {
 
 using Clock = std::chrono::steady_clock;
 
@@ -126,17 +127,22 @@ struct WatchScope {
   ~WatchScope() { g_watchdog->disarm(); }
 };
 
-// Waits until other processes use less than `threshold` CPUs over a 1 s
-// window, for at most `limit_s`. Returns false if it never got that quiet.
-inline bool wait_quiet(double threshold, double limit_s) {
+// Waits until other processes use less than `threshold` CPUs over a window
+// of `window_s`, for at most `limit_s`. Returns false if it never got that
+// quiet; *last_bg (if given) gets the load of the last window. With `say`,
+// every window that was not quiet is reported on stderr.
+inline bool wait_quiet(double threshold, double limit_s, double window_s = 1.0, double* last_bg = nullptr,
+                       bool say = false) {
   auto start = Clock::now();
   for (;;) {
     CpuSample a = cpu_sample();
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (background_cpus(a, cpu_sample()) < threshold) return true;
+    std::this_thread::sleep_for(std::chrono::duration<double>(window_s));
+    double bg = background_cpus(a, cpu_sample());
+    if (last_bg) *last_bg = bg;
+    if (bg < threshold) return true;
     if (seconds_since(start) > limit_s) return false;
+    if (say) std::fprintf(stderr, "waiting for a quiet machine (other processes %.2f CPUs)\n", bg);
   }
 }
 
-
-}  // namespace lox_bench_harness
+}  // namespace lox_bench

@@ -1,10 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by bench/run.sh and bench/run_sync.sh (sourced, POSIX sh): builds a
-# bench program against liblox (the working tree, or REV as committed) and
-# runs it RUNS times, each run waiting for a quiet machine first. The caller
-# sets PROGRAM (the CMake target), BUILD_NAME (build directory under the
-# repository root) and LOG (log file prefix), then calls bench_build and
-# bench_runs "$@"; it summarizes the csv lines of "$OUT/$LOG"*.txt itself.
+# What every bench/run*.sh script does (sourced, POSIX sh): builds a bench
+# program against liblox (the working tree, or REV as committed), runs it
+# RUNS times (default 3), each run first waiting (up to WAIT_QUIET seconds,
+# default 900) until other processes use < 0.15 CPU, then prints the medians
+# across the runs with bench/median.py. The caller sets PROGRAM (the CMake
+# target), BUILD_NAME (build directory under the repository root), LOG (log
+# file prefix) and SUITE (median.py's report), then calls bench_main "$@":
+# the arguments go to every run of the program.
+#
+# Environment: RUNS, WAIT_QUIET, SKIP_BUILD=1 (reuse the existing build),
+# REV (measure liblox as committed at REV: a git archive of REV, with the
+# working tree's bench/), BUILD (the build directory), OUT (the logs:
+# $OUT/$LOG<i>.txt with the tables and csv lines of run i, and .err with its
+# progress; default $BUILD/bench-runs).
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REV=${REV:-}
@@ -61,4 +69,10 @@ bench_runs() {
     grep -E '^# (machine|WARNING|total)' "$OUT/$LOG$i.txt" >&2 || true
     i=$((i + 1))
   done
+}
+
+bench_main() {
+  bench_build
+  bench_runs "$@"
+  python3 "$ROOT/bench/median.py" "$SUITE" "$RUNS" "$OUT/$LOG"[0-9]*.txt
 }
