@@ -141,7 +141,7 @@ func newAnnouncement(maxsize, backlog int) (*annCore, error) {
 	if maxsize < 0 || backlog < -1 {
 		return nil, newError("announcement create", StatusInval, "negative maxsize or backlog < -1")
 	}
-	r := C.gx_ann_create(C.size_t(maxsize), C.longlong(backlog))
+	r := C.gx_announcement_create(C.size_t(maxsize), C.longlong(backlog))
 	if err := check("announcement create", r); err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (c *annCore) subscribe(maxsize int) (*annCore, error) {
 	grp := c.grp
 	grp.mu.Lock()
 	defer grp.mu.Unlock()
-	r := C.gx_ann_subscribe(c.a, C.size_t(maxsize))
+	r := C.gx_announcement_subscribe(c.a, C.size_t(maxsize))
 	if err := check("announcement subscribe", r); err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (c *annCore) clone() (*annCore, error) {
 	grp := c.grp
 	grp.mu.Lock()
 	defer grp.mu.Unlock()
-	r := C.gx_ann_clone(c.a)
+	r := C.gx_announcement_clone(c.a)
 	if err := check("announcement clone", r); err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (c *annCore) put(v any, timeout time.Duration) error {
 	}
 	h := newHandle(v)
 	grp.ref(h, copies) // before the put: a receiver may get it at once
-	if err := check("announcement put", C.gx_ann_put(c.a, C.uintptr_t(h), secs(timeout))); err != nil {
+	if err := check("announcement put", C.gx_announcement_put(c.a, C.uintptr_t(h), secs(timeout))); err != nil {
 		grp.unref(h, copies)
 		return err
 	}
@@ -255,7 +255,7 @@ func (c *annCore) get(timeout time.Duration) (any, error) {
 		return nil, closedError("announcement get")
 	}
 	defer c.g.leave()
-	r := C.gx_ann_get(c.a, secs(timeout))
+	r := C.gx_announcement_get(c.a, secs(timeout))
 	if err := check("announcement get", r); err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (c *annCore) finalize() error {
 	grp := c.grp
 	grp.mu.Lock()
 	defer grp.mu.Unlock()
-	if err := check("announcement finalize", C.gx_ann_finalize(c.a)); err != nil {
+	if err := check("announcement finalize", C.gx_announcement_finalize(c.a)); err != nil {
 		return err
 	}
 	for _, h := range grp.kept {
@@ -295,7 +295,7 @@ func (c *annCore) unsubscribeLocked() error {
 	grp := c.grp
 	grp.mu.Lock()
 	defer grp.mu.Unlock()
-	if err := check("announcement unsubscribe", C.gx_ann_unsubscribe(c.a)); err != nil {
+	if err := check("announcement unsubscribe", C.gx_announcement_unsubscribe(c.a)); err != nil {
 		return err
 	}
 	c.subscribed = false
@@ -334,7 +334,7 @@ func (c *annCore) close() error {
 	}
 	grp := c.grp
 	for { // drop the copies left in this handle's queue
-		r := C.gx_ann_get(c.a, 0)
+		r := C.gx_announcement_get(c.a, 0)
 		if r.detail != nil {
 			C.free(unsafe.Pointer(r.detail))
 		}

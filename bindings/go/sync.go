@@ -118,7 +118,7 @@ func NewLightSwitch(lock *Lock) (*LightSwitch, error) {
 		return nil, closedError("lightswitch create")
 	}
 	defer lock.g.leave()
-	r := C.gx_ls_create(lock.l)
+	r := C.gx_light_switch_create(lock.l)
 	if err := check("lightswitch create", r); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *LightSwitch) Acquire(timeout time.Duration) error {
 		return closedError("lightswitch acquire")
 	}
 	defer s.g.leave()
-	return check("lightswitch acquire", C.gx_ls_acquire(s.s, secs(timeout)))
+	return check("lightswitch acquire", C.gx_light_switch_acquire(s.s, secs(timeout)))
 }
 
 // Release leaves: decrements the count, the last one out releasing the
@@ -143,7 +143,7 @@ func (s *LightSwitch) Release() error {
 		return closedError("lightswitch release")
 	}
 	defer s.g.leave()
-	return check("lightswitch release", C.gx_ls_release(s.s))
+	return check("lightswitch release", C.gx_light_switch_release(s.s))
 }
 
 // Count is the number of acquires not yet released (a snapshot).
@@ -178,7 +178,7 @@ type RWLock struct {
 
 // NewRWLock creates an unlocked RWLock.
 func NewRWLock() (*RWLock, error) {
-	r := C.gx_rw_create()
+	r := C.gx_rw_lock_create()
 	if err := check("rwlock create", r); err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (l *RWLock) acquire(mode C.int, timeout time.Duration) error {
 		return closedError("rwlock acquire")
 	}
 	defer l.g.leave()
-	return check("rwlock acquire", C.gx_rw_acquire(l.l, mode, secs(timeout)))
+	return check("rwlock acquire", C.gx_rw_lock_acquire(l.l, mode, secs(timeout)))
 }
 
 func (l *RWLock) release(mode C.int) error {
@@ -198,7 +198,7 @@ func (l *RWLock) release(mode C.int) error {
 		return closedError("rwlock release")
 	}
 	defer l.g.leave()
-	return check("rwlock release", C.gx_rw_release(l.l, mode))
+	return check("rwlock release", C.gx_rw_lock_release(l.l, mode))
 }
 
 // AcquireRead takes a read hold, waiting at most timeout.
@@ -270,7 +270,7 @@ type QLock struct {
 
 // NewQLock creates an unlocked QLock.
 func NewQLock() (*QLock, error) {
-	r := C.gx_q_create()
+	r := C.gx_qlock_create()
 	if err := check("qlock create", r); err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (l *QLock) Acquire(timeout time.Duration) error {
 		return closedError("qlock acquire")
 	}
 	defer l.g.leave()
-	return check("qlock acquire", C.gx_q_acquire(l.l, secs(timeout)))
+	return check("qlock acquire", C.gx_qlock_acquire(l.l, secs(timeout)))
 }
 
 // Release releases the lock (any goroutine may), handing it to the first
@@ -293,7 +293,7 @@ func (l *QLock) Release() error {
 		return closedError("qlock release")
 	}
 	defer l.g.leave()
-	return check("qlock release", C.gx_q_release(l.l))
+	return check("qlock release", C.gx_qlock_release(l.l))
 }
 
 // Lock waits for the lock in FIFO order (sync.Locker).
@@ -349,7 +349,7 @@ func NewIndexSemaphore(n int) (*IndexSemaphore, error) {
 	if n < 0 {
 		n = 0 // liblox reports EINVAL with its own detail
 	}
-	r := C.gx_sem_create(C.size_t(n))
+	r := C.gx_index_semaphore_create(C.size_t(n))
 	if err := check("index semaphore create", r); err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (s *IndexSemaphore) Acquire(timeout time.Duration) (int, error) {
 		return -1, closedError("index semaphore acquire")
 	}
 	defer s.g.leave()
-	r := C.gx_sem_acquire(s.s, secs(timeout))
+	r := C.gx_index_semaphore_acquire(s.s, secs(timeout))
 	if err := check("index semaphore acquire", r); err != nil {
 		return -1, err
 	}
@@ -379,7 +379,7 @@ func (s *IndexSemaphore) Release(index int) error {
 		return closedError("index semaphore release")
 	}
 	defer s.g.leave()
-	return check("index semaphore release", C.gx_sem_release(s.s, C.size_t(index)))
+	return check("index semaphore release", C.gx_index_semaphore_release(s.s, C.size_t(index)))
 }
 
 // Len is n, the number of resources.

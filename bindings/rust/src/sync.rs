@@ -746,7 +746,7 @@ unsafe impl Sync for IndexSemaphore {}
 /// A held index of an [`IndexSemaphore`]; returned when dropped.
 #[derive(Debug)]
 pub struct IndexGuard<'a> {
-    sem: &'a IndexSemaphore,
+    semaphore: &'a IndexSemaphore,
     index: usize,
 }
 
@@ -796,7 +796,10 @@ impl IndexSemaphore {
             sys::lox_index_semaphore_acquire(self.raw.as_ptr(), seconds(timeout), &mut index)
         })?;
         Ok(if got {
-            Some(IndexGuard { sem: self, index })
+            Some(IndexGuard {
+                semaphore: self,
+                index,
+            })
         } else {
             None
         })
@@ -846,7 +849,8 @@ impl IndexGuard<'_> {
 impl Drop for IndexGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: we hold `index`; any thread may release it.
-        let status = unsafe { sys::lox_index_semaphore_release(self.sem.raw.as_ptr(), self.index) };
+        let status =
+            unsafe { sys::lox_index_semaphore_release(self.semaphore.raw.as_ptr(), self.index) };
         debug_assert_eq!(status, sys::LOX_OK);
     }
 }

@@ -241,8 +241,8 @@ fn lightswitch_shares_and_excludes_the_janitor() {
 #[test]
 fn index_semaphore_indices_are_unique() {
     let n = 3usize;
-    let sem = IndexSemaphore::new(n).unwrap();
-    assert_eq!(sem.capacity(), n);
+    let semaphore = IndexSemaphore::new(n).unwrap();
+    assert_eq!(semaphore.capacity(), n);
     let in_use: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
     let max_held = AtomicUsize::new(0);
     let held = AtomicUsize::new(0);
@@ -250,7 +250,7 @@ fn index_semaphore_indices_are_unique() {
         for _ in 0..THREADS * 2 {
             s.spawn(|| {
                 for i in 0..500 {
-                    let g = sem.acquire().unwrap();
+                    let g = semaphore.acquire().unwrap();
                     assert!(g.index() < n);
                     assert!(
                         !in_use[g.index()].swap(true, Ordering::SeqCst),
@@ -269,37 +269,44 @@ fn index_semaphore_indices_are_unique() {
         }
     });
     assert!(max_held.load(Ordering::SeqCst) <= n);
-    assert_eq!(sem.available(), n);
-    assert_eq!(sem.waiting(), 0);
+    assert_eq!(semaphore.available(), n);
+    assert_eq!(semaphore.waiting(), 0);
 }
 
 #[test]
 fn index_semaphore_timeout() {
-    let sem = IndexSemaphore::new(2).unwrap();
-    let a = sem.acquire().unwrap();
-    let b = sem.acquire_timeout(Some(Duration::ZERO)).unwrap().unwrap();
+    let semaphore = IndexSemaphore::new(2).unwrap();
+    let a = semaphore.acquire().unwrap();
+    let b = semaphore
+        .acquire_timeout(Some(Duration::ZERO))
+        .unwrap()
+        .unwrap();
     assert_eq!((a.index(), b.index()), (0, 1));
-    assert_eq!(sem.available(), 0);
-    assert!(sem
+    assert_eq!(semaphore.available(), 0);
+    assert!(semaphore
         .acquire_timeout(Some(Duration::from_millis(10)))
         .unwrap()
         .is_none());
-    assert!(sem.acquire_timeout(Some(Duration::ZERO)).unwrap().is_none());
+    assert!(semaphore
+        .acquire_timeout(Some(Duration::ZERO))
+        .unwrap()
+        .is_none());
     // A blocked acquirer gets the index released by another thread.
     thread::scope(|s| {
         let waiter = s.spawn(|| {
-            sem.acquire_timeout(Some(Duration::from_secs(60)))
+            semaphore
+                .acquire_timeout(Some(Duration::from_secs(60)))
                 .unwrap()
                 .map(|g| g.index())
         });
-        while sem.waiting() == 0 {
+        while semaphore.waiting() == 0 {
             thread::sleep(Duration::from_millis(1));
         }
         drop(b);
         assert_eq!(waiter.join().unwrap(), Some(1));
     });
     drop(a);
-    assert_eq!(sem.available(), 2);
+    assert_eq!(semaphore.available(), 2);
 }
 
 #[test]
