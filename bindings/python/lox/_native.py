@@ -76,8 +76,20 @@ TASK_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
 PROCESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 
 
-class GatherOpts(Structure):
+class _Opts(Structure):
+    """An options struct that its ``lox_*_opts_init`` (``_init``) fills."""
+    _init = None
+
+    @classmethod
+    def default(cls):
+        o = cls()
+        getattr(lib, cls._init)(ctypes.byref(o))
+        return o
+
+
+class GatherOpts(_Opts):
     """lox_gather_opts (build with ``GatherOpts.default()``)."""
+    _init = "lox_gather_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("timeout", c_double),
@@ -86,40 +98,24 @@ class GatherOpts(Structure):
         ("progress_bar", c_int),
     ]
 
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_gather_opts_init(ctypes.byref(o))
-        return o
 
-
-class ThreadOpts(Structure):
+class ThreadOpts(_Opts):
     """lox_thread_opts (build with ``ThreadOpts.default()``)."""
+    _init = "lox_thread_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("idle_timeout", c_double),
     ]
 
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_thread_opts_init(ctypes.byref(o))
-        return o
 
-
-class ProcessOpts(Structure):
+class ProcessOpts(_Opts):
     """lox_process_opts (build with ``ProcessOpts.default()``)."""
+    _init = "lox_process_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("task_timeout", c_double),
         ("max_message", c_size_t),
     ]
-
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_process_opts_init(ctypes.byref(o))
-        return o
 
 
 # --- every function of lox.h: (name, restype, argtypes) -------------------------

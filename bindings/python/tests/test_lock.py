@@ -124,23 +124,28 @@ def test_lock_wait_releases_gil():
     assert result == [True]
 
 
-def test_lock_mutual_exclusion():
-    lk = Lock()
+def assert_mutual_exclusion(lock, threads, rounds):
+    """``threads`` threads each enter ``lock`` ``rounds`` times, inviting a
+    thread switch inside: never two inside, and no update lost."""
     occ = Occupancy()
     shared = [0]
 
     def work(i):
-        for _ in range(300):
-            with lk:
+        for _ in range(rounds):
+            with lock:
                 occ.enter()
                 v = shared[0]
                 time.sleep(0)           # invite a switch inside the critical section
                 shared[0] = v + 1
                 occ.leave()
 
-    run_threads(work, 6)
-    assert shared[0] == 6 * 300
+    run_threads(work, threads)
+    assert shared[0] == threads * rounds
     assert occ.max == 1
+
+
+def test_lock_mutual_exclusion():
+    assert_mutual_exclusion(Lock(), 6, 300)
 
 
 # --- LightSwitch -----------------------------------------------------------------------
@@ -491,21 +496,7 @@ def test_qlock_timed_out_waiter_leaves_line():
 
 
 def test_qlock_mutual_exclusion():
-    q = QLock()
-    occ = Occupancy()
-    shared = [0]
-
-    def work(i):
-        for _ in range(200):
-            with q:
-                occ.enter()
-                v = shared[0]
-                time.sleep(0)
-                shared[0] = v + 1
-                occ.leave()
-
-    run_threads(work, 5)
-    assert shared[0] == 1000 and occ.max == 1
+    assert_mutual_exclusion(QLock(), 5, 200)
 
 
 # --- IndexSemaphore --------------------------------------------------------------------
