@@ -87,8 +87,13 @@ func headerStatusMap(t *testing.T) map[string]headerStatus {
 func TestHeaderReaderFollowsTheLoxIncludes(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"lox/lox.h":      "#include <stddef.h>\n#include <lox/c/status.h>\n",
-		"lox/c/status.h": "#include <lox/lox.h>\n#define LOX_STATUS_MAP(X) \\\n    X(OK, 0, \"success\", \"m\") \\\n    X(EINVAL, -1, \"bad\", \\\n      \"m\")\nenum { LOX_STATUS_MAP(E) };\n",
+		"lox/lox.h": "#include <stddef.h>\n#include <lox/c/status.h>\n",
+		"lox/c/status.h": "#include <lox/lox.h>\n" +
+			"#define LOX_STATUS_MAP(X) \\\n" +
+			"    X(OK, 0, \"success\", \"m\") \\\n" +
+			"    X(EINVAL, -1, \"bad\", \\\n" +
+			"      \"m\")\n" +
+			"enum { LOX_STATUS_MAP(E) };\n",
 	}
 	for name, body := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))

@@ -168,20 +168,12 @@ func (p *ProcessPool) Gather(opts ...GatherOption) ([]ByteResult, error) {
 
 // Workers is the number of worker processes alive now (0 after Close).
 func (p *ProcessPool) Workers() int {
-	if !p.g.enter() {
-		return 0
-	}
-	defer p.g.leave()
-	return int(C.lox_process_workers(p.p))
+	return snapshot(&p.g, func() int { return int(C.lox_process_workers(p.p)) })
 }
 
 // Pending is the number of tasks scattered but not yet started.
 func (p *ProcessPool) Pending() int {
-	if !p.g.enter() {
-		return 0
-	}
-	defer p.g.leave()
-	return int(C.lox_process_pending(p.p))
+	return snapshot(&p.g, func() int { return int(C.lox_process_pending(p.p)) })
 }
 
 // Close destroys the pool: unfinished tasks are dropped, every worker and

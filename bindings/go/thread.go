@@ -252,17 +252,9 @@ func (c *threadCore) close() error {
 }
 
 func (c *threadCore) workers() int {
-	if !c.g.enter() {
-		return 0
-	}
-	defer c.g.leave()
-	return int(C.lox_thread_workers(c.p))
+	return snapshot(&c.g, func() int { return int(C.lox_thread_workers(c.p)) })
 }
 
 func (c *threadCore) pending() int {
-	if !c.g.enter() {
-		return 0
-	}
-	defer c.g.leave()
-	return int(C.lox_thread_pending(c.p))
+	return snapshot(&c.g, func() int { return int(C.lox_thread_pending(c.p)) })
 }

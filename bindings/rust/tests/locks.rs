@@ -22,18 +22,19 @@ fn bump(v: &mut u64) {
     *v = old + 1;
 }
 
+/// Runs `round(i)` for i in 0..ROUNDS in each of THREADS threads at once.
+fn in_threads(round: impl Fn(usize) + Sync) {
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| (0..ROUNDS).for_each(&round));
+        }
+    });
+}
+
 #[test]
 fn lock_mutual_exclusion() {
     let lock = Lock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for _ in 0..ROUNDS {
-                    bump(&mut lock.lock().unwrap());
-                }
-            });
-        }
-    });
+    in_threads(|_| bump(&mut lock.lock().unwrap()));
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS) as u64);
 }
 
@@ -79,15 +80,7 @@ fn lock_guard_released_in_another_thread() {
 #[test]
 fn qlock_mutual_exclusion() {
     let lock = QLock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for _ in 0..ROUNDS {
-                    bump(&mut lock.lock().unwrap());
-                }
-            });
-        }
-    });
+    in_threads(|_| bump(&mut lock.lock().unwrap()));
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS) as u64);
 }
 
@@ -132,21 +125,15 @@ fn qlock_timed_out_waiter_leaves_the_line() {
 #[test]
 fn rwlock_writers_exclude() {
     let lock = RwLock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for i in 0..ROUNDS {
-                    if i % 4 == 0 {
-                        // Readers see a consistent value while no writer is in.
-                        let r = lock.read().unwrap();
-                        let a = *r;
-                        thread::yield_now();
-                        assert_eq!(a, *r);
-                    } else {
-                        bump(&mut lock.write().unwrap());
-                    }
-                }
-            });
+    in_threads(|i| {
+        if i % 4 == 0 {
+            // Readers see a consistent value while no writer is in.
+            let r = lock.read().unwrap();
+            let a = *r;
+            thread::yield_now();
+            assert_eq!(a, *r);
+        } else {
+            bump(&mut lock.write().unwrap());
         }
     });
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS * 3 / 4) as u64);
