@@ -22,16 +22,20 @@ def wait_until(pred, what="condition"):
         time.sleep(0.001)
 
 
-def run_threads(target, n, *args):
+def run_threads(target, n, *more):
+    """Runs ``target(i)`` for i in range(n) in n threads at once, and each
+    further (target, n) pair of ``more`` alike; every thread must end within
+    the deadline, and the first exception raised in one is raised here."""
     errors = []
 
-    def wrap(i):
+    def wrap(fn, i):
         try:
-            target(i, *args)
+            fn(i)
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    ts = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
+    groups = [(target, n)] + [tuple(g) for g in more]
+    ts = [threading.Thread(target=wrap, args=(fn, i)) for fn, count in groups for i in range(count)]
     for t in ts:
         t.start()
     for t in ts:
@@ -261,13 +265,7 @@ def test_lightswitch_contended_members_and_janitors(make_lock):
                 time.sleep(0)
                 janitors.leave()
 
-    ts = [threading.Thread(target=member, args=(i,)) for i in range(4)]
-    ts += [threading.Thread(target=janitor, args=(i,)) for i in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(DEADLINE * 3)
-        assert not t.is_alive()
+    run_threads(member, 4, (janitor, 2))
     assert not bad
     assert janitors.max == 1
     assert members.total == 600 and janitors.total == 80
@@ -411,13 +409,7 @@ def test_rwlock_contended():
                 value[0] = v + 1
                 writers.leave()
 
-    ts = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
-    ts += [threading.Thread(target=writer, args=(i,)) for i in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(DEADLINE * 3)
-        assert not t.is_alive()
+    run_threads(reader, 4, (writer, 2))
     assert not bad
     assert value[0] == 120 and writers.max == 1
     assert len(rw_lock) == 0

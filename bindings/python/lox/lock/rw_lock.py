@@ -3,7 +3,7 @@
 
 from contextlib import contextmanager
 
-from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout
+from ._common import lib, OK, ESTATE, Handle, error, check_timeout, lock_timeout
 
 __all__ = ["RWLock"]
 
@@ -62,11 +62,7 @@ class RWLock:
         acquired, ``False`` otherwise. ValueError for another flag."""
         mode = _mode(rw_flag)
         rc = lib.lox_rwlock_acquire(self._h.ptr, mode, lock_timeout(timeout))
-        if rc == OK:
-            return True
-        if rc == TIMEOUT:
-            return False
-        raise error(rc, "RWLock.acquire")
+        return check_timeout(rc, "RWLock.acquire")
 
     def release(self, rw_flag):
         """Release one hold in mode ``rw_flag``. ValueError if that mode is
