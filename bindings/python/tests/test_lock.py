@@ -158,7 +158,7 @@ LOCKS = [pytest.param(Lock, id="native"), pytest.param(threading.Lock, id="threa
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_first_in_last_out(make_lock):
+def test_light_switch_first_in_last_out(make_lock):
     lk = make_lock()
     switch = LightSwitch(lk)
     assert switch.lock is lk
@@ -180,7 +180,7 @@ def test_lightswitch_first_in_last_out(make_lock):
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_timeout_when_lock_held(make_lock):
+def test_light_switch_timeout_when_lock_held(make_lock):
     lk = make_lock()
     switch = LightSwitch(lk)
     lk.acquire()                       # the janitor is inside
@@ -195,7 +195,7 @@ def test_lightswitch_timeout_when_lock_held(make_lock):
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_later_entrants_wait_behind_first(make_lock):
+def test_light_switch_later_entrants_wait_behind_first(make_lock):
     lk = make_lock()
     switch = LightSwitch(lk)
     lk.acquire()
@@ -215,7 +215,7 @@ def test_lightswitch_later_entrants_wait_behind_first(make_lock):
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_janitor_waits_for_empty_room(make_lock):
+def test_light_switch_janitor_waits_for_empty_room(make_lock):
     lk = make_lock()
     switch = LightSwitch(lk)
     events = []
@@ -240,7 +240,7 @@ def test_lightswitch_janitor_waits_for_empty_room(make_lock):
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_contended_members_and_janitors(make_lock):
+def test_light_switch_contended_members_and_janitors(make_lock):
     lk = make_lock()
     switch = LightSwitch(lk)
     members = Occupancy()
@@ -272,7 +272,7 @@ def test_lightswitch_contended_members_and_janitors(make_lock):
     assert switch.counter == 0 and not lk.locked()
 
 
-def test_lightswitch_native_outlives_gc_order():
+def test_light_switch_native_outlives_gc_order():
     # The switch borrows the lox_lock: whatever order the garbage collector
     # finalizes them in, the lock is destroyed after the switch.
     import gc
@@ -295,7 +295,7 @@ def test_lightswitch_native_outlives_gc_order():
         del order[:]
 
 
-def test_lightswitch_rejects():
+def test_light_switch_rejects():
     with pytest.raises(NotImplementedError):
         LightSwitch(threading.Lock(), multiprocessing=True)
     with pytest.raises(TypeError):
@@ -305,7 +305,7 @@ def test_lightswitch_rejects():
 # --- RWLock --------------------------------------------------------------------------
 
 
-def test_rwlock_readers_share_writer_excludes():
+def test_rw_lock_readers_share_writer_excludes():
     rw_lock = RWLock()
     assert rw_lock.read_counter == 0 and len(rw_lock) == 0
     assert rw_lock.acquire("r") is True
@@ -324,7 +324,7 @@ def test_rwlock_readers_share_writer_excludes():
     rw_lock.release("r")
 
 
-def test_rwlock_flags_and_misuse():
+def test_rw_lock_flags_and_misuse():
     rw_lock = RWLock()
     with pytest.raises(ValueError):
         rw_lock.acquire("x")
@@ -340,7 +340,7 @@ def test_rwlock_flags_and_misuse():
     rw_lock.release("r")
 
 
-def test_rwlock_context_manager_and_timeout():
+def test_rw_lock_context_manager_and_timeout():
     rw_lock = RWLock()
     with rw_lock("r") as x:
         assert x is rw_lock and len(rw_lock) == 1
@@ -357,7 +357,7 @@ def test_rwlock_context_manager_and_timeout():
     rw_lock.release("w")
 
 
-def test_rwlock_waiting_writer_blocks_new_readers():
+def test_rw_lock_waiting_writer_blocks_new_readers():
     rw_lock = RWLock()
     rw_lock.acquire("r")
     wrote = []
@@ -382,7 +382,7 @@ def test_rwlock_waiting_writer_blocks_new_readers():
     rw_lock.release("r")
 
 
-def test_rwlock_contended():
+def test_rw_lock_contended():
     rw_lock = RWLock()
     readers = Occupancy()
     writers = Occupancy()

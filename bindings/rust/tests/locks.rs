@@ -123,7 +123,7 @@ fn qlock_timed_out_waiter_leaves_the_line() {
 }
 
 #[test]
-fn rwlock_writers_exclude() {
+fn rw_lock_writers_exclude() {
     let lock = RwLock::new(0u64).unwrap();
     in_threads(|i| {
         if i % 4 == 0 {
@@ -140,7 +140,7 @@ fn rwlock_writers_exclude() {
 }
 
 #[test]
-fn rwlock_readers_hold_it_together() {
+fn rw_lock_readers_hold_it_together() {
     let lock = RwLock::new(5).unwrap();
     let n = 3usize;
     // Each reader holds its read guard until all n readers are in at once;
@@ -164,7 +164,7 @@ fn rwlock_readers_hold_it_together() {
 }
 
 #[test]
-fn rwlock_writer_waits_for_readers_and_blocks_new_ones() {
+fn rw_lock_writer_waits_for_readers_and_blocks_new_ones() {
     let lock = RwLock::new(0).unwrap();
     let r = lock.read().unwrap();
     assert!(lock
@@ -190,7 +190,7 @@ fn rwlock_writer_waits_for_readers_and_blocks_new_ones() {
 }
 
 #[test]
-fn lightswitch_shares_and_excludes_the_janitor() {
+fn light_switch_shares_and_excludes_the_janitor() {
     let lock = Lock::new(vec![1, 2, 3]).unwrap();
     let switch = LightSwitch::new(&lock).unwrap();
     let inside = AtomicBool::new(false);
