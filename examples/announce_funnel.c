@@ -54,29 +54,13 @@
  *
  * Exits 0 only when every result is the one lox's documentation shows.
  */
-#include <lox/lox.h>
+#define EXAMPLE_NAME "announce_funnel"
+#include "example_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures = 0;
-
-static void check(int ok, const char *what) {
-    if (!ok) {
-        fprintf(stderr, "announce_funnel: UNEXPECTED: %s\n", what);
-        ++failures;
-    }
-}
-
-static void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, "announce_funnel: %s: %s (%s)\n", call, lox_status_str(status),
-                lox_last_error());
-        exit(1);
-    }
-}
 
 /* Small integers travel as the item pointer itself. */
 #define INT_ITEM(x) ((void *)(intptr_t)(x))
@@ -275,18 +259,12 @@ static void funnel_pools_example(void) {
 }
 
 int main(int argc, char **argv) {
-    int i;
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") != 0) {
-            printf("usage: %s [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    (void)example_time_scale(argc, argv); /* accepts --quick: nothing here sleeps */
     announcement_example();
     funnel_example();
     funnel_pools_example();
-    if (failures) {
-        fprintf(stderr, "announce_funnel: %d unexpected result(s)\n", failures);
+    if (check_failures()) {
+        fprintf(stderr, "announce_funnel: %d unexpected result(s)\n", check_failures());
         return 1;
     }
     return 0;

@@ -9,9 +9,8 @@
  *
  * Exits 0 only when every result is the one lox's documentation shows.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <lox/lox.h>
+#define EXAMPLE_NAME "demo tour"
+#include "example_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,38 +22,6 @@
 #include <unistd.h>
 
 static double time_scale = 1.0; /* 0.05 with --quick */
-static int failures = 0;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_for(double seconds) {
-    struct timespec ts;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void check(int ok, const char *what) {
-    if (!ok) {
-        fprintf(stderr, "demo tour: UNEXPECTED: %s\n", what);
-        ++failures;
-    }
-}
-
-/* Reports a failed liblox call and stops the tour. */
-static void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, "demo tour: %s: %s (%s)\n", call, lox_status_str(status),
-                lox_last_error());
-        exit(1);
-    }
-}
-
 static void heading(const char *title) {
     printf("\n== %s ", title);
     for (size_t n = strlen(title); n < 66; ++n) putchar('=');
@@ -143,7 +110,7 @@ static int get_content(void *ctx, void *arg, void **result) {
     char *page;
     (void)ctx;
     s->fetched_by = pthread_self();
-    sleep_for(s->latency * time_scale);
+    sleep_seconds(s->latency * time_scale);
     page = malloc(n);
     if (!page) return 1; /* nonzero: this task failed */
     snprintf(page, n, "<html>content of %s</html>", s->url);
@@ -290,18 +257,8 @@ static void debug_example(void) {
 }
 
 int main(int argc, char **argv) {
-    int i;
     setvbuf(stdout, NULL, _IOLBF, 0); /* keep the narration in step with the progress bar */
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            time_scale = 0.05;
-        } else {
-            printf("usage: %s [--quick]\n"
-                   "  --quick  make every simulated delay 20 times shorter\n",
-                   argv[0]);
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
-        }
-    }
+    time_scale = example_time_scale(argc, argv);
     printf("liblox %s: lox's \"concurrency made easy\" toolkit, native, through its C ABI\n",
            lox_version_string());
     check(lox_version() == LOX_VERSION_NUMBER, "the library's version differs from the header's");
@@ -310,8 +267,8 @@ int main(int argc, char **argv) {
     requests_example();
     debug_example();
 
-    if (failures) {
-        printf("\nThe tour found %d unexpected result(s).\n", failures);
+    if (check_failures()) {
+        printf("\nThe tour found %d unexpected result(s).\n", check_failures());
         return 1;
     }
     printf("\nEnd of the tour: every result is the one lox's documentation shows.\n");

@@ -11,9 +11,8 @@
  * Checks its own invariants (no GPU used by two workers at once, never more
  * than 4 in use, every GPU back at the end) and exits 0 only if they hold.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <lox/lox.h>
+#define EXAMPLE_NAME "gpu_pool"
+#include "example_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,20 +33,8 @@ static int gpu_user[N_GPUS]; /* worker using each GPU, -1 if free */
 static int in_use, max_in_use, violations;
 static int uses[N_GPUS];
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_for(double seconds) {
-    struct timespec ts;
-    seconds *= time_scale;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
+/* Sleeps `seconds` of the example's time (shorter with --quick). */
+static void sleep_for(double seconds) { sleep_seconds(seconds * time_scale); }
 
 static int process_task(void *ctx, void *arg, void **result) {
     int id = (int)(size_t)arg;
@@ -89,14 +76,7 @@ int main(int argc, char **argv) {
     lox_thread *pool = NULL;
     lox_results *res = NULL;
     int i, rc, ok;
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            time_scale = 0.05;
-        } else {
-            printf("usage: %s [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    time_scale = example_time_scale(argc, argv);
     for (i = 0; i < N_GPUS; ++i) gpu_user[i] = -1;
     if (lox_index_semaphore_create(N_GPUS, &idx_sem) != LOX_OK ||
         lox_thread_create(N_TASKS, process_task, NULL, &pool) != LOX_OK) {

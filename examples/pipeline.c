@@ -26,9 +26,8 @@
  * Prints "processed 1000 items, nothing lost" and exits 0 only when every
  * item went through the three phases, in order, exactly once.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <lox/lox.h>
+#define EXAMPLE_NAME "pipeline"
+#include "example_util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -42,21 +41,8 @@
 
 static double time_scale = 1.0; /* 0.05 with --quick */
 
-static void sleep_for(double seconds) {
-    struct timespec ts;
-    seconds *= time_scale;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, "pipeline: %s: %s (%s)\n", call, lox_status_str(status), lox_last_error());
-        exit(1);
-    }
-}
+/* Sleeps `seconds` of the example's time (shorter with --quick). */
+static void sleep_for(double seconds) { sleep_seconds(seconds * time_scale); }
 
 /* The work item: a stand-in for the book's `object()` (an image). Each
  * phase checks that the one before it ran, and records itself. */
@@ -121,14 +107,7 @@ int main(int argc, char **argv) {
     void *item;
     int rc, processed = 0, lost = 0;
 
-    for (i = 1; i < (size_t)argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            time_scale = 0.05;
-        } else {
-            printf("usage: %s [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    time_scale = example_time_scale(argc, argv);
     printf("Effective Python's pipeline: download -> resize -> upload, %d items,\n"
            "queues of at most %d items between the phases, closed and joined at the end\n",
            N_ITEMS, QUEUE_SIZE);

@@ -18,9 +18,8 @@
  *
  * Exits 0 only when every result is the expected one.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <lox/lox.h>
+#define EXAMPLE_NAME "process example"
+#include "example_util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -28,38 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int failures = 0;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_for(double seconds) {
-    struct timespec ts;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Reports a failed liblox call and stops. */
-static void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, "process example: %s: %s (%s)\n", call, lox_status_str(status),
-                lox_last_error());
-        exit(1);
-    }
-}
-
-static void check(int ok, const char *what) {
-    if (!ok) {
-        fprintf(stderr, "process example: UNEXPECTED: %s\n", what);
-        ++failures;
-    }
-}
 
 /* Gathers the round; every task must have succeeded. */
 static lox_results *gather(lox_process *pool) {
@@ -103,7 +70,7 @@ static int job(void *ctx, const void *in, size_t in_len, lox_buffer *out) {
     (void)ctx;
     if (in_len != sizeof seconds) return 1; /* nonzero: the task failed */
     memcpy(&seconds, in, sizeof seconds);
-    sleep_for(seconds);
+    sleep_seconds(seconds);
     return append_i64(out, 1);
 }
 
@@ -254,26 +221,19 @@ static void cpu_bound(double piece_seconds) {
 }
 
 int main(int argc, char **argv) {
-    int quick = 0, i;
+    int quick;
     const char *only = getenv("LOX_PROCESS_EXAMPLE");
 
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            quick = 1;
-        } else {
-            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    quick = example_time_scale(argc, argv) < 1.0;
     if (only && strcmp(only, "list") == 0) {
         scatter_gather(0);
-        return failures ? 1 : 0;
+        return check_failures() ? 1 : 0;
     }
     sleeping_jobs(quick ? 0.05 : 1.0);
     scatter_gather(1);
     cpu_bound(quick ? 0.02 : 0.25);
-    if (failures) {
-        fprintf(stderr, "process example: %d unexpected result(s)\n", failures);
+    if (check_failures()) {
+        fprintf(stderr, "process example: %d unexpected result(s)\n", check_failures());
         return 1;
     }
     return 0;

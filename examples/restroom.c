@@ -18,9 +18,8 @@
  * Checks that the janitor is never inside with a person and that he gets
  * to clean; exits 0 only then.
  */
-#define _POSIX_C_SOURCE 200809L
-
-#include <lox/lox.h>
+#define EXAMPLE_NAME "restroom"
+#include "example_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -41,27 +40,8 @@ static lox_rwlock *rwlock;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int people_inside, janitor_inside, violations, janitor_cleaned;
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_for(double seconds) {
-    struct timespec ts;
-    seconds *= time_scale;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, "restroom: %s: %s (%s)\n", call, lox_status_str(status), lox_last_error());
-        exit(1);
-    }
-}
+/* Sleeps `seconds` of the example's time (shorter with --quick). */
+static void sleep_for(double seconds) { sleep_seconds(seconds * time_scale); }
 
 /* Records an event and checks that the janitor and people never meet. */
 static void event(int who, int enter) {
@@ -137,15 +117,7 @@ static void run(void) {
 }
 
 int main(int argc, char **argv) {
-    int i;
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            time_scale = 0.05;
-        } else {
-            printf("usage: %s [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    time_scale = example_time_scale(argc, argv);
     must(lox_lock_create(&restroom_occupied), "lock create");
     must(lox_lightswitch_create(restroom_occupied, &restroom), "lightswitch create");
     must(lox_rwlock_create(&rwlock), "rwlock create");

@@ -36,7 +36,7 @@ const (
 // consequence: Close of a subscriber waits for a Put that is waiting for
 // room (use PutTimeout if receivers may stop reading).
 type Announcement[T any] struct {
-	c *annCore
+	c *announcementCore
 }
 
 // NewAnnouncement creates a group and returns its first handle, a member
@@ -118,11 +118,11 @@ func (a *Announcement[T]) Close() error { return a.c.close() }
 
 // ---- the non-generic part ----
 
-type annGroup struct {
-	mu        sync.Mutex            // serializes the calls that change copy counts
-	subs      map[*annCore]struct{} // the members, the creator included
-	backlog   int                   // BacklogOff, BacklogUnbounded or N
-	kept      []uintptr             // mirror of liblox's backlog, oldest first
+type announcementGroup struct {
+	mu        sync.Mutex                     // serializes the calls that change copy counts
+	subs      map[*announcementCore]struct{} // the members, the creator included
+	backlog   int                            // BacklogOff, BacklogUnbounded or N
+	kept      []uintptr                      // mirror of liblox's backlog, oldest first
 	finalized bool
 	open      int // handles not closed
 
@@ -130,51 +130,51 @@ type annGroup struct {
 	refs   map[uintptr]int // live copies of each value put
 }
 
-type annCore struct {
+type announcementCore struct {
 	g          guard
 	a          *C.lox_announcement
-	grp        *annGroup
-	subscribed bool // a member; guarded by grp.mu
+	group      *announcementGroup
+	subscribed bool // a member; guarded by group.mu
 }
 
-func newAnnouncement(maxsize, backlog int) (*annCore, error) {
+func newAnnouncement(maxsize, backlog int) (*announcementCore, error) {
 	if maxsize < 0 || backlog < -1 {
 		return nil, newError("announcement create", StatusInval, "negative maxsize or backlog < -1")
 	}
-	r := C.gx_ann_create(C.size_t(maxsize), C.longlong(backlog))
+	r := C.gx_announcement_create(C.size_t(maxsize), C.longlong(backlog))
 	if err := check("announcement create", r); err != nil {
 		return nil, err
 	}
-	grp := &annGroup{subs: map[*annCore]struct{}{}, backlog: backlog, open: 1, refs: map[uintptr]int{}}
+	group := &announcementGroup{subs: map[*announcementCore]struct{}{}, backlog: backlog, open: 1, refs: map[uintptr]int{}}
 	// The create handle is the group's first member (liblox, as lox).
-	c := &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp, subscribed: true}
-	grp.subs[c] = struct{}{}
+	c := &announcementCore{a: (*C.lox_announcement)(r.ptr), group: group, subscribed: true}
+	group.subs[c] = struct{}{}
 	return c, nil
 }
 
 // unref drops n copies of h; the handle is deleted with its last copy.
-func (grp *annGroup) unref(h uintptr, n int) {
-	grp.refsMu.Lock()
-	defer grp.refsMu.Unlock()
-	c, ok := grp.refs[h]
+func (group *announcementGroup) unref(h uintptr, n int) {
+	group.refsMu.Lock()
+	defer group.refsMu.Unlock()
+	c, ok := group.refs[h]
 	if !ok {
 		return
 	}
 	if c -= n; c > 0 {
-		grp.refs[h] = c
+		group.refs[h] = c
 		return
 	}
-	delete(grp.refs, h)
+	delete(group.refs, h)
 	deleteHandle(h)
 }
 
-func (grp *annGroup) ref(h uintptr, n int) {
-	grp.refsMu.Lock()
-	grp.refs[h] += n
-	grp.refsMu.Unlock()
+func (group *announcementGroup) ref(h uintptr, n int) {
+	group.refsMu.Lock()
+	group.refs[h] += n
+	group.refsMu.Unlock()
 }
 
-func (c *annCore) subscribe(maxsize int) (*annCore, error) {
+func (c *announcementCore) subscribe(maxsize int) (*announcementCore, error) {
 	if maxsize < 0 {
 		return nil, newError("announcement subscribe", StatusInval, "negative maxsize")
 	}
@@ -182,51 +182,51 @@ func (c *annCore) subscribe(maxsize int) (*annCore, error) {
 		return nil, closedError("announcement subscribe")
 	}
 	defer c.g.leave()
-	grp := c.grp
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	r := C.gx_ann_subscribe(c.a, C.size_t(maxsize))
+	group := c.group
+	group.mu.Lock()
+	defer group.mu.Unlock()
+	r := C.gx_announcement_subscribe(c.a, C.size_t(maxsize))
 	if err := check("announcement subscribe", r); err != nil {
 		return nil, err
 	}
-	s := &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp, subscribed: true}
-	grp.subs[s] = struct{}{}
-	grp.open++
-	for _, h := range grp.kept { // the new queue holds a copy of the backlog
-		grp.ref(h, 1)
+	s := &announcementCore{a: (*C.lox_announcement)(r.ptr), group: group, subscribed: true}
+	group.subs[s] = struct{}{}
+	group.open++
+	for _, h := range group.kept { // the new queue holds a copy of the backlog
+		group.ref(h, 1)
 	}
 	return s, nil
 }
 
-func (c *annCore) clone() (*annCore, error) {
+func (c *announcementCore) clone() (*announcementCore, error) {
 	if !c.g.enterWait() {
 		return nil, closedError("announcement clone")
 	}
 	defer c.g.leave()
-	grp := c.grp
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	r := C.gx_ann_clone(c.a)
+	group := c.group
+	group.mu.Lock()
+	defer group.mu.Unlock()
+	r := C.gx_announcement_clone(c.a)
 	if err := check("announcement clone", r); err != nil {
 		return nil, err
 	}
-	grp.open++
-	return &annCore{a: (*C.lox_announcement)(r.ptr), grp: grp}, nil
+	group.open++
+	return &announcementCore{a: (*C.lox_announcement)(r.ptr), group: group}, nil
 }
 
-func (c *annCore) put(v any, timeout time.Duration) error {
+func (c *announcementCore) put(v any, timeout time.Duration) error {
 	if !c.g.enterWait() {
 		return closedError("announcement put")
 	}
 	defer c.g.leave()
-	grp := c.grp
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	copies := len(grp.subs)
+	group := c.group
+	group.mu.Lock()
+	defer group.mu.Unlock()
+	copies := len(group.subs)
 	if c.subscribed {
 		copies-- // not to itself
 	}
-	keep := grp.backlog != BacklogOff && !grp.finalized
+	keep := group.backlog != BacklogOff && !group.finalized
 	if keep {
 		copies++
 	}
@@ -234,56 +234,56 @@ func (c *annCore) put(v any, timeout time.Duration) error {
 		return nil // nobody and no backlog: liblox would drop it at once
 	}
 	h := newHandle(v)
-	grp.ref(h, copies) // before the put: a receiver may get it at once
-	if err := check("announcement put", C.gx_ann_put(c.a, C.uintptr_t(h), secs(timeout))); err != nil {
-		grp.unref(h, copies)
+	group.ref(h, copies) // before the put: a receiver may get it at once
+	if err := check("announcement put", C.gx_announcement_put(c.a, C.uintptr_t(h), secs(timeout))); err != nil {
+		group.unref(h, copies)
 		return err
 	}
 	if keep {
-		grp.kept = append(grp.kept, h)
-		if grp.backlog > 0 && len(grp.kept) > grp.backlog {
-			old := grp.kept[0]
-			grp.kept = grp.kept[1:]
-			grp.unref(old, 1)
+		group.kept = append(group.kept, h)
+		if group.backlog > 0 && len(group.kept) > group.backlog {
+			old := group.kept[0]
+			group.kept = group.kept[1:]
+			group.unref(old, 1)
 		}
 	}
 	return nil
 }
 
-func (c *annCore) get(timeout time.Duration) (any, error) {
+func (c *announcementCore) get(timeout time.Duration) (any, error) {
 	if !c.g.enterWait() {
 		return nil, closedError("announcement get")
 	}
 	defer c.g.leave()
-	r := C.gx_ann_get(c.a, secs(timeout))
+	r := C.gx_announcement_get(c.a, secs(timeout))
 	if err := check("announcement get", r); err != nil {
 		return nil, err
 	}
 	h := uintptr(r.val)
 	v := handleValue(h)
-	c.grp.unref(h, 1)
+	c.group.unref(h, 1)
 	return v, nil
 }
 
-func (c *annCore) finalize() error {
+func (c *announcementCore) finalize() error {
 	if !c.g.enter() {
 		return closedError("announcement finalize")
 	}
 	defer c.g.leave()
-	grp := c.grp
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	if err := check("announcement finalize", C.gx_ann_finalize(c.a)); err != nil {
+	group := c.group
+	group.mu.Lock()
+	defer group.mu.Unlock()
+	if err := check("announcement finalize", C.gx_announcement_finalize(c.a)); err != nil {
 		return err
 	}
-	for _, h := range grp.kept {
-		grp.unref(h, 1)
+	for _, h := range group.kept {
+		group.unref(h, 1)
 	}
-	grp.kept, grp.finalized = nil, true
+	group.kept, group.finalized = nil, true
 	return nil
 }
 
-func (c *annCore) unsubscribe() error {
+func (c *announcementCore) unsubscribe() error {
 	if !c.g.enter() {
 		return closedError("announcement unsubscribe")
 	}
@@ -291,19 +291,19 @@ func (c *annCore) unsubscribe() error {
 	return c.unsubscribeLocked()
 }
 
-func (c *annCore) unsubscribeLocked() error {
-	grp := c.grp
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
-	if err := check("announcement unsubscribe", C.gx_ann_unsubscribe(c.a)); err != nil {
+func (c *announcementCore) unsubscribeLocked() error {
+	group := c.group
+	group.mu.Lock()
+	defer group.mu.Unlock()
+	if err := check("announcement unsubscribe", C.gx_announcement_unsubscribe(c.a)); err != nil {
 		return err
 	}
 	c.subscribed = false
-	delete(grp.subs, c)
+	delete(group.subs, c)
 	return nil
 }
 
-func (c *annCore) count(which int) int {
+func (c *announcementCore) count(which int) int {
 	if !c.g.enter() {
 		return 0
 	}
@@ -318,12 +318,12 @@ func (c *annCore) count(which int) int {
 	}
 }
 
-func (c *annCore) close() error {
+func (c *announcementCore) close() error {
 	// Unsubscribe first: no more deliveries, and blocked Gets wake up.
 	if c.g.enter() {
-		c.grp.mu.Lock()
+		c.group.mu.Lock()
 		sub := c.subscribed
-		c.grp.mu.Unlock()
+		c.group.mu.Unlock()
 		if sub {
 			_ = c.unsubscribeLocked()
 		}
@@ -332,30 +332,30 @@ func (c *annCore) close() error {
 	if !c.g.close() {
 		return nil
 	}
-	grp := c.grp
+	group := c.group
 	for { // drop the copies left in this handle's queue
-		r := C.gx_ann_get(c.a, 0)
+		r := C.gx_announcement_get(c.a, 0)
 		if r.detail != nil {
 			C.free(unsafe.Pointer(r.detail))
 		}
 		if r.st != C.LOX_OK {
 			break
 		}
-		grp.unref(uintptr(r.val), 1)
+		group.unref(uintptr(r.val), 1)
 	}
-	grp.mu.Lock()
-	defer grp.mu.Unlock()
+	group.mu.Lock()
+	defer group.mu.Unlock()
 	C.lox_announcement_destroy(c.a)
 	c.a = nil
-	grp.open--
-	if grp.open == 0 { // the group is gone, with its backlog
-		grp.refsMu.Lock()
-		for h := range grp.refs {
+	group.open--
+	if group.open == 0 { // the group is gone, with its backlog
+		group.refsMu.Lock()
+		for h := range group.refs {
 			deleteHandle(h)
 		}
-		grp.refs = nil
-		grp.refsMu.Unlock()
-		grp.kept = nil
+		group.refs = nil
+		group.refsMu.Unlock()
+		group.kept = nil
 	}
 	return nil
 }

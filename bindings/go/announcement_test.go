@@ -5,7 +5,6 @@ package lox_test
 import (
 	"errors"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -249,40 +248,30 @@ func TestAnnouncementManyPublishersAndReceivers(t *testing.T) {
 		subs[i], _ = pub.Subscribe(0)
 	}
 	got := make([][]int, R)
-	var wg sync.WaitGroup
-	for r := range subs {
-		r := r
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for len(got[r]) < P*N {
-				v, err := subs[r].Get()
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				got[r] = append(got[r], v)
+	receivers := goEach(R, func(r int) {
+		for len(got[r]) < P*N {
+			v, err := subs[r].Get()
+			if err != nil {
+				t.Error(err)
+				return
 			}
-		}()
+			got[r] = append(got[r], v)
+		}
+	})
+	clones := make([]*lox.Announcement[int], P)
+	for p := range clones {
+		clones[p], _ = pub.Clone()
 	}
-	var pw sync.WaitGroup
-	for p := 0; p < P; p++ {
-		p := p
-		c, _ := pub.Clone()
-		pw.Add(1)
-		go func() {
-			defer pw.Done()
-			defer c.Close()
-			for i := 0; i < N; i++ {
-				if err := c.Put(p*N + i); err != nil {
-					t.Error(err)
-					return
-				}
+	goEach(P, func(p int) {
+		defer clones[p].Close()
+		for i := 0; i < N; i++ {
+			if err := clones[p].Put(p*N + i); err != nil {
+				t.Error(err)
+				return
 			}
-		}()
-	}
-	pw.Wait()
-	wg.Wait()
+		}
+	})()
+	receivers()
 	for r := range got {
 		seen := make(map[int]bool)
 		for _, v := range got[r] {

@@ -53,6 +53,36 @@ func check(op string, r C.gx_ret) error {
 	return e
 }
 
+// call makes a liblox call that does not block on g's object (ErrClosed
+// once the object is closed) and turns its return into an error.
+func (g *guard) call(op string, f func() C.gx_ret) error {
+	if !g.enter() {
+		return closedError(op)
+	}
+	defer g.leave()
+	return check(op, f())
+}
+
+// waitCall makes a liblox call that may block or add work on g's object
+// (ErrClosed once Close has begun) and turns its return into an error.
+func (g *guard) waitCall(op string, f func() C.gx_ret) error {
+	if !g.enterWait() {
+		return closedError(op)
+	}
+	defer g.leave()
+	return check(op, f())
+}
+
+// snapshot reads a counter of g's object, or zero once it is closed.
+func snapshot[T any](g *guard, f func() T) T {
+	var zero T
+	if !g.enter() {
+		return zero
+	}
+	defer g.leave()
+	return f()
+}
+
 func statusName(st Status) string { return C.GoString(C.lox_status_str(C.int(st))) }
 
 func statusCName(st Status) string { return C.GoString(C.lox_status_name(C.int(st))) }

@@ -2,6 +2,11 @@
 
 package lox
 
+/*
+#include <lox/lox.h>
+*/
+import "C"
+
 import (
 	"fmt"
 	"runtime/debug"
@@ -11,17 +16,18 @@ import (
 // process task's own failure code.
 type Status int
 
-// The liblox status codes.
+// The liblox status codes, with the values of lox.h (its LOX_STATUS_MAP);
+// String gives each one's lox_status_str text.
 const (
-	StatusOK      Status = 0  // LOX_OK
-	StatusTimeout Status = 1  // LOX_TIMEOUT: a timed wait ran out
-	StatusInval   Status = -1 // LOX_EINVAL: bad argument
-	StatusNoMem   Status = -2 // LOX_ENOMEM
-	StatusState   Status = -3 // LOX_ESTATE: not valid in the object's current state
-	StatusClosed  Status = -4 // LOX_ECLOSED: queue closed, pool or object shut down
-	StatusTask    Status = -5 // LOX_ETASK: gather: at least one task failed
-	StatusWorker  Status = -6 // LOX_EWORKER: a worker process died running the task
-	StatusSys     Status = -7 // LOX_ESYS: an operating-system call failed
+	StatusOK      Status = C.LOX_OK      // success
+	StatusTimeout Status = C.LOX_TIMEOUT // a timed wait ran out
+	StatusInval   Status = C.LOX_EINVAL  // bad argument
+	StatusNoMem   Status = C.LOX_ENOMEM  // allocation failed
+	StatusState   Status = C.LOX_ESTATE  // not valid in the object's current state
+	StatusClosed  Status = C.LOX_ECLOSED // queue closed, pool or object shut down
+	StatusTask    Status = C.LOX_ETASK   // gather: at least one task failed
+	StatusWorker  Status = C.LOX_EWORKER // a worker process died running the task
+	StatusSys     Status = C.LOX_ESYS    // an operating-system call failed
 )
 
 // String is liblox's text for the status (lox_status_str).

@@ -4,6 +4,7 @@ package lox_test
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,41 +13,106 @@ import (
 	"liblox.dev/lox"
 )
 
-// The entries of lox.h's LOX_STATUS_MAP: "LOX_<NAME>" -> value and text.
-func headerStatusMap(t *testing.T) map[string]struct {
+type headerStatus struct {
 	value int
 	text  string
-} {
-	t.Helper()
-	header, err := os.ReadFile("../../include/lox/lox.h")
+}
+
+var loxInclude = regexp.MustCompile(`(?m)^\s*#\s*include\s*[<"](lox/[^>"]+)[>"]`)
+
+// headerText is include/<name> and every <lox/...> header it includes,
+// recursively (each once, resolved against include), as one text.
+func headerText(include, name string, seen map[string]bool) (string, error) {
+	path := filepath.Join(include, filepath.FromSlash(name))
+	if seen[path] {
+		return "", nil
+	}
+	seen[path] = true
+	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("lox.h not in this checkout: %v", err)
+		return "", err
 	}
-	text := string(header)
-	start := strings.Index(text, "#define LOX_STATUS_MAP(X)")
-	if start < 0 {
-		t.Fatal("no LOX_STATUS_MAP in lox.h")
+	parts := []string{string(data)}
+	for _, m := range loxInclude.FindAllStringSubmatch(string(data), -1) {
+		inner, err := headerText(include, m[1], seen)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, inner)
 	}
-	block := text[start:]
-	if end := strings.Index(block, "\n\n"); end >= 0 {
-		block = block[:end]
+	return strings.Join(parts, "\n"), nil
+}
+
+// statusMap is the LOX_STATUS_MAP of the headers' text, "LOX_<NAME>" ->
+// value and text: the #define line and its continuation lines.
+func statusMap(t *testing.T, text string) map[string]headerStatus {
+	t.Helper()
+	var block []string
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "#define LOX_STATUS_MAP(X)") {
+			continue
+		}
+		block = append(block, line)
+		for j := i + 1; j < len(lines) && strings.HasSuffix(strings.TrimRight(block[len(block)-1], " \t\r"), "\\"); j++ {
+			block = append(block, lines[j])
+		}
+		break
 	}
-	out := map[string]struct {
-		value int
-		text  string
-	}{}
+	if block == nil {
+		t.Fatal("no LOX_STATUS_MAP in the headers")
+	}
+	out := map[string]headerStatus{}
 	re := regexp.MustCompile(`X\((\w+),\s*(-?\d+),\s*"([^"]*)"`)
-	for _, m := range re.FindAllStringSubmatch(block, -1) {
+	for _, m := range re.FindAllStringSubmatch(strings.Join(block, "\n"), -1) {
 		v, err := strconv.Atoi(m[2])
 		if err != nil {
 			t.Fatalf("%s: value %q", m[1], m[2])
 		}
-		out["LOX_"+m[1]] = struct {
-			value int
-			text  string
-		}{v, m[3]}
+		out["LOX_"+m[1]] = headerStatus{v, m[3]}
 	}
 	return out
+}
+
+// The entries of LOX_STATUS_MAP in lox.h and the headers it includes.
+func headerStatusMap(t *testing.T) map[string]headerStatus {
+	t.Helper()
+	text, err := headerText("../../include", "lox/lox.h", map[string]bool{})
+	if err != nil {
+		t.Skipf("lox.h not in this checkout: %v", err)
+	}
+	return statusMap(t, text)
+}
+
+func TestHeaderReaderFollowsTheLoxIncludes(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"lox/lox.h": "#include <stddef.h>\n#include <lox/c/status.h>\n",
+		"lox/c/status.h": "#include <lox/lox.h>\n" +
+			"#define LOX_STATUS_MAP(X) \\\n" +
+			"    X(OK, 0, \"success\", \"m\") \\\n" +
+			"    X(EINVAL, -1, \"bad\", \\\n" +
+			"      \"m\")\n" +
+			"enum { LOX_STATUS_MAP(E) };\n",
+	}
+	for name, body := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text, err := headerText(dir, "lox/lox.h", map[string]bool{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := statusMap(t, text)
+	want := map[string]headerStatus{"LOX_OK": {0, "success"}, "LOX_EINVAL": {-1, "bad"}}
+	if len(got) != len(want) || got["LOX_OK"] != want["LOX_OK"] || got["LOX_EINVAL"] != want["LOX_EINVAL"] {
+		t.Fatalf("read %v, want %v", got, want)
+	}
 }
 
 func TestStatusConstantsMatchTheHeaderMap(t *testing.T) {

@@ -36,8 +36,8 @@ func NewFunnel[T any]() (*Funnel[T], error) {
 }
 
 // Subscribe adds an input (numbered 0, 1, ... in subscription order; see
-// Index). f may be the top or any input. Sets not yet complete now also
-// wait for the new input.
+// Index). f may be the top or any input. Sets not yet complete wait for
+// the new input too.
 func (f *Funnel[T]) Subscribe() (*Funnel[T], error) {
 	c, err := f.c.subscribe()
 	if err != nil {

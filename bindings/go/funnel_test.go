@@ -5,7 +5,6 @@ package lox_test
 import (
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,17 +71,11 @@ func TestFunnelManyProducers(t *testing.T) {
 	for i := range inputs {
 		inputs[i], _ = top.Subscribe()
 	}
-	var wg sync.WaitGroup
-	for i, in := range inputs {
-		i, in := i, in
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < J; j++ {
-				in.Put(uint64(j), j*10+i)
-			}
-		}()
-	}
+	putters := goEach(len(inputs), func(i int) {
+		for j := 0; j < J; j++ {
+			inputs[i].Put(uint64(j), j*10+i)
+		}
+	})
 	seen := make(map[uint64]bool)
 	for k := 0; k < J; k++ {
 		jid, items, err := top.Get()
@@ -96,7 +89,7 @@ func TestFunnelManyProducers(t *testing.T) {
 			}
 		}
 	}
-	wg.Wait()
+	putters()
 	for _, in := range inputs {
 		in.Close()
 	}

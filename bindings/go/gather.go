@@ -2,6 +2,11 @@
 
 package lox
 
+/*
+#include "gx.h"
+*/
+import "C"
+
 import (
 	"sync"
 	"time"
@@ -83,4 +88,23 @@ func progressHandle(c *gatherConfig) (uintptr, func()) {
 			panic(p.value)
 		}
 	}
+}
+
+// gatherRound makes a pool's gather call (gather: timeout, progress handle,
+// bar) with the options of cfg. The caller destroys the results, and runs
+// release once it is done with them, also on error: release re-raises a
+// panic of the progress callback.
+func gatherRound(op string, cfg *gatherConfig, gather func(C.double, C.uintptr_t, C.int) C.gx_ret) (
+	res *C.lox_results, release func(), err error,
+) {
+	prog, release := progressHandle(cfg)
+	bar := C.int(0)
+	if cfg.bar {
+		bar = 1
+	}
+	r := gather(secs(cfg.timeout), C.uintptr_t(prog), bar)
+	if err := check(op, r); err != nil {
+		return nil, release, err
+	}
+	return (*C.lox_results)(r.ptr), release, nil
 }

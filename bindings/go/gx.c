@@ -68,6 +68,12 @@ static lox_gather_opts gx_gather_opts(double timeout, uintptr_t prog, int bar) {
 	return o;
 }
 
+// A gather's return: LOX_ETASK (some task failed, every result is there)
+// counts as LOX_OK (val 1 records it): the Go side reads each task's status.
+static gx_ret gx_gathered(int st, lox_results *r) {
+	return gx_mk(st == LOX_ETASK ? LOX_OK : st, st == LOX_ETASK, r);
+}
+
 // ---- thread pool ----
 gx_ret gx_thread_create(size_t workers, uintptr_t id, double idle_timeout) {
 	lox_thread_opts o;
@@ -86,22 +92,22 @@ gx_ret gx_thread_gather(lox_thread *p, double timeout, uintptr_t prog, int bar) 
 	lox_gather_opts o = gx_gather_opts(timeout, prog, bar);
 	lox_results *r = NULL;
 	int st = lox_thread_gather(p, &o, &r);
-	return gx_mk(st == LOX_ETASK ? LOX_OK : st, st == LOX_ETASK, r);
+	return gx_gathered(st, r);
 }
 uintptr_t gx_results_value(lox_results *r, size_t i) {
 	return (uintptr_t)lox_results_value(r, i);
 }
 
 // ---- process pool ----
-// The pool runs gx_proc_shim, which calls the user's C function. In a
+// The pool runs gx_process_run, which calls the user's C function. In a
 // worker process (a fork of this Go program) it first gives every signal
 // back its default action: the Go runtime's handlers were inherited by the
 // fork, but the Go runtime itself was not (no other threads, no scheduler),
 // so a crash in the C task must kill the worker, not enter Go.
-typedef struct { lox_process_fn fn; void *ctx; pid_t parent; int reset; } gx_proc;
+typedef struct { lox_process_fn fn; void *ctx; pid_t parent; int reset; } gx_process_shim;
 
-static int gx_proc_shim(void *ctx, const void *in, size_t len, lox_buffer *out) {
-	gx_proc *p = (gx_proc *)ctx;
+static int gx_process_run(void *ctx, const void *in, size_t len, lox_buffer *out) {
+	gx_process_shim *p = (gx_process_shim *)ctx;
 	if (!p->reset && getpid() != p->parent) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
@@ -115,7 +121,7 @@ static int gx_proc_shim(void *ctx, const void *in, size_t len, lox_buffer *out) 
 }
 
 gx_ret gx_process_create(size_t workers, void *fn, void *ctx, double task_timeout, size_t max_message) {
-	gx_proc *shim = (gx_proc *)calloc(1, sizeof *shim);
+	gx_process_shim *shim = (gx_process_shim *)calloc(1, sizeof *shim);
 	if (!shim) return gx_mk(LOX_ENOMEM, 0, NULL);
 	shim->fn = (lox_process_fn)fn;
 	shim->ctx = ctx;
@@ -125,7 +131,7 @@ gx_ret gx_process_create(size_t workers, void *fn, void *ctx, double task_timeou
 	if (task_timeout != 0) o.task_timeout = task_timeout;
 	if (max_message) o.max_message = max_message;
 	lox_process *p = NULL;
-	int st = fn ? lox_process_create_ex(workers, gx_proc_shim, shim, &o, &p)
+	int st = fn ? lox_process_create_ex(workers, gx_process_run, shim, &o, &p)
 	            : lox_process_create_ex(workers, NULL, NULL, &o, &p);
 	gx_ret r = gx_mk(st, (uintptr_t)shim, p);
 	if (st != LOX_OK) { free(shim); r.val = 0; }
@@ -144,7 +150,7 @@ gx_ret gx_process_gather(lox_process *p, double timeout, uintptr_t prog, int bar
 	lox_gather_opts o = gx_gather_opts(timeout, prog, bar);
 	lox_results *r = NULL;
 	int st = lox_process_gather(p, &o, &r);
-	return gx_mk(st == LOX_ETASK ? LOX_OK : st, st == LOX_ETASK, r);
+	return gx_gathered(st, r);
 }
 gx_ret gx_results_bytes(lox_results *r, size_t i) {
 	const void *d = NULL;
@@ -158,21 +164,21 @@ gx_ret gx_lock_create(void) { lox_lock *l = NULL; int st = lox_lock_create(&l); 
 gx_ret gx_lock_acquire(lox_lock *l, double t) { return gx_mk(lox_lock_acquire(l, t), 0, NULL); }
 gx_ret gx_lock_release(lox_lock *l) { return gx_mk(lox_lock_release(l), 0, NULL); }
 
-gx_ret gx_ls_create(lox_lock *l) { lox_lightswitch *s = NULL; int st = lox_lightswitch_create(l, &s); return gx_mk(st, 0, s); }
-gx_ret gx_ls_acquire(lox_lightswitch *s, double t) { return gx_mk(lox_lightswitch_acquire(s, t), 0, NULL); }
-gx_ret gx_ls_release(lox_lightswitch *s) { return gx_mk(lox_lightswitch_release(s), 0, NULL); }
+gx_ret gx_light_switch_create(lox_lock *l) { lox_lightswitch *s = NULL; int st = lox_lightswitch_create(l, &s); return gx_mk(st, 0, s); }
+gx_ret gx_light_switch_acquire(lox_lightswitch *s, double t) { return gx_mk(lox_lightswitch_acquire(s, t), 0, NULL); }
+gx_ret gx_light_switch_release(lox_lightswitch *s) { return gx_mk(lox_lightswitch_release(s), 0, NULL); }
 
-gx_ret gx_rw_create(void) { lox_rwlock *l = NULL; int st = lox_rwlock_create(&l); return gx_mk(st, 0, l); }
-gx_ret gx_rw_acquire(lox_rwlock *l, int mode, double t) { return gx_mk(lox_rwlock_acquire(l, mode, t), 0, NULL); }
-gx_ret gx_rw_release(lox_rwlock *l, int mode) { return gx_mk(lox_rwlock_release(l, mode), 0, NULL); }
+gx_ret gx_rw_lock_create(void) { lox_rwlock *l = NULL; int st = lox_rwlock_create(&l); return gx_mk(st, 0, l); }
+gx_ret gx_rw_lock_acquire(lox_rwlock *l, int mode, double t) { return gx_mk(lox_rwlock_acquire(l, mode, t), 0, NULL); }
+gx_ret gx_rw_lock_release(lox_rwlock *l, int mode) { return gx_mk(lox_rwlock_release(l, mode), 0, NULL); }
 
-gx_ret gx_q_create(void) { lox_qlock *l = NULL; int st = lox_qlock_create(&l); return gx_mk(st, 0, l); }
-gx_ret gx_q_acquire(lox_qlock *l, double t) { return gx_mk(lox_qlock_acquire(l, t), 0, NULL); }
-gx_ret gx_q_release(lox_qlock *l) { return gx_mk(lox_qlock_release(l), 0, NULL); }
+gx_ret gx_qlock_create(void) { lox_qlock *l = NULL; int st = lox_qlock_create(&l); return gx_mk(st, 0, l); }
+gx_ret gx_qlock_acquire(lox_qlock *l, double t) { return gx_mk(lox_qlock_acquire(l, t), 0, NULL); }
+gx_ret gx_qlock_release(lox_qlock *l) { return gx_mk(lox_qlock_release(l), 0, NULL); }
 
-gx_ret gx_sem_create(size_t n) { lox_index_semaphore *s = NULL; int st = lox_index_semaphore_create(n, &s); return gx_mk(st, 0, s); }
-gx_ret gx_sem_acquire(lox_index_semaphore *s, double t) { size_t i = 0; int st = lox_index_semaphore_acquire(s, t, &i); return gx_mk(st, i, NULL); }
-gx_ret gx_sem_release(lox_index_semaphore *s, size_t i) { return gx_mk(lox_index_semaphore_release(s, i), 0, NULL); }
+gx_ret gx_index_semaphore_create(size_t n) { lox_index_semaphore *s = NULL; int st = lox_index_semaphore_create(n, &s); return gx_mk(st, 0, s); }
+gx_ret gx_index_semaphore_acquire(lox_index_semaphore *s, double t) { size_t i = 0; int st = lox_index_semaphore_acquire(s, t, &i); return gx_mk(st, i, NULL); }
+gx_ret gx_index_semaphore_release(lox_index_semaphore *s, size_t i) { return gx_mk(lox_index_semaphore_release(s, i), 0, NULL); }
 
 // ---- queue ----
 gx_ret gx_queue_create(size_t maxsize) { lox_queue *q = NULL; int st = lox_queue_create(maxsize, &q); return gx_mk(st, 0, q); }
@@ -216,16 +222,16 @@ gx_ret gx_funnel_get(lox_funnel *top, double t) {
 }
 
 // ---- announcement ----
-gx_ret gx_ann_create(size_t maxsize, long long backlog) { lox_announcement *a = NULL; int st = lox_announcement_create(maxsize, backlog, &a); return gx_mk(st, 0, a); }
-gx_ret gx_ann_subscribe(lox_announcement *a, size_t maxsize) { lox_announcement *s = NULL; int st = lox_announcement_subscribe(a, maxsize, 0, &s); return gx_mk(st, 0, s); }
-gx_ret gx_ann_clone(lox_announcement *a) { lox_announcement *c = NULL; int st = lox_announcement_clone(a, &c); return gx_mk(st, 0, c); }
-gx_ret gx_ann_put(lox_announcement *a, uintptr_t item, double t) { return gx_mk(lox_announcement_put(a, (void *)item, t), 0, NULL); }
-gx_ret gx_ann_get(lox_announcement *a, double t) { void *item = NULL; int st = lox_announcement_get(a, &item, t); return gx_mk(st, (uintptr_t)item, NULL); }
-gx_ret gx_ann_finalize(lox_announcement *a) { return gx_mk(lox_announcement_finalize(a), 0, NULL); }
-gx_ret gx_ann_unsubscribe(lox_announcement *a) { return gx_mk(lox_announcement_unsubscribe(a), 0, NULL); }
+gx_ret gx_announcement_create(size_t maxsize, long long backlog) { lox_announcement *a = NULL; int st = lox_announcement_create(maxsize, backlog, &a); return gx_mk(st, 0, a); }
+gx_ret gx_announcement_subscribe(lox_announcement *a, size_t maxsize) { lox_announcement *s = NULL; int st = lox_announcement_subscribe(a, maxsize, 0, &s); return gx_mk(st, 0, s); }
+gx_ret gx_announcement_clone(lox_announcement *a) { lox_announcement *c = NULL; int st = lox_announcement_clone(a, &c); return gx_mk(st, 0, c); }
+gx_ret gx_announcement_put(lox_announcement *a, uintptr_t item, double t) { return gx_mk(lox_announcement_put(a, (void *)item, t), 0, NULL); }
+gx_ret gx_announcement_get(lox_announcement *a, double t) { void *item = NULL; int st = lox_announcement_get(a, &item, t); return gx_mk(st, (uintptr_t)item, NULL); }
+gx_ret gx_announcement_finalize(lox_announcement *a) { return gx_mk(lox_announcement_finalize(a), 0, NULL); }
+gx_ret gx_announcement_unsubscribe(lox_announcement *a) { return gx_mk(lox_announcement_unsubscribe(a), 0, NULL); }
 
 // ---- logging ----
-// Never calls Go in a forked worker process (see gx_proc_shim).
+// Never calls Go in a forked worker process (see gx_process_run).
 static pid_t gx_log_pid;
 static void gx_log(void *ctx, int level, const char *msg) {
 	(void)ctx;

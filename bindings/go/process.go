@@ -118,17 +118,13 @@ func (p *ProcessPool) Gather(opts ...GatherOption) ([]ByteResult, error) {
 		return nil, closedError("process gather")
 	}
 	defer p.g.leave()
-	prog, release := progressHandle(&cfg)
+	res, release, err := gatherRound("process gather", &cfg, func(t C.double, prog C.uintptr_t, bar C.int) C.gx_ret {
+		return C.gx_process_gather(p.p, t, prog, bar)
+	})
 	defer release()
-	bar := C.int(0)
-	if cfg.bar {
-		bar = 1
-	}
-	r := C.gx_process_gather(p.p, secs(cfg.timeout), C.uintptr_t(prog), bar)
-	if err := check("process gather", r); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	res := (*C.lox_results)(r.ptr)
 	defer C.lox_results_destroy(res)
 	n := int(C.lox_results_count(res))
 	out := make([]ByteResult, n)
@@ -168,20 +164,12 @@ func (p *ProcessPool) Gather(opts ...GatherOption) ([]ByteResult, error) {
 
 // Workers is the number of worker processes alive now (0 after Close).
 func (p *ProcessPool) Workers() int {
-	if !p.g.enter() {
-		return 0
-	}
-	defer p.g.leave()
-	return int(C.lox_process_workers(p.p))
+	return snapshot(&p.g, func() int { return int(C.lox_process_workers(p.p)) })
 }
 
 // Pending is the number of tasks scattered but not yet started.
 func (p *ProcessPool) Pending() int {
-	if !p.g.enter() {
-		return 0
-	}
-	defer p.g.leave()
-	return int(C.lox_process_pending(p.p))
+	return snapshot(&p.g, func() int { return int(C.lox_process_pending(p.p)) })
 }
 
 // Close destroys the pool: unfinished tasks are dropped, every worker and

@@ -21,11 +21,7 @@ func newProcessPool(t *testing.T, workers int, opts *lox.ProcessOptions) *lox.Pr
 	if err != nil {
 		t.Fatalf("NewProcessPoolC: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	cleanupClose(t, p)
 	return p
 }
 

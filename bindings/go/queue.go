@@ -149,35 +149,19 @@ func (c *queueCore) get(timeout time.Duration) (any, error) {
 }
 
 func (c *queueCore) close() error {
-	if !c.g.enter() {
-		return closedError("queue close")
-	}
-	defer c.g.leave()
-	return check("queue close", C.gx_queue_close(c.q))
+	return c.g.call("queue close", func() C.gx_ret { return C.gx_queue_close(c.q) })
 }
 
 func (c *queueCore) taskDone() error {
-	if !c.g.enter() {
-		return closedError("queue task_done")
-	}
-	defer c.g.leave()
-	return check("queue task_done", C.gx_queue_task_done(c.q))
+	return c.g.call("queue task_done", func() C.gx_ret { return C.gx_queue_task_done(c.q) })
 }
 
 func (c *queueCore) join(timeout time.Duration) error {
-	if !c.g.enterWait() {
-		return closedError("queue join")
-	}
-	defer c.g.leave()
-	return check("queue join", C.gx_queue_join(c.q, secs(timeout)))
+	return c.g.waitCall("queue join", func() C.gx_ret { return C.gx_queue_join(c.q, secs(timeout)) })
 }
 
 func (c *queueCore) size() int {
-	if !c.g.enter() {
-		return 0
-	}
-	defer c.g.leave()
-	return int(C.lox_queue_size(c.q))
+	return snapshot(&c.g, func() int { return int(C.lox_queue_size(c.q)) })
 }
 
 const (

@@ -4,7 +4,6 @@ package lox_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -89,47 +88,35 @@ func TestQueueExactlyOnceAcrossGoroutines(t *testing.T) {
 	checkHandles(t)
 	q := newQueue[int](t, 64)
 	const P, N, C = 4, 2000, 4
-	var prod sync.WaitGroup
-	for p := 0; p < P; p++ {
-		p := p
-		prod.Add(1)
-		go func() {
-			defer prod.Done()
-			for i := 0; i < N; i++ {
-				if err := q.Put(p*N + i); err != nil {
-					t.Error(err)
-					return
-				}
+	producers := goEach(P, func(p int) {
+		for i := 0; i < N; i++ {
+			if err := q.Put(p*N + i); err != nil {
+				t.Error(err)
+				return
 			}
-		}()
-	}
+		}
+	})
 	got := make([][]int, C)
-	var cons sync.WaitGroup
-	for c := 0; c < C; c++ {
-		c := c
-		cons.Add(1)
-		go func() {
-			defer cons.Done()
-			for {
-				v, err := q.Get()
-				if errors.Is(err, lox.ErrClosed) {
-					return
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				got[c] = append(got[c], v)
-				q.TaskDone()
+	consumers := goEach(C, func(c int) {
+		for {
+			v, err := q.Get()
+			if errors.Is(err, lox.ErrClosed) {
+				return
 			}
-		}()
-	}
-	prod.Wait()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[c] = append(got[c], v)
+			q.TaskDone()
+		}
+	})
+	producers()
 	if err := q.Join(); err != nil { // every value got and marked done
 		t.Fatal(err)
 	}
 	q.Close()
-	cons.Wait()
+	consumers()
 	seen := make([]int, P*N)
 	for c := range got {
 		last := make(map[int]int) // per producer, values come out in order

@@ -50,21 +50,13 @@ func NewLock() (*Lock, error) {
 
 // Acquire takes the lock, waiting at most timeout.
 func (l *Lock) Acquire(timeout time.Duration) error {
-	if !l.g.enterWait() {
-		return closedError("lock acquire")
-	}
-	defer l.g.leave()
-	return check("lock acquire", C.gx_lock_acquire(l.l, secs(timeout)))
+	return l.g.waitCall("lock acquire", func() C.gx_ret { return C.gx_lock_acquire(l.l, secs(timeout)) })
 }
 
 // Release releases the lock (any goroutine may); an error matching
 // ErrState if it is not locked.
 func (l *Lock) Release() error {
-	if !l.g.enter() {
-		return closedError("lock release")
-	}
-	defer l.g.leave()
-	return check("lock release", C.gx_lock_release(l.l))
+	return l.g.call("lock release", func() C.gx_ret { return C.gx_lock_release(l.l) })
 }
 
 // Lock waits for the lock (sync.Locker).
@@ -78,11 +70,7 @@ func (l *Lock) TryLock() bool { return l.Acquire(0) == nil }
 
 // Locked reports whether the lock is held (a snapshot).
 func (l *Lock) Locked() bool {
-	if !l.g.enter() {
-		return false
-	}
-	defer l.g.leave()
-	return C.lox_lock_locked(l.l) == 1
+	return snapshot(&l.g, func() bool { return C.lox_lock_locked(l.l) == 1 })
 }
 
 // Close destroys the lock (a held lock may be destroyed). An error
@@ -118,7 +106,7 @@ func NewLightSwitch(lock *Lock) (*LightSwitch, error) {
 		return nil, closedError("lightswitch create")
 	}
 	defer lock.g.leave()
-	r := C.gx_ls_create(lock.l)
+	r := C.gx_light_switch_create(lock.l)
 	if err := check("lightswitch create", r); err != nil {
 		return nil, err
 	}
@@ -129,30 +117,20 @@ func NewLightSwitch(lock *Lock) (*LightSwitch, error) {
 // Acquire enters: increments the count, the first entrant acquiring the
 // lock (waiting at most timeout).
 func (s *LightSwitch) Acquire(timeout time.Duration) error {
-	if !s.g.enterWait() {
-		return closedError("lightswitch acquire")
-	}
-	defer s.g.leave()
-	return check("lightswitch acquire", C.gx_ls_acquire(s.s, secs(timeout)))
+	return s.g.waitCall("lightswitch acquire", func() C.gx_ret {
+		return C.gx_light_switch_acquire(s.s, secs(timeout))
+	})
 }
 
 // Release leaves: decrements the count, the last one out releasing the
 // lock. An error matching ErrState at count 0.
 func (s *LightSwitch) Release() error {
-	if !s.g.enter() {
-		return closedError("lightswitch release")
-	}
-	defer s.g.leave()
-	return check("lightswitch release", C.gx_ls_release(s.s))
+	return s.g.call("lightswitch release", func() C.gx_ret { return C.gx_light_switch_release(s.s) })
 }
 
 // Count is the number of acquires not yet released (a snapshot).
 func (s *LightSwitch) Count() int {
-	if !s.g.enter() {
-		return 0
-	}
-	defer s.g.leave()
-	return int(C.lox_lightswitch_count(s.s))
+	return snapshot(&s.g, func() int { return int(C.lox_lightswitch_count(s.s)) })
 }
 
 // Close destroys the switch (never the borrowed lock; if the count is not
@@ -178,7 +156,7 @@ type RWLock struct {
 
 // NewRWLock creates an unlocked RWLock.
 func NewRWLock() (*RWLock, error) {
-	r := C.gx_rw_create()
+	r := C.gx_rw_lock_create()
 	if err := check("rwlock create", r); err != nil {
 		return nil, err
 	}
@@ -186,19 +164,11 @@ func NewRWLock() (*RWLock, error) {
 }
 
 func (l *RWLock) acquire(mode C.int, timeout time.Duration) error {
-	if !l.g.enterWait() {
-		return closedError("rwlock acquire")
-	}
-	defer l.g.leave()
-	return check("rwlock acquire", C.gx_rw_acquire(l.l, mode, secs(timeout)))
+	return l.g.waitCall("rwlock acquire", func() C.gx_ret { return C.gx_rw_lock_acquire(l.l, mode, secs(timeout)) })
 }
 
 func (l *RWLock) release(mode C.int) error {
-	if !l.g.enter() {
-		return closedError("rwlock release")
-	}
-	defer l.g.leave()
-	return check("rwlock release", C.gx_rw_release(l.l, mode))
+	return l.g.call("rwlock release", func() C.gx_ret { return C.gx_rw_lock_release(l.l, mode) })
 }
 
 // AcquireRead takes a read hold, waiting at most timeout.
@@ -242,11 +212,7 @@ func (r rlocker) Unlock() { r.l.RUnlock() }
 
 // Readers is the number of readers holding the lock now (a snapshot).
 func (l *RWLock) Readers() int {
-	if !l.g.enter() {
-		return 0
-	}
-	defer l.g.leave()
-	return int(C.lox_rwlock_readers(l.l))
+	return snapshot(&l.g, func() int { return int(C.lox_rwlock_readers(l.l)) })
 }
 
 // Close destroys the RWLock.
@@ -270,7 +236,7 @@ type QLock struct {
 
 // NewQLock creates an unlocked QLock.
 func NewQLock() (*QLock, error) {
-	r := C.gx_q_create()
+	r := C.gx_qlock_create()
 	if err := check("qlock create", r); err != nil {
 		return nil, err
 	}
@@ -279,21 +245,13 @@ func NewQLock() (*QLock, error) {
 
 // Acquire takes the lock in FIFO order, waiting at most timeout.
 func (l *QLock) Acquire(timeout time.Duration) error {
-	if !l.g.enterWait() {
-		return closedError("qlock acquire")
-	}
-	defer l.g.leave()
-	return check("qlock acquire", C.gx_q_acquire(l.l, secs(timeout)))
+	return l.g.waitCall("qlock acquire", func() C.gx_ret { return C.gx_qlock_acquire(l.l, secs(timeout)) })
 }
 
 // Release releases the lock (any goroutine may), handing it to the first
 // waiter; ErrState if it is not locked.
 func (l *QLock) Release() error {
-	if !l.g.enter() {
-		return closedError("qlock release")
-	}
-	defer l.g.leave()
-	return check("qlock release", C.gx_q_release(l.l))
+	return l.g.call("qlock release", func() C.gx_ret { return C.gx_qlock_release(l.l) })
 }
 
 // Lock waits for the lock in FIFO order (sync.Locker).
@@ -307,20 +265,12 @@ func (l *QLock) TryLock() bool { return l.Acquire(0) == nil }
 
 // Waiting is the number of acquirers in line (a snapshot).
 func (l *QLock) Waiting() int {
-	if !l.g.enter() {
-		return 0
-	}
-	defer l.g.leave()
-	return int(C.lox_qlock_waiting(l.l))
+	return snapshot(&l.g, func() int { return int(C.lox_qlock_waiting(l.l)) })
 }
 
 // Locked reports whether the lock is held (a snapshot).
 func (l *QLock) Locked() bool {
-	if !l.g.enter() {
-		return false
-	}
-	defer l.g.leave()
-	return C.lox_qlock_locked(l.l) == 1
+	return snapshot(&l.g, func() bool { return C.lox_qlock_locked(l.l) == 1 })
 }
 
 // Close destroys the QLock.
@@ -349,7 +299,7 @@ func NewIndexSemaphore(n int) (*IndexSemaphore, error) {
 	if n < 0 {
 		n = 0 // liblox reports EINVAL with its own detail
 	}
-	r := C.gx_sem_create(C.size_t(n))
+	r := C.gx_index_semaphore_create(C.size_t(n))
 	if err := check("index semaphore create", r); err != nil {
 		return nil, err
 	}
@@ -362,7 +312,7 @@ func (s *IndexSemaphore) Acquire(timeout time.Duration) (int, error) {
 		return -1, closedError("index semaphore acquire")
 	}
 	defer s.g.leave()
-	r := C.gx_sem_acquire(s.s, secs(timeout))
+	r := C.gx_index_semaphore_acquire(s.s, secs(timeout))
 	if err := check("index semaphore acquire", r); err != nil {
 		return -1, err
 	}
@@ -375,11 +325,7 @@ func (s *IndexSemaphore) Release(index int) error {
 	if index < 0 {
 		return newError("index semaphore release", StatusInval, "negative index")
 	}
-	if !s.g.enter() {
-		return closedError("index semaphore release")
-	}
-	defer s.g.leave()
-	return check("index semaphore release", C.gx_sem_release(s.s, C.size_t(index)))
+	return s.g.call("index semaphore release", func() C.gx_ret { return C.gx_index_semaphore_release(s.s, C.size_t(index)) })
 }
 
 // Len is n, the number of resources.
@@ -387,20 +333,12 @@ func (s *IndexSemaphore) Len() int { return s.n }
 
 // Available is the number of free indices now (a snapshot).
 func (s *IndexSemaphore) Available() int {
-	if !s.g.enter() {
-		return 0
-	}
-	defer s.g.leave()
-	return int(C.lox_index_semaphore_available(s.s))
+	return snapshot(&s.g, func() int { return int(C.lox_index_semaphore_available(s.s)) })
 }
 
 // Waiting is the number of goroutines blocked in Acquire now (a snapshot).
 func (s *IndexSemaphore) Waiting() int {
-	if !s.g.enter() {
-		return 0
-	}
-	defer s.g.leave()
-	return int(C.lox_index_semaphore_waiting(s.s))
+	return snapshot(&s.g, func() int { return int(C.lox_index_semaphore_waiting(s.s)) })
 }
 
 // Close destroys the semaphore (indices still held are forgotten).

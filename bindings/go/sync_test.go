@@ -12,16 +12,6 @@ import (
 	"liblox.dev/lox"
 )
 
-type closer interface{ Close() error }
-
-func cleanupClose(t *testing.T, c closer) {
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-}
-
 // hammer runs body in G goroutines N times each, checking that at most one
 // is inside at a time with a plain (non-atomic) counter and an atomic one.
 func hammer(t *testing.T, lock, unlock func()) {
@@ -30,23 +20,17 @@ func hammer(t *testing.T, lock, unlock func()) {
 	var inside atomic.Int32
 	var overlap atomic.Int32
 	total := 0
-	var wg sync.WaitGroup
-	for g := 0; g < G; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < N; i++ {
-				lock()
-				if inside.Add(1) != 1 {
-					overlap.Add(1)
-				}
-				total++ // a data race (and lost updates) without mutual exclusion
-				inside.Add(-1)
-				unlock()
+	goEach(G, func(int) {
+		for i := 0; i < N; i++ {
+			lock()
+			if inside.Add(1) != 1 {
+				overlap.Add(1)
 			}
-		}()
-	}
-	wg.Wait()
+			total++ // a data race (and lost updates) without mutual exclusion
+			inside.Add(-1)
+			unlock()
+		}
+	})()
 	if overlap.Load() != 0 || total != G*N {
 		t.Fatalf("mutual exclusion broken: %d overlaps, total %d want %d", overlap.Load(), total, G*N)
 	}
@@ -296,28 +280,22 @@ func TestIndexSemaphoreUniqueIndices(t *testing.T) {
 	cleanupClose(t, s)
 	var holders [N]atomic.Int32
 	var bad atomic.Int32
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 500; i++ {
-				idx, err := s.Acquire(lox.Forever)
-				if err != nil || idx < 0 || idx >= N {
-					bad.Add(1)
-					return
-				}
-				if holders[idx].Add(1) != 1 {
-					bad.Add(1) // two holders of one index
-				}
-				holders[idx].Add(-1)
-				if err := s.Release(idx); err != nil {
-					bad.Add(1)
-				}
+	goEach(8, func(int) {
+		for i := 0; i < 500; i++ {
+			idx, err := s.Acquire(lox.Forever)
+			if err != nil || idx < 0 || idx >= N {
+				bad.Add(1)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+			if holders[idx].Add(1) != 1 {
+				bad.Add(1) // two holders of one index
+			}
+			holders[idx].Add(-1)
+			if err := s.Release(idx); err != nil {
+				bad.Add(1)
+			}
+		}
+	})()
 	if bad.Load() != 0 {
 		t.Fatalf("%d violations", bad.Load())
 	}

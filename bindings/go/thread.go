@@ -204,17 +204,13 @@ func (c *threadCore) gather(opts []GatherOption) ([]any, error) {
 	if c.inTask() {
 		return nil, newError("thread gather", StatusState, "called from inside one of this pool's own tasks")
 	}
-	prog, release := progressHandle(&cfg)
+	res, release, err := gatherRound("thread gather", &cfg, func(t C.double, prog C.uintptr_t, bar C.int) C.gx_ret {
+		return C.gx_thread_gather(c.p, t, prog, bar)
+	})
 	defer release()
-	bar := C.int(0)
-	if cfg.bar {
-		bar = 1
-	}
-	ret := C.gx_thread_gather(c.p, secs(cfg.timeout), C.uintptr_t(prog), bar)
-	if err := check("thread gather", ret); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	res := (*C.lox_results)(ret.ptr)
 	defer C.lox_results_destroy(res)
 	n := int(C.lox_results_count(res))
 	out := make([]any, n)
@@ -252,17 +248,9 @@ func (c *threadCore) close() error {
 }
 
 func (c *threadCore) workers() int {
-	if !c.g.enter() {
-		return 0
-	}
-	defer c.g.leave()
-	return int(C.lox_thread_workers(c.p))
+	return snapshot(&c.g, func() int { return int(C.lox_thread_workers(c.p)) })
 }
 
 func (c *threadCore) pending() int {
-	if !c.g.enter() {
-		return 0
-	}
-	defer c.g.leave()
-	return int(C.lox_thread_pending(c.p))
+	return snapshot(&c.g, func() int { return int(C.lox_thread_pending(c.p)) })
 }

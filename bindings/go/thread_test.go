@@ -16,28 +16,13 @@ import (
 	"liblox.dev/lox"
 )
 
-// checkHandles fails the test if it leaves cgo.Handles behind.
-func checkHandles(t *testing.T) {
-	t.Helper()
-	before := lox.LiveHandles()
-	t.Cleanup(func() {
-		if after := lox.LiveHandles(); after != before {
-			t.Errorf("handle leak: %d live handles before the test, %d after", before, after)
-		}
-	})
-}
-
 func newPool[T any](t *testing.T, workers int) *lox.ThreadPool[T] {
 	t.Helper()
 	p, err := lox.NewThreadPool[T](workers)
 	if err != nil {
 		t.Fatalf("NewThreadPool: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	cleanupClose(t, p)
 	return p
 }
 
@@ -155,23 +140,16 @@ func TestThreadPoolManyGoroutines(t *testing.T) {
 	checkHandles(t)
 	p := newPool[int](t, 8)
 	const G, N = 6, 300
-	var wg sync.WaitGroup
 	var ran atomic.Int64
-	for g := 0; g < G; g++ {
-		g := g
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < N; i++ {
-				v := g*N + i
-				if _, err := p.Scatter(func() (int, error) { ran.Add(1); return v, nil }); err != nil {
-					t.Error(err)
-					return
-				}
+	goEach(G, func(g int) {
+		for i := 0; i < N; i++ {
+			v := g*N + i
+			if _, err := p.Scatter(func() (int, error) { ran.Add(1); return v, nil }); err != nil {
+				t.Error(err)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})()
 	res, err := p.Gather()
 	if err != nil {
 		t.Fatal(err)

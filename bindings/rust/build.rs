@@ -26,8 +26,8 @@ fn main() {
         if output.status.success() {
             output
         } else {
-            // An older lox.pc had `Requires.private: fmt spdlog`, so --cflags failed where
-            // their .pc files are missing even though liblox itself is there.
+            // A lox.pc with `Requires.private: fmt spdlog` fails --cflags where
+            // their .pc files are missing, though liblox itself is there.
             // Rust only needs --libs, which does not resolve private requires.
             match run(&["--libs", "lox"]) {
                 Ok(o) if o.status.success() => {

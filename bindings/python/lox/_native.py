@@ -42,25 +42,16 @@ from . import exceptions as _exc
 
 __all__ = [
     "lib", "lib_gil", "library_path", "check", "check_timeout", "last_error",
-    "status_str", "GatherOpts", "ThreadOpts", "ProcessOpts", "TASK_FN",
-    "PROCESS_FN", "PROGRESS_FN", "LOG_FN", "LOX_OK", "LOX_TIMEOUT",
-    "LOX_EINVAL", "LOX_ENOMEM", "LOX_ESTATE", "LOX_ECLOSED", "LOX_ETASK",
-    "LOX_EWORKER", "LOX_ESYS", "LOX_FOREVER", "LOX_DEFAULT_WORKERS",
+    "status_str", "STATUS_CODES", "GatherOpts", "ThreadOpts", "ProcessOpts", "TASK_FN",
+    "PROCESS_FN", "PROGRESS_FN", "LOG_FN", "LOX_FOREVER", "LOX_DEFAULT_WORKERS",
     "LOX_READ", "LOX_WRITE", "LOX_BACKLOG_OFF", "LOX_BACKLOG_UNBOUNDED",
     "timeout_arg", "debug_mode",
-]
+]  # and every status code (LOX_OK, LOX_TIMEOUT, LOX_E*), see STATUS_CODES
 
 # --- constants (lox.h) -------------------------------------------------------
 
-LOX_OK = 0
-LOX_TIMEOUT = 1
-LOX_EINVAL = -1
-LOX_ENOMEM = -2
-LOX_ESTATE = -3
-LOX_ECLOSED = -4
-LOX_ETASK = -5
-LOX_EWORKER = -6
-LOX_ESYS = -7
+# The status codes (LOX_OK, LOX_TIMEOUT, LOX_E*) are read from the library
+# once it is loaded, see "status codes" below.
 
 LOX_FOREVER = -1.0
 LOX_DEFAULT_WORKERS = ctypes.c_size_t(-1).value
@@ -85,8 +76,20 @@ TASK_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
 PROCESS_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 
 
-class GatherOpts(Structure):
+class _Opts(Structure):
+    """An options struct that its ``lox_*_opts_init`` (``_init``) fills."""
+    _init = None
+
+    @classmethod
+    def default(cls):
+        o = cls()
+        getattr(lib, cls._init)(ctypes.byref(o))
+        return o
+
+
+class GatherOpts(_Opts):
     """lox_gather_opts (build with ``GatherOpts.default()``)."""
+    _init = "lox_gather_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("timeout", c_double),
@@ -95,40 +98,24 @@ class GatherOpts(Structure):
         ("progress_bar", c_int),
     ]
 
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_gather_opts_init(ctypes.byref(o))
-        return o
 
-
-class ThreadOpts(Structure):
+class ThreadOpts(_Opts):
     """lox_thread_opts (build with ``ThreadOpts.default()``)."""
+    _init = "lox_thread_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("idle_timeout", c_double),
     ]
 
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_thread_opts_init(ctypes.byref(o))
-        return o
 
-
-class ProcessOpts(Structure):
+class ProcessOpts(_Opts):
     """lox_process_opts (build with ``ProcessOpts.default()``)."""
+    _init = "lox_process_opts_init"
     _fields_ = [
         ("struct_size", c_size_t),
         ("task_timeout", c_double),
         ("max_message", c_size_t),
     ]
-
-    @classmethod
-    def default(cls):
-        o = cls()
-        lib.lox_process_opts_init(ctypes.byref(o))
-        return o
 
 
 # --- every function of lox.h: (name, restype, argtypes) -------------------------
@@ -277,6 +264,38 @@ for _name, _res, _args in _SIGNATURES:
         _f.restype = _res
         _f.argtypes = _args
 del _name, _res, _args, _l, _f
+
+# --- status codes ----------------------------------------------------------------------
+
+#: Every value ``lox_status_name`` is asked about at import: a window much
+#: wider than the codes of lox.h's LOX_STATUS_MAP (small integers around 0).
+_STATUS_WINDOW = range(-256, 257)
+
+#: The names the package itself uses; a liblox without one of them is not
+#: the library this binding was written for.
+_STATUS_NEEDED = ("LOX_OK", "LOX_TIMEOUT", "LOX_EINVAL", "LOX_ENOMEM", "LOX_ESTATE",
+                  "LOX_ECLOSED", "LOX_ETASK", "LOX_EWORKER", "LOX_ESYS")
+
+
+def _status_codes():
+    """{"LOX_<NAME>": value} of every status code the loaded library names."""
+    codes = {}
+    for value in _STATUS_WINDOW:
+        name = lib.lox_status_name(value).decode("ascii")
+        if name != "LOX_UNKNOWN":
+            codes[name] = value
+    missing = [n for n in _STATUS_NEEDED if n not in codes]
+    if missing:
+        raise ImportError("lox: %s names no status %s (lox_status_name)"
+                          % (library_path, ", ".join(missing)))
+    return codes
+
+
+#: {"LOX_<NAME>": value} of the library's status codes; each is also a
+#: module constant (``LOX_OK``, ``LOX_EINVAL``, ...).
+STATUS_CODES = _status_codes()
+globals().update(STATUS_CODES)
+__all__ += sorted(STATUS_CODES)
 
 # --- errors --------------------------------------------------------------------------
 

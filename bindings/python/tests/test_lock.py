@@ -22,16 +22,20 @@ def wait_until(pred, what="condition"):
         time.sleep(0.001)
 
 
-def run_threads(target, n, *args):
+def run_threads(target, n, *more):
+    """Runs ``target(i)`` for i in range(n) in n threads at once, and each
+    further (target, n) pair of ``more`` alike; every thread must end within
+    the deadline, and the first exception raised in one is raised here."""
     errors = []
 
-    def wrap(i):
+    def wrap(fn, i):
         try:
-            target(i, *args)
+            fn(i)
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    ts = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
+    groups = [(target, n)] + [tuple(g) for g in more]
+    ts = [threading.Thread(target=wrap, args=(fn, i)) for fn, count in groups for i in range(count)]
     for t in ts:
         t.start()
     for t in ts:
@@ -124,23 +128,28 @@ def test_lock_wait_releases_gil():
     assert result == [True]
 
 
-def test_lock_mutual_exclusion():
-    lk = Lock()
+def assert_mutual_exclusion(lock, threads, rounds):
+    """``threads`` threads each enter ``lock`` ``rounds`` times, inviting a
+    thread switch inside: never two inside, and no update lost."""
     occ = Occupancy()
     shared = [0]
 
     def work(i):
-        for _ in range(300):
-            with lk:
+        for _ in range(rounds):
+            with lock:
                 occ.enter()
                 v = shared[0]
                 time.sleep(0)           # invite a switch inside the critical section
                 shared[0] = v + 1
                 occ.leave()
 
-    run_threads(work, 6)
-    assert shared[0] == 6 * 300
+    run_threads(work, threads)
+    assert shared[0] == threads * rounds
     assert occ.max == 1
+
+
+def test_lock_mutual_exclusion():
+    assert_mutual_exclusion(Lock(), 6, 300)
 
 
 # --- LightSwitch -----------------------------------------------------------------------
@@ -149,98 +158,98 @@ LOCKS = [pytest.param(Lock, id="native"), pytest.param(threading.Lock, id="threa
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_first_in_last_out(make_lock):
+def test_light_switch_first_in_last_out(make_lock):
     lk = make_lock()
-    ls = LightSwitch(lk)
-    assert ls.lock is lk
-    assert ls.counter == 0 and len(ls) == 0
-    assert ls.acquire() is True
-    assert lk.locked() and ls.counter == 1
-    assert ls.acquire(timeout=0) is True
-    assert len(ls) == 2
-    ls.release()
-    assert lk.locked() and ls.counter == 1
-    ls.release()
-    assert not lk.locked() and ls.counter == 0
+    switch = LightSwitch(lk)
+    assert switch.lock is lk
+    assert switch.counter == 0 and len(switch) == 0
+    assert switch.acquire() is True
+    assert lk.locked() and switch.counter == 1
+    assert switch.acquire(timeout=0) is True
+    assert len(switch) == 2
+    switch.release()
+    assert lk.locked() and switch.counter == 1
+    switch.release()
+    assert not lk.locked() and switch.counter == 0
     with pytest.raises(ValueError):
-        ls.release()
-    assert ls.counter == 0 and not lk.locked()
-    with ls as entered:
-        assert entered is ls and ls.counter == 1 and lk.locked()
-    assert ls.counter == 0 and not lk.locked()
+        switch.release()
+    assert switch.counter == 0 and not lk.locked()
+    with switch as entered:
+        assert entered is switch and switch.counter == 1 and lk.locked()
+    assert switch.counter == 0 and not lk.locked()
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_timeout_when_lock_held(make_lock):
+def test_light_switch_timeout_when_lock_held(make_lock):
     lk = make_lock()
-    ls = LightSwitch(lk)
+    switch = LightSwitch(lk)
     lk.acquire()                       # the janitor is inside
-    assert ls.acquire(timeout=0.02) is False
-    assert ls.acquire(timeout=0) is False
-    assert ls.counter == 0
+    assert switch.acquire(timeout=0.02) is False
+    assert switch.acquire(timeout=0) is False
+    assert switch.counter == 0
     lk.release()
-    assert ls.acquire(timeout=DEADLINE) is True
-    assert ls.counter == 1
-    ls.release()
+    assert switch.acquire(timeout=DEADLINE) is True
+    assert switch.counter == 1
+    switch.release()
     assert not lk.locked()
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_later_entrants_wait_behind_first(make_lock):
+def test_light_switch_later_entrants_wait_behind_first(make_lock):
     lk = make_lock()
-    ls = LightSwitch(lk)
+    switch = LightSwitch(lk)
     lk.acquire()
     got = []
-    first = threading.Thread(target=lambda: got.append(ls.acquire()))
+    first = threading.Thread(target=lambda: got.append(switch.acquire()))
     first.start()
     # Whether or not `first` already waits, nobody gets in while lk is held.
-    assert ls.acquire(timeout=0.05) is False
-    assert ls.counter == 0 and not got
+    assert switch.acquire(timeout=0.05) is False
+    assert switch.counter == 0 and not got
     lk.release()
     first.join(DEADLINE)
-    assert got == [True] and ls.counter == 1
-    assert ls.acquire(timeout=DEADLINE) is True and ls.counter == 2
-    ls.release()
-    ls.release()
+    assert got == [True] and switch.counter == 1
+    assert switch.acquire(timeout=DEADLINE) is True and switch.counter == 2
+    switch.release()
+    switch.release()
     assert not lk.locked()
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_janitor_waits_for_empty_room(make_lock):
+def test_light_switch_janitor_waits_for_empty_room(make_lock):
     lk = make_lock()
-    ls = LightSwitch(lk)
+    switch = LightSwitch(lk)
     events = []
     n = 4
     for _ in range(n):
-        ls.acquire()
+        switch.acquire()
     seen = []
 
     def janitor():
         with lk:
-            seen.append(ls.counter)
+            seen.append(switch.counter)
             events.append("janitor")
 
     t = threading.Thread(target=janitor)
     t.start()
     for i in range(n):
         events.append("exit%d" % i)
-        ls.release()
+        switch.release()
     t.join(DEADLINE)
     assert seen == [0]
     assert events == ["exit%d" % i for i in range(n)] + ["janitor"]
 
 
 @pytest.mark.parametrize("make_lock", LOCKS)
-def test_lightswitch_contended_members_and_janitors(make_lock):
+def test_light_switch_contended_members_and_janitors(make_lock):
     lk = make_lock()
-    ls = LightSwitch(lk)
+    switch = LightSwitch(lk)
     members = Occupancy()
     janitors = Occupancy()
     bad = []
 
     def member(i):
         for _ in range(150):
-            with ls:
+            with switch:
                 members.enter()
                 if janitors.inside:
                     bad.append("member saw janitor")
@@ -251,48 +260,42 @@ def test_lightswitch_contended_members_and_janitors(make_lock):
         for _ in range(40):
             with lk:
                 janitors.enter()
-                if members.inside or ls.counter:
+                if members.inside or switch.counter:
                     bad.append("janitor saw members")
                 time.sleep(0)
                 janitors.leave()
 
-    ts = [threading.Thread(target=member, args=(i,)) for i in range(4)]
-    ts += [threading.Thread(target=janitor, args=(i,)) for i in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(DEADLINE * 3)
-        assert not t.is_alive()
+    run_threads(member, 4, (janitor, 2))
     assert not bad
     assert janitors.max == 1
     assert members.total == 600 and janitors.total == 80
-    assert ls.counter == 0 and not lk.locked()
+    assert switch.counter == 0 and not lk.locked()
 
 
-def test_lightswitch_native_outlives_gc_order():
+def test_light_switch_native_outlives_gc_order():
     # The switch borrows the lox_lock: whatever order the garbage collector
     # finalizes them in, the lock is destroyed after the switch.
     import gc
     order = []
     for first in ("lock", "switch"):
         lk = Lock()
-        ls = LightSwitch(lk)
-        ls.acquire()
-        for name, h in (("lock", lk._h), ("switch", ls._h)):
+        switch = LightSwitch(lk)
+        switch.acquire()
+        for name, h in (("lock", lk._h), ("switch", switch._h)):
             real = h._destroy
             h._destroy = (lambda real, name: lambda p: (order.append(name), real(p)))(real, name)
         del h, real
         # finalize in the wrong order on purpose, then let the collector run
-        (lk._h if first == "lock" else ls._h).close()
-        cycle = [lk, ls]
+        (lk._h if first == "lock" else switch._h).close()
+        cycle = [lk, switch]
         cycle.append(cycle)
-        del lk, ls, cycle
+        del lk, switch, cycle
         gc.collect()
         assert order == ["switch", "lock"], first
         del order[:]
 
 
-def test_lightswitch_rejects():
+def test_light_switch_rejects():
     with pytest.raises(NotImplementedError):
         LightSwitch(threading.Lock(), multiprocessing=True)
     with pytest.raises(TypeError):
@@ -302,85 +305,85 @@ def test_lightswitch_rejects():
 # --- RWLock --------------------------------------------------------------------------
 
 
-def test_rwlock_readers_share_writer_excludes():
-    rw = RWLock()
-    assert rw.read_counter == 0 and len(rw) == 0
-    assert rw.acquire("r") is True
-    assert rw.acquire("R", timeout=0) is True
-    assert rw.read_counter == 2 and len(rw) == 2
-    assert rw.acquire("w", timeout=0.02) is False
-    rw.release("r")
-    assert rw.acquire("w", timeout=0) is False
-    rw.release("r")
-    assert len(rw) == 0
-    assert rw.acquire("w", timeout=0) is True
-    assert rw.acquire("r", timeout=0.02) is False
-    assert rw.acquire("w", timeout=0) is False
-    rw.release("w")
-    assert rw.acquire("r", timeout=0) is True
-    rw.release("r")
+def test_rw_lock_readers_share_writer_excludes():
+    rw_lock = RWLock()
+    assert rw_lock.read_counter == 0 and len(rw_lock) == 0
+    assert rw_lock.acquire("r") is True
+    assert rw_lock.acquire("R", timeout=0) is True
+    assert rw_lock.read_counter == 2 and len(rw_lock) == 2
+    assert rw_lock.acquire("w", timeout=0.02) is False
+    rw_lock.release("r")
+    assert rw_lock.acquire("w", timeout=0) is False
+    rw_lock.release("r")
+    assert len(rw_lock) == 0
+    assert rw_lock.acquire("w", timeout=0) is True
+    assert rw_lock.acquire("r", timeout=0.02) is False
+    assert rw_lock.acquire("w", timeout=0) is False
+    rw_lock.release("w")
+    assert rw_lock.acquire("r", timeout=0) is True
+    rw_lock.release("r")
 
 
-def test_rwlock_flags_and_misuse():
-    rw = RWLock()
+def test_rw_lock_flags_and_misuse():
+    rw_lock = RWLock()
     with pytest.raises(ValueError):
-        rw.acquire("x")
+        rw_lock.acquire("x")
     with pytest.raises(ValueError):
-        rw.acquire(1)
+        rw_lock.acquire(1)
     with pytest.raises(ValueError):
-        rw.release("r")                 # not held
+        rw_lock.release("r")                 # not held
     with pytest.raises(ValueError):
-        rw.release("w")
-    rw.acquire("r")
+        rw_lock.release("w")
+    rw_lock.acquire("r")
     with pytest.raises(ValueError):
-        rw.release("w")                 # held by a reader, not a writer
-    rw.release("r")
+        rw_lock.release("w")                 # held by a reader, not a writer
+    rw_lock.release("r")
 
 
-def test_rwlock_context_manager_and_timeout():
-    rw = RWLock()
-    with rw("r") as x:
-        assert x is rw and len(rw) == 1
-        with rw("r"):
-            assert len(rw) == 2
+def test_rw_lock_context_manager_and_timeout():
+    rw_lock = RWLock()
+    with rw_lock("r") as x:
+        assert x is rw_lock and len(rw_lock) == 1
+        with rw_lock("r"):
+            assert len(rw_lock) == 2
         ran = []
         with pytest.raises(lox.Timeout):
-            with rw("w", timeout=0.02):
+            with rw_lock("w", timeout=0.02):
                 ran.append(1)
-        assert ran == [] and len(rw) == 1
-    with rw("w"):
-        assert rw.acquire("r", timeout=0) is False
-    assert len(rw) == 0 and rw.acquire("w", timeout=0)
-    rw.release("w")
+        assert ran == [] and len(rw_lock) == 1
+    with rw_lock("w"):
+        assert rw_lock.acquire("r", timeout=0) is False
+    assert len(rw_lock) == 0 and rw_lock.acquire("w", timeout=0)
+    rw_lock.release("w")
 
 
-def test_rwlock_waiting_writer_blocks_new_readers():
-    rw = RWLock()
-    rw.acquire("r")
+def test_rw_lock_waiting_writer_blocks_new_readers():
+    rw_lock = RWLock()
+    rw_lock.acquire("r")
     wrote = []
-    writer = threading.Thread(target=lambda: (rw.acquire("w"), wrote.append(len(rw)),
-                                              rw.release("w")))
+    writer = threading.Thread(target=lambda: (rw_lock.acquire("w"), wrote.append(len(rw_lock)),
+                                              rw_lock.release("w")))
     writer.start()
 
     # A new reader gets in until the writer starts waiting, then never.
     def reader_blocked():
-        if rw.acquire("r", timeout=0):
-            rw.release("r")
+        if rw_lock.acquire("r", timeout=0):
+            rw_lock.release("r")
             return False
         return True
 
     wait_until(reader_blocked, "the writer to wait")
-    assert rw.acquire("r", timeout=0.02) is False
+    assert rw_lock.acquire("r", timeout=0.02) is False
     assert wrote == []
-    rw.release("r")                     # the last reader leaves: the writer goes
+    rw_lock.release("r")                     # the last reader leaves: the writer goes
     writer.join(DEADLINE)
     assert wrote == [0]
-    assert rw.acquire("r", timeout=0) is True
-    rw.release("r")
+    assert rw_lock.acquire("r", timeout=0) is True
+    rw_lock.release("r")
 
 
-def test_rwlock_contended():
-    rw = RWLock()
+def test_rw_lock_contended():
+    rw_lock = RWLock()
     readers = Occupancy()
     writers = Occupancy()
     bad = []
@@ -388,7 +391,7 @@ def test_rwlock_contended():
 
     def reader(i):
         for _ in range(150):
-            with rw("r"):
+            with rw_lock("r"):
                 readers.enter()
                 if writers.inside:
                     bad.append("reader with writer")
@@ -397,7 +400,7 @@ def test_rwlock_contended():
 
     def writer(i):
         for _ in range(60):
-            with rw("w"):
+            with rw_lock("w"):
                 writers.enter()
                 if readers.inside or writers.inside != 1:
                     bad.append("writer not alone")
@@ -406,16 +409,10 @@ def test_rwlock_contended():
                 value[0] = v + 1
                 writers.leave()
 
-    ts = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
-    ts += [threading.Thread(target=writer, args=(i,)) for i in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(DEADLINE * 3)
-        assert not t.is_alive()
+    run_threads(reader, 4, (writer, 2))
     assert not bad
     assert value[0] == 120 and writers.max == 1
-    assert len(rw) == 0
+    assert len(rw_lock) == 0
 
 
 # --- QLock --------------------------------------------------------------------------
@@ -491,53 +488,39 @@ def test_qlock_timed_out_waiter_leaves_line():
 
 
 def test_qlock_mutual_exclusion():
-    q = QLock()
-    occ = Occupancy()
-    shared = [0]
-
-    def work(i):
-        for _ in range(200):
-            with q:
-                occ.enter()
-                v = shared[0]
-                time.sleep(0)
-                shared[0] = v + 1
-                occ.leave()
-
-    run_threads(work, 5)
-    assert shared[0] == 1000 and occ.max == 1
+    assert_mutual_exclusion(QLock(), 5, 200)
 
 
 # --- IndexSemaphore --------------------------------------------------------------------
 
 
 def test_index_semaphore_basics():
-    sem = IndexSemaphore(3)
-    assert [sem.acquire() for _ in range(3)] == [0, 1, 2]
-    assert sem.acquire(timeout=0.02) is None
-    assert sem.acquire(timeout=0) is None
-    sem.release(1)
-    assert sem.acquire(timeout=0) == 1
+    semaphore = IndexSemaphore(3)
+    assert [semaphore.acquire() for _ in range(3)] == [0, 1, 2]
+    assert semaphore.acquire(timeout=0.02) is None
+    assert semaphore.acquire(timeout=0) is None
+    semaphore.release(1)
+    assert semaphore.acquire(timeout=0) == 1
     for i in range(3):
-        sem.release(i)
-    with sem() as i:
+        semaphore.release(i)
+    with semaphore() as i:
         assert i == 0
-        with sem(timeout=None) as j:
+        with semaphore(timeout=None) as j:
             assert j == 1
-    assert sem.acquire(timeout=0) == 0
-    sem.release(0)
+    assert semaphore.acquire(timeout=0) == 0
+    semaphore.release(0)
 
 
 def test_index_semaphore_timeout_context_yields_none():
-    sem = IndexSemaphore(1)
-    with sem(timeout=None) as index1:
+    semaphore = IndexSemaphore(1)
+    with semaphore(timeout=None) as index1:
         assert index1 == 0
-        with sem(timeout=0.05) as index2:
+        with semaphore(timeout=0.05) as index2:
             assert index2 is None
         # leaving the inner block released nothing
-        assert sem.acquire(timeout=0) is None
-    assert sem.acquire(timeout=0) == 0
-    sem.release(0)
+        assert semaphore.acquire(timeout=0) is None
+    assert semaphore.acquire(timeout=0) == 0
+    semaphore.release(0)
 
 
 def test_index_semaphore_errors():
@@ -547,47 +530,47 @@ def test_index_semaphore_errors():
         IndexSemaphore(-1)
     with pytest.raises(TypeError):
         IndexSemaphore(1.5)
-    sem = IndexSemaphore(2)
+    semaphore = IndexSemaphore(2)
     with pytest.raises(ValueError):
-        sem.release(0)                  # never acquired
-    i = sem.acquire()
-    sem.release(i)
+        semaphore.release(0)                  # never acquired
+    i = semaphore.acquire()
+    semaphore.release(i)
     with pytest.raises(ValueError):
-        sem.release(i)                  # double release: lox corrupts, we refuse
-    assert [sem.acquire(timeout=0), sem.acquire(timeout=0), sem.acquire(timeout=0)] == [0, 1, None]
+        semaphore.release(i)                  # double release: lox corrupts, we refuse
+    assert [semaphore.acquire(timeout=0) for _ in range(3)] == [0, 1, None]
     with pytest.raises(ValueError):
-        sem.release(2)                  # out of range
+        semaphore.release(2)                  # out of range
     with pytest.raises(ValueError):
-        sem.release(-1)
+        semaphore.release(-1)
     with pytest.raises(ValueError):
-        sem.acquire(timeout=-1)         # queue-style timeout, as lox's acquire
+        semaphore.acquire(timeout=-1)         # queue-style timeout, as lox's acquire
 
 
 def test_index_semaphore_exception_in_block_releases():
-    sem = IndexSemaphore(1)
+    semaphore = IndexSemaphore(1)
     with pytest.raises(KeyError):
-        with sem() as i:
+        with semaphore() as i:
             assert i == 0
             raise KeyError("boom")
-    assert sem.acquire(timeout=0) == 0
+    assert semaphore.acquire(timeout=0) == 0
 
 
 def test_index_semaphore_len_is_blocked_waiters():
-    sem = IndexSemaphore(1)
-    sem.acquire()
-    assert len(sem) == 0
+    semaphore = IndexSemaphore(1)
+    semaphore.acquire()
+    assert len(semaphore) == 0
     got = []
-    t = threading.Thread(target=lambda: got.append(sem.acquire(timeout=DEADLINE)))
+    t = threading.Thread(target=lambda: got.append(semaphore.acquire(timeout=DEADLINE)))
     t.start()
-    wait_until(lambda: len(sem) == 1, "a blocked acquirer")
-    sem.release(0)
+    wait_until(lambda: len(semaphore) == 1, "a blocked acquirer")
+    semaphore.release(0)
     t.join(DEADLINE)
-    assert got == [0] and len(sem) == 0
+    assert got == [0] and len(semaphore) == 0
 
 
 def test_index_semaphore_contended_unique_indices():
     n_res = 4
-    sem = IndexSemaphore(n_res)
+    semaphore = IndexSemaphore(n_res)
     in_use = [0] * n_res
     guard = threading.Lock()
     bad = []
@@ -595,7 +578,7 @@ def test_index_semaphore_contended_unique_indices():
 
     def work(i):
         for _ in range(60):
-            with sem() as idx:
+            with semaphore() as idx:
                 occ.enter()
                 with guard:
                     in_use[idx] += 1
@@ -609,4 +592,4 @@ def test_index_semaphore_contended_unique_indices():
     run_threads(work, 10)
     assert not bad
     assert occ.max <= n_res and occ.total == 600
-    assert [sem.acquire(timeout=0) for _ in range(n_res)] == list(range(n_res))
+    assert [semaphore.acquire(timeout=0) for _ in range(n_res)] == list(range(n_res))

@@ -26,6 +26,17 @@ class Item:
         return "Item(%r)" % (self.v,)
 
 
+def put_watched(ann, values):
+    """Puts an Item of each value into ``ann``; returns a weak reference to
+    each (this function keeps no reference to the items)."""
+    refs = []
+    for v in values:
+        it = Item(v)
+        refs.append(weakref.ref(it))
+        ann.put(it)
+    return refs
+
+
 def collected(refs):
     gc.collect()
     return [r() for r in refs if r() is not None]
@@ -420,12 +431,7 @@ def test_announcement_items_released_after_every_get():
 def test_announcement_items_released_when_subscriber_dies():
     ann = Announcement()
     a, b = ann.subscribe(), ann.subscribe()
-    refs = []
-    for v in range(3):
-        it = Item(v)
-        refs.append(weakref.ref(it))
-        ann.put(it)
-    del it
+    refs = put_watched(ann, range(3))
     assert [a.get().v for _ in range(3)] == [0, 1, 2]
     assert len(collected(refs)) == 3    # still in b's queue
     del b                               # b dies with 3 items: they are released
@@ -462,12 +468,7 @@ def test_announcement_subscriber_in_a_cycle_is_drained():
 
 def test_announcement_circular_backlog_releases_evicted():
     ann = Announcement(backlog=2)
-    refs = []
-    for v in range(5):
-        it = Item(v)
-        refs.append(weakref.ref(it))
-        ann.put(it)
-    del it
+    refs = put_watched(ann, range(5))
     assert [x.v for x in collected(refs)] == [3, 4]   # pushed out of the backlog: freed
     late = ann.subscribe()
     ann.finalize()                      # backlog freed; late still holds copies
@@ -481,12 +482,7 @@ def test_announcement_circular_backlog_releases_evicted():
 
 def test_announcement_finalize_releases_backlog():
     ann = Announcement(backlog=0)
-    refs = []
-    for v in range(4):
-        it = Item(v)
-        refs.append(weakref.ref(it))
-        ann.put(it)
-    del it
+    refs = put_watched(ann, range(4))
     assert len(collected(refs)) == 4
     assert [x.v for x in ann.backlog] == [0, 1, 2, 3]
     ann.finalize()

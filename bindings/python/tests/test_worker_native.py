@@ -11,17 +11,35 @@ import pytest
 import lox
 from lox import _native
 
-HEADER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include", "lox", "lox.h")
+INCLUDE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "include")
+HEADER = os.path.join(INCLUDE, "lox", "lox.h")
+
+_LOX_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"](lox/[^>"]+)[>"]', re.M)
 
 
-def _header_functions():
-    text = open(HEADER).read()
+def _header_text(include=INCLUDE, name="lox/lox.h", seen=None):
+    """``include/<name>`` and every ``<lox/...>`` header it includes,
+    recursively (each once, resolved against ``include``), as one text."""
+    seen = set() if seen is None else seen
+    path = os.path.realpath(os.path.join(include, name))
+    if path in seen:
+        return ""
+    seen.add(path)
+    with open(path) as f:
+        text = f.read()
+    parts = [text]
+    for inner in _LOX_INCLUDE.findall(text):
+        parts.append(_header_text(include, inner, seen))
+    return "\n".join(parts)
+
+
+def _header_functions(text):
     return set(re.findall(r"^LOX_API\b[^;]*?\b(lox_\w+)\s*\(", text, re.M | re.S))
 
 
 @pytest.mark.skipif(not os.path.exists(HEADER), reason="lox.h not in this checkout")
 def test_every_header_function_is_declared():
-    names = _header_functions()
+    names = _header_functions(_header_text())
     assert len(names) >= 90
     declared = {n for n, _, _ in _native._SIGNATURES}
     assert names == declared
@@ -31,18 +49,24 @@ def test_every_header_function_is_declared():
             assert f.argtypes is not None, n
 
 
-def _header_status_map():
-    """LOX_STATUS_MAP of lox.h as {"LOX_<NAME>": (value, text)}."""
-    text = open(HEADER).read()
-    block = text[text.index("#define LOX_STATUS_MAP(X)"):]
-    block = block[:block.index("\n\n")]
-    entries = re.findall(r'X\((\w+),\s*(-?\d+),\s*"([^"]*)"', block)
+def _header_status_map(text):
+    """LOX_STATUS_MAP of the headers' ``text`` as {"LOX_<NAME>": (value,
+    text)}: the #define line and the continuation lines that follow it."""
+    lines = iter(text.splitlines())
+    block = []
+    for line in lines:
+        if line.startswith("#define LOX_STATUS_MAP(X)"):
+            block.append(line)
+            while block[-1].rstrip().endswith("\\"):
+                block.append(next(lines, ""))
+            break
+    entries = re.findall(r'X\((\w+),\s*(-?\d+),\s*"([^"]*)"', "\n".join(block))
     return {"LOX_" + name: (int(value), txt) for name, value, txt in entries}
 
 
 @pytest.mark.skipif(not os.path.exists(HEADER), reason="lox.h not in this checkout")
 def test_status_constants_match_the_header_map():
-    codes = _header_status_map()
+    codes = _header_status_map(_header_text())
     assert len(codes) >= 9 and "LOX_EINVAL" in codes
     for name, (value, txt) in codes.items():
         assert getattr(_native, name) == value, name
@@ -50,6 +74,23 @@ def test_status_constants_match_the_header_map():
         assert _native.status_str(value) == txt
     bound = {n for n in dir(_native) if re.fullmatch(r"LOX_(OK|TIMEOUT|E[A-Z]+)", n)}
     assert bound == set(codes)
+    assert _native.STATUS_CODES == {name: value for name, (value, _) in codes.items()}
+    assert set(codes) <= set(_native.__all__)
+
+
+def test_header_reader_follows_the_lox_includes(tmp_path):
+    # an umbrella lox.h over smaller headers reads as the headers together
+    (tmp_path / "lox" / "c").mkdir(parents=True)
+    (tmp_path / "lox" / "lox.h").write_text(
+        "#include <stddef.h>\n#include <lox/c/status.h>\n#include \"lox/calls.h\"\n")
+    (tmp_path / "lox" / "c" / "status.h").write_text(
+        "#include <lox/lox.h>\n#define LOX_STATUS_MAP(X) \\\n"
+        "    X(OK, 0, \"success\", \"m\") \\\n    X(EINVAL, -1, \"bad\",  \\\n      \"m\")\n"
+        "enum { LOX_STATUS_MAP(E) };\n")
+    (tmp_path / "lox" / "calls.h").write_text("LOX_API int lox_one(void);\nLOX_API void\nlox_two(int);\n")
+    text = _header_text(str(tmp_path))
+    assert _header_status_map(text) == {"LOX_OK": (0, "success"), "LOX_EINVAL": (-1, "bad")}
+    assert _header_functions(text) == {"lox_one", "lox_two"}
 
 
 def test_option_structs_match_the_library():

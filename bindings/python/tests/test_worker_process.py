@@ -254,58 +254,6 @@ def test_inline_mode_runs_in_this_process():
         f.gather()
 
 
-def test_lox_debug_env_forces_inline(pyrun):
-    code = (
-        "import os, lox\n"
-        "@lox.process(4)\n"
-        "def f(i):\n"
-        "    return os.getpid()\n"
-        "for i in range(3): f.scatter(i)\n"
-        "print(set(f.gather()) == {os.getpid()})\n"
-    )
-    on = pyrun(code, {"LOX_DEBUG": "yes"})
-    assert on.returncode == 0, on.stderr
-    assert on.stdout.strip() == "True"
-    off = pyrun(code)
-    assert off.returncode == 0, off.stderr
-    assert off.stdout.strip() == "False"
-
-
-def test_gather_updates_tqdm_like_object():
-    class Bar:
-        total = None
-
-        def __init__(self):
-            self.n = 0
-
-        def update(self, n):
-            self.n += n
-
-    @lox.process(2)
-    def f(i):
-        return i
-
-    bar = Bar()
-    for i in range(6):
-        f.scatter(i)
-    assert f.gather(tqdm=bar) == list(range(6))
-    assert bar.n == 6 and bar.total == 6
-
-
-def test_gather_tqdm_true_plain_bar(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tqdm", None)
-
-    @lox.process(2)
-    def f(i):
-        return i
-
-    for i in range(4):
-        f.scatter(i)
-    assert f.gather(tqdm=True) == list(range(4))
-    err = capsys.readouterr().err
-    assert "100%" in err and "4/4" in err
-
-
 # --- fork safety -------------------------------------------------------------
 
 FORK_WITH_BUSY_THREADS = r'''

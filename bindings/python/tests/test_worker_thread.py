@@ -276,62 +276,6 @@ def test_inline_mode_runs_in_caller_at_scatter():
     assert f.gather() == [threading.get_ident()]
 
 
-def test_lox_debug_env_forces_inline(pyrun):
-    code = (
-        "import threading, lox\n"
-        "@lox.thread(8)\n"
-        "def f(i):\n"
-        "    return threading.get_ident()\n"
-        "for i in range(4): f.scatter(i)\n"
-        "print(set(f.gather()) == {threading.get_ident()})\n"
-    )
-    on = pyrun(code, {"LOX_DEBUG": "1"})
-    assert on.returncode == 0, on.stderr
-    assert on.stdout.strip() == "True"
-    off = pyrun(code)
-    assert off.returncode == 0, off.stderr
-    assert off.stdout.strip() == "False"
-
-
-class _Updates:
-    def __init__(self, total=None):
-        self.total = total
-        self.calls = []
-
-    def update(self, n=1):
-        self.calls.append(n)
-
-
-def test_gather_updates_tqdm_like_object():
-    @lox.thread(3)
-    def f(i):
-        time.sleep(0.005)
-        return i
-
-    bar = _Updates()
-    for i in range(7):
-        f.scatter(i)
-    assert f.gather(tqdm=bar) == list(range(7))
-    assert sum(bar.calls) == 7
-    assert all(n > 0 for n in bar.calls)
-    assert bar.total == 7     # a bar without total gets the round's size
-
-
-def test_gather_tqdm_true_plain_bar(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tqdm", None)   # force the built-in bar
-
-    @lox.thread(2)
-    def f(i):
-        return i
-
-    for i in range(5):
-        f.scatter(i)
-    assert f.gather(tqdm=True) == list(range(5))
-    err = capsys.readouterr().err
-    assert "100%" in err and "5/5" in err
-    assert err.endswith("\n")
-
-
 def test_gather_tqdm_bar_error_is_raised():
     class Broken:
         total = 3

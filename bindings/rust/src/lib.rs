@@ -102,17 +102,17 @@ use std::time::Duration;
 pub mod sys;
 
 mod announcement;
-mod pool;
 mod queue;
 mod sync;
+mod thread_pool;
 
 pub use announcement::Announcement;
-pub use pool::{TaskError, TaskResult, ThreadPool};
 pub use queue::{PutError, Queue};
 pub use sync::{
     IndexGuard, IndexSemaphore, LightSwitch, LightSwitchGuard, Lock, LockGuard, QLock, QLockGuard,
     RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+pub use thread_pool::{TaskError, TaskResult, ThreadPool};
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -25,6 +25,37 @@ fn non_null<H>(raw: *mut H, what: &str) -> NonNull<H> {
     }
 }
 
+/// Deref, DerefMut and Drop of a guard that holds its lock exclusively: the
+/// guard's `lock` field has `data` (an UnsafeCell) and `raw` (the handle),
+/// and dropping the guard calls `$release(raw $(, $arg)*)`.
+macro_rules! exclusive_guard {
+    ($guard:ident, $release:path $(, $arg:expr)*) => {
+        impl<T> Deref for $guard<'_, T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                // SAFETY: the guard proves the lock is held exclusively.
+                unsafe { &*self.lock.data.get() }
+            }
+        }
+
+        impl<T> DerefMut for $guard<'_, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: the guard proves the lock is held exclusively, and
+                // &mut self makes this the only reference.
+                unsafe { &mut *self.lock.data.get() }
+            }
+        }
+
+        impl<T> Drop for $guard<'_, T> {
+            fn drop(&mut self) {
+                // SAFETY: we hold the lock; any thread may release it.
+                let status = unsafe { $release(self.lock.raw.as_ptr() $(, $arg)*) };
+                debug_assert_eq!(status, sys::LOX_OK);
+            }
+        }
+    };
+}
+
 // ===========================================================================
 // Lock
 // ===========================================================================
@@ -181,29 +212,7 @@ impl<T> fmt::Debug for Lock<T> {
     }
 }
 
-impl<T> Deref for LockGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the guard proves the lock is held.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T> DerefMut for LockGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard proves the lock is held, and &mut self makes
-        // this the only reference.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}
-
-impl<T> Drop for LockGuard<'_, T> {
-    fn drop(&mut self) {
-        // SAFETY: we hold the lock; any thread may release it.
-        let status = unsafe { sys::lox_lock_release(self.lock.raw.as_ptr()) };
-        debug_assert_eq!(status, sys::LOX_OK);
-    }
-}
+exclusive_guard!(LockGuard, sys::lox_lock_release);
 
 // ===========================================================================
 // LightSwitch
@@ -538,28 +547,7 @@ impl<T> Drop for RwLockReadGuard<'_, T> {
     }
 }
 
-impl<T> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the write hold excludes everybody else.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the write hold excludes everybody else.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}
-
-impl<T> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        // SAFETY: we hold the write hold; any thread may release it.
-        let status = unsafe { sys::lox_rwlock_release(self.lock.raw.as_ptr(), sys::LOX_WRITE) };
-        debug_assert_eq!(status, sys::LOX_OK);
-    }
-}
+exclusive_guard!(RwLockWriteGuard, sys::lox_rwlock_release, sys::LOX_WRITE);
 
 // ===========================================================================
 // QLock
@@ -690,28 +678,7 @@ impl<T> fmt::Debug for QLock<T> {
     }
 }
 
-impl<T> Deref for QLockGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the guard proves the lock is held.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T> DerefMut for QLockGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: the guard proves the lock is held; &mut self is unique.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}
-
-impl<T> Drop for QLockGuard<'_, T> {
-    fn drop(&mut self) {
-        // SAFETY: we hold the lock; any thread may release it.
-        let status = unsafe { sys::lox_qlock_release(self.lock.raw.as_ptr()) };
-        debug_assert_eq!(status, sys::LOX_OK);
-    }
-}
+exclusive_guard!(QLockGuard, sys::lox_qlock_release);
 
 // ===========================================================================
 // IndexSemaphore
@@ -746,7 +713,7 @@ unsafe impl Sync for IndexSemaphore {}
 /// A held index of an [`IndexSemaphore`]; returned when dropped.
 #[derive(Debug)]
 pub struct IndexGuard<'a> {
-    sem: &'a IndexSemaphore,
+    semaphore: &'a IndexSemaphore,
     index: usize,
 }
 
@@ -796,7 +763,10 @@ impl IndexSemaphore {
             sys::lox_index_semaphore_acquire(self.raw.as_ptr(), seconds(timeout), &mut index)
         })?;
         Ok(if got {
-            Some(IndexGuard { sem: self, index })
+            Some(IndexGuard {
+                semaphore: self,
+                index,
+            })
         } else {
             None
         })
@@ -846,7 +816,8 @@ impl IndexGuard<'_> {
 impl Drop for IndexGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: we hold `index`; any thread may release it.
-        let status = unsafe { sys::lox_index_semaphore_release(self.sem.raw.as_ptr(), self.index) };
+        let status =
+            unsafe { sys::lox_index_semaphore_release(self.semaphore.raw.as_ptr(), self.index) };
         debug_assert_eq!(status, sys::LOX_OK);
     }
 }

@@ -22,6 +22,9 @@ pub const LOX_VERSION_NUMBER: c_uint =
     (LOX_VERSION_MAJOR << 16) | (LOX_VERSION_MINOR << 8) | LOX_VERSION_PATCH;
 
 // --- status codes --------------------------------------------------------
+// Written by hand (the crate has no build dependencies, so no bindgen);
+// tests/errors.rs checks each value against lox.h's LOX_STATUS_MAP and
+// against lox_status_name.
 
 pub const LOX_OK: c_int = 0;
 pub const LOX_TIMEOUT: c_int = 1;
@@ -50,7 +53,7 @@ pub const LOX_LOG_OFF: c_int = 5;
 /// `max_workers` meaning "the default" (50 threads for the thread pool).
 pub const LOX_DEFAULT_WORKERS: usize = usize::MAX;
 
-// --- rwlock modes --------------------------------------------------------
+// --- rw lock modes (lox_rwlock_acquire, lox_rwlock_release) ----------
 
 pub const LOX_READ: c_int = b'r' as c_int;
 pub const LOX_WRITE: c_int = b'w' as c_int;
@@ -168,39 +171,39 @@ extern "C" {
     pub fn lox_lock_release(l: *mut lox_lock) -> c_int;
     pub fn lox_lock_locked(l: *const lox_lock) -> c_int;
 
-    // lightswitch
+    // light switch
     pub fn lox_lightswitch_create(lock: *mut lox_lock, out: *mut *mut lox_lightswitch) -> c_int;
-    pub fn lox_lightswitch_destroy(ls: *mut lox_lightswitch);
-    pub fn lox_lightswitch_acquire(ls: *mut lox_lightswitch, timeout: c_double) -> c_int;
-    pub fn lox_lightswitch_release(ls: *mut lox_lightswitch) -> c_int;
-    pub fn lox_lightswitch_count(ls: *const lox_lightswitch) -> usize;
+    pub fn lox_lightswitch_destroy(switch: *mut lox_lightswitch);
+    pub fn lox_lightswitch_acquire(switch: *mut lox_lightswitch, timeout: c_double) -> c_int;
+    pub fn lox_lightswitch_release(switch: *mut lox_lightswitch) -> c_int;
+    pub fn lox_lightswitch_count(switch: *const lox_lightswitch) -> usize;
 
-    // rwlock
+    // rw lock
     pub fn lox_rwlock_create(out: *mut *mut lox_rwlock) -> c_int;
-    pub fn lox_rwlock_destroy(rw: *mut lox_rwlock);
-    pub fn lox_rwlock_acquire(rw: *mut lox_rwlock, mode: c_int, timeout: c_double) -> c_int;
-    pub fn lox_rwlock_release(rw: *mut lox_rwlock, mode: c_int) -> c_int;
-    pub fn lox_rwlock_readers(rw: *const lox_rwlock) -> usize;
+    pub fn lox_rwlock_destroy(lock: *mut lox_rwlock);
+    pub fn lox_rwlock_acquire(lock: *mut lox_rwlock, mode: c_int, timeout: c_double) -> c_int;
+    pub fn lox_rwlock_release(lock: *mut lox_rwlock, mode: c_int) -> c_int;
+    pub fn lox_rwlock_readers(lock: *const lox_rwlock) -> usize;
 
     // qlock
     pub fn lox_qlock_create(out: *mut *mut lox_qlock) -> c_int;
-    pub fn lox_qlock_destroy(q: *mut lox_qlock);
-    pub fn lox_qlock_acquire(q: *mut lox_qlock, timeout: c_double) -> c_int;
-    pub fn lox_qlock_release(q: *mut lox_qlock) -> c_int;
-    pub fn lox_qlock_waiting(q: *const lox_qlock) -> usize;
-    pub fn lox_qlock_locked(q: *const lox_qlock) -> c_int;
+    pub fn lox_qlock_destroy(lock: *mut lox_qlock);
+    pub fn lox_qlock_acquire(lock: *mut lox_qlock, timeout: c_double) -> c_int;
+    pub fn lox_qlock_release(lock: *mut lox_qlock) -> c_int;
+    pub fn lox_qlock_waiting(lock: *const lox_qlock) -> usize;
+    pub fn lox_qlock_locked(lock: *const lox_qlock) -> c_int;
 
     // index semaphore
     pub fn lox_index_semaphore_create(n: usize, out: *mut *mut lox_index_semaphore) -> c_int;
-    pub fn lox_index_semaphore_destroy(s: *mut lox_index_semaphore);
+    pub fn lox_index_semaphore_destroy(semaphore: *mut lox_index_semaphore);
     pub fn lox_index_semaphore_acquire(
-        s: *mut lox_index_semaphore,
+        semaphore: *mut lox_index_semaphore,
         timeout: c_double,
         index: *mut usize,
     ) -> c_int;
-    pub fn lox_index_semaphore_release(s: *mut lox_index_semaphore, index: usize) -> c_int;
-    pub fn lox_index_semaphore_available(s: *const lox_index_semaphore) -> usize;
-    pub fn lox_index_semaphore_waiting(s: *const lox_index_semaphore) -> usize;
+    pub fn lox_index_semaphore_release(semaphore: *mut lox_index_semaphore, index: usize) -> c_int;
+    pub fn lox_index_semaphore_available(semaphore: *const lox_index_semaphore) -> usize;
+    pub fn lox_index_semaphore_waiting(semaphore: *const lox_index_semaphore) -> usize;
 
     // queue
     pub fn lox_queue_create(maxsize: usize, out: *mut *mut lox_queue) -> c_int;

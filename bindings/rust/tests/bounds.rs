@@ -54,9 +54,9 @@ fn arc_goes_where_rc_cannot() {
         s.spawn(|| drop(lock.lock().unwrap()));
     });
 
-    let rw = lox::RwLock::new(AtomicI32::new(1)).unwrap();
+    let rw_lock = lox::RwLock::new(AtomicI32::new(1)).unwrap();
     std::thread::scope(|s| {
-        s.spawn(|| rw.read().unwrap().load(Ordering::Relaxed));
+        s.spawn(|| rw_lock.read().unwrap().load(Ordering::Relaxed));
     });
-    assert_eq!(rw.into_inner().into_inner(), 1);
+    assert_eq!(rw_lock.into_inner().into_inner(), 1);
 }

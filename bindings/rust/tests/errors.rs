@@ -60,24 +60,105 @@ fn log_level_round_trips() {
     assert_eq!(lox::log_level(), before);
 }
 
-/// The entries of lox.h's LOX_STATUS_MAP as ("LOX_<NAME>", value, text).
-fn header_status_map() -> Vec<(String, i32, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/lox/lox.h");
-    let header = std::fs::read_to_string(path).expect("lox.h beside the binding");
-    let start = header.find("#define LOX_STATUS_MAP(X)").expect("LOX_STATUS_MAP in lox.h");
-    let block = &header[start..];
-    let block = &block[..block.find("\n\n").unwrap_or(block.len())];
+/// The `lox/...` path of a line `#include <lox/...>` (or `"lox/..."`).
+fn lox_include(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix('#')?.trim_start();
+    let rest = rest.strip_prefix("include")?.trim_start();
+    let rest = rest.strip_prefix('<').or_else(|| rest.strip_prefix('"'))?;
+    let path = rest.split(|c| c == '>' || c == '"').next()?;
+    if path.starts_with("lox/") {
+        Some(path)
+    } else {
+        None
+    }
+}
+
+/// `include/<name>` and every `<lox/...>` header it includes, recursively
+/// (each once, resolved against `include`), as one text.
+fn header_text(
+    include: &std::path::Path,
+    name: &str,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+) -> std::io::Result<String> {
+    let path = include.join(name);
+    if !seen.insert(path.clone()) {
+        return Ok(String::new());
+    }
+    let text = std::fs::read_to_string(&path)?;
+    let mut out = text.clone();
+    for line in text.lines() {
+        if let Some(inner) = lox_include(line) {
+            out.push('\n');
+            out.push_str(&header_text(include, inner, seen)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The entries of the LOX_STATUS_MAP in `text` as ("LOX_<NAME>", value,
+/// text): the #define line and its continuation lines.
+fn status_map(text: &str) -> Vec<(String, i32, String)> {
+    let lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("#define LOX_STATUS_MAP(X)"));
+    let mut block = String::new();
+    for line in lines {
+        block.push_str(line);
+        block.push('\n');
+        if !line.trim_end().ends_with('\\') {
+            break;
+        }
+    }
     let mut out = Vec::new();
     for piece in block.split("X(").skip(1) {
         // piece: NAME, value, "text", ...
         let mut fields = piece.splitn(3, ',');
         let name = fields.next().unwrap().trim().to_string();
-        let value: i32 = fields.next().unwrap().trim().parse().expect("a status value");
+        let value: i32 = fields
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .expect("a status value");
         let rest = fields.next().unwrap();
         let text = rest.split('"').nth(1).expect("a status text").to_string();
         out.push((format!("LOX_{name}"), value, text));
     }
     out
+}
+
+/// The entries of LOX_STATUS_MAP in lox.h and the headers it includes.
+fn header_status_map() -> Vec<(String, i32, String)> {
+    let include = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../include"));
+    let text = header_text(include, "lox/lox.h", &mut Default::default())
+        .expect("lox.h beside the binding");
+    status_map(&text)
+}
+
+#[test]
+fn header_reader_follows_the_lox_includes() {
+    let dir = std::env::temp_dir().join(format!("lox-header-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("lox/c")).unwrap();
+    std::fs::write(
+        dir.join("lox/lox.h"),
+        "#include <stddef.h>\n#include <lox/c/status.h>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lox/c/status.h"),
+        "#include <lox/lox.h>\n#define LOX_STATUS_MAP(X) \\\n    X(OK, 0, \"success\", \"m\") \\\n    \
+         X(EINVAL, -1, \"bad\", \\\n      \"m\")\nenum { LOX_STATUS_MAP(E) };\n",
+    )
+    .unwrap();
+    let text = header_text(&dir, "lox/lox.h", &mut Default::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        status_map(&text.unwrap()),
+        vec![
+            ("LOX_OK".to_string(), 0, "success".to_string()),
+            ("LOX_EINVAL".to_string(), -1, "bad".to_string())
+        ]
+    );
 }
 
 /// The binding's constant for a status name, if it has one.
@@ -99,10 +180,22 @@ fn binding_constant(name: &str) -> Option<i32> {
 #[test]
 fn status_constants_match_the_header_map() {
     let map = header_status_map();
-    assert!(map.len() >= 9, "parsed {} entries of LOX_STATUS_MAP", map.len());
+    assert!(
+        map.len() >= 9,
+        "parsed {} entries of LOX_STATUS_MAP",
+        map.len()
+    );
     for (name, value, text) in &map {
-        assert_eq!(binding_constant(name), Some(*value), "{name}: the binding's constant");
-        assert_eq!(lox::status_name(*value), text.as_str(), "{name}: lox_status_str");
+        assert_eq!(
+            binding_constant(name),
+            Some(*value),
+            "{name}: the binding's constant"
+        );
+        assert_eq!(
+            lox::status_name(*value),
+            text.as_str(),
+            "{name}: lox_status_str"
+        );
         // SAFETY: lox_status_name returns static NUL-terminated text, never NULL.
         let c_name = unsafe { std::ffi::CStr::from_ptr(sys::lox_status_name(*value)) };
         assert_eq!(c_name.to_str().unwrap(), name.as_str());

@@ -22,18 +22,19 @@ fn bump(v: &mut u64) {
     *v = old + 1;
 }
 
+/// Runs `round(i)` for i in 0..ROUNDS in each of THREADS threads at once.
+fn in_threads(round: impl Fn(usize) + Sync) {
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| (0..ROUNDS).for_each(&round));
+        }
+    });
+}
+
 #[test]
 fn lock_mutual_exclusion() {
     let lock = Lock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for _ in 0..ROUNDS {
-                    bump(&mut lock.lock().unwrap());
-                }
-            });
-        }
-    });
+    in_threads(|_| bump(&mut lock.lock().unwrap()));
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS) as u64);
 }
 
@@ -79,15 +80,7 @@ fn lock_guard_released_in_another_thread() {
 #[test]
 fn qlock_mutual_exclusion() {
     let lock = QLock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for _ in 0..ROUNDS {
-                    bump(&mut lock.lock().unwrap());
-                }
-            });
-        }
-    });
+    in_threads(|_| bump(&mut lock.lock().unwrap()));
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS) as u64);
 }
 
@@ -130,30 +123,24 @@ fn qlock_timed_out_waiter_leaves_the_line() {
 }
 
 #[test]
-fn rwlock_writers_exclude() {
+fn rw_lock_writers_exclude() {
     let lock = RwLock::new(0u64).unwrap();
-    thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for i in 0..ROUNDS {
-                    if i % 4 == 0 {
-                        // Readers see a consistent value while no writer is in.
-                        let r = lock.read().unwrap();
-                        let a = *r;
-                        thread::yield_now();
-                        assert_eq!(a, *r);
-                    } else {
-                        bump(&mut lock.write().unwrap());
-                    }
-                }
-            });
+    in_threads(|i| {
+        if i % 4 == 0 {
+            // Readers see a consistent value while no writer is in.
+            let r = lock.read().unwrap();
+            let a = *r;
+            thread::yield_now();
+            assert_eq!(a, *r);
+        } else {
+            bump(&mut lock.write().unwrap());
         }
     });
     assert_eq!(lock.into_inner(), (THREADS * ROUNDS * 3 / 4) as u64);
 }
 
 #[test]
-fn rwlock_readers_hold_it_together() {
+fn rw_lock_readers_hold_it_together() {
     let lock = RwLock::new(5).unwrap();
     let n = 3usize;
     // Each reader holds its read guard until all n readers are in at once;
@@ -177,7 +164,7 @@ fn rwlock_readers_hold_it_together() {
 }
 
 #[test]
-fn rwlock_writer_waits_for_readers_and_blocks_new_ones() {
+fn rw_lock_writer_waits_for_readers_and_blocks_new_ones() {
     let lock = RwLock::new(0).unwrap();
     let r = lock.read().unwrap();
     assert!(lock
@@ -203,7 +190,7 @@ fn rwlock_writer_waits_for_readers_and_blocks_new_ones() {
 }
 
 #[test]
-fn lightswitch_shares_and_excludes_the_janitor() {
+fn light_switch_shares_and_excludes_the_janitor() {
     let lock = Lock::new(vec![1, 2, 3]).unwrap();
     let switch = LightSwitch::new(&lock).unwrap();
     let inside = AtomicBool::new(false);
@@ -241,8 +228,8 @@ fn lightswitch_shares_and_excludes_the_janitor() {
 #[test]
 fn index_semaphore_indices_are_unique() {
     let n = 3usize;
-    let sem = IndexSemaphore::new(n).unwrap();
-    assert_eq!(sem.capacity(), n);
+    let semaphore = IndexSemaphore::new(n).unwrap();
+    assert_eq!(semaphore.capacity(), n);
     let in_use: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
     let max_held = AtomicUsize::new(0);
     let held = AtomicUsize::new(0);
@@ -250,7 +237,7 @@ fn index_semaphore_indices_are_unique() {
         for _ in 0..THREADS * 2 {
             s.spawn(|| {
                 for i in 0..500 {
-                    let g = sem.acquire().unwrap();
+                    let g = semaphore.acquire().unwrap();
                     assert!(g.index() < n);
                     assert!(
                         !in_use[g.index()].swap(true, Ordering::SeqCst),
@@ -269,37 +256,44 @@ fn index_semaphore_indices_are_unique() {
         }
     });
     assert!(max_held.load(Ordering::SeqCst) <= n);
-    assert_eq!(sem.available(), n);
-    assert_eq!(sem.waiting(), 0);
+    assert_eq!(semaphore.available(), n);
+    assert_eq!(semaphore.waiting(), 0);
 }
 
 #[test]
 fn index_semaphore_timeout() {
-    let sem = IndexSemaphore::new(2).unwrap();
-    let a = sem.acquire().unwrap();
-    let b = sem.acquire_timeout(Some(Duration::ZERO)).unwrap().unwrap();
+    let semaphore = IndexSemaphore::new(2).unwrap();
+    let a = semaphore.acquire().unwrap();
+    let b = semaphore
+        .acquire_timeout(Some(Duration::ZERO))
+        .unwrap()
+        .unwrap();
     assert_eq!((a.index(), b.index()), (0, 1));
-    assert_eq!(sem.available(), 0);
-    assert!(sem
+    assert_eq!(semaphore.available(), 0);
+    assert!(semaphore
         .acquire_timeout(Some(Duration::from_millis(10)))
         .unwrap()
         .is_none());
-    assert!(sem.acquire_timeout(Some(Duration::ZERO)).unwrap().is_none());
+    assert!(semaphore
+        .acquire_timeout(Some(Duration::ZERO))
+        .unwrap()
+        .is_none());
     // A blocked acquirer gets the index released by another thread.
     thread::scope(|s| {
         let waiter = s.spawn(|| {
-            sem.acquire_timeout(Some(Duration::from_secs(60)))
+            semaphore
+                .acquire_timeout(Some(Duration::from_secs(60)))
                 .unwrap()
                 .map(|g| g.index())
         });
-        while sem.waiting() == 0 {
+        while semaphore.waiting() == 0 {
             thread::sleep(Duration::from_millis(1));
         }
         drop(b);
         assert_eq!(waiter.join().unwrap(), Some(1));
     });
     drop(a);
-    assert_eq!(sem.available(), 2);
+    assert_eq!(semaphore.available(), 2);
 }
 
 #[test]

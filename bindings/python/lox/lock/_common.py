@@ -19,6 +19,7 @@ ECLOSED = _native.LOX_ECLOSED
 FOREVER = _native.LOX_FOREVER
 
 check = _native.check
+check_timeout = _native.check_timeout
 error = _native.error
 
 

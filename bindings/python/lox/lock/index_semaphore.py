@@ -14,8 +14,8 @@ class IndexSemaphore:
     """BoundedSemaphore-like object where acquires return an index from
     ``[0, val)`` that nobody else holds until it is released (the GPU pool).
 
-        >>> sem = IndexSemaphore(4)
-        >>> with sem() as index:
+        >>> semaphore = IndexSemaphore(4)
+        >>> with semaphore() as index:
         ...     print("Obtained resource %d" % (index,))
         Obtained resource 0
     """
@@ -29,7 +29,7 @@ class IndexSemaphore:
 
     @contextmanager
     def __call__(self, timeout=None):
-        """``with sem() as index:`` / ``with sem(timeout=...) as index:``;
+        """``with semaphore() as index:`` / ``with semaphore(timeout=...) as index:``;
         ``index`` is None if none became free within ``timeout`` seconds.
         The index is released when the block ends (exceptions propagate)."""
         index = self.acquire(timeout=timeout)

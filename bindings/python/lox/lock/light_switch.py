@@ -3,7 +3,7 @@
 
 import time
 
-from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout
+from ._common import lib, OK, ESTATE, Handle, error, check_timeout, lock_timeout
 from .lock import Lock
 
 __all__ = ["LightSwitch"]
@@ -76,11 +76,7 @@ class LightSwitch:
         t = lock_timeout(timeout)
         if self._h is not None:
             rc = lib.lox_lightswitch_acquire(self._h.ptr, t)
-            if rc == OK:
-                return True
-            if rc == TIMEOUT:
-                return False
-            raise error(rc, "LightSwitch.acquire")
+            return check_timeout(rc, "LightSwitch.acquire")
         deadline = None if t < 0 else time.monotonic() + t
         if not self._turnstile.acquire(timeout=-1 if t < 0 else t):
             return False

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A plain lock backed by lox_lock, with threading.Lock's API."""
 
-from ._common import lib, OK, TIMEOUT, ESTATE, FOREVER, Handle, error
+from ._common import lib, OK, ESTATE, FOREVER, Handle, error, check_timeout
 
 __all__ = ["Lock"]
 
@@ -32,11 +32,7 @@ class Lock:
             if not t >= 0:
                 raise ValueError("timeout value must be a non-negative number")
         rc = lib.lox_lock_acquire(self._h.ptr, t)
-        if rc == OK:
-            return True
-        if rc == TIMEOUT:
-            return False
-        raise error(rc, "Lock.acquire")
+        return check_timeout(rc, "Lock.acquire")
 
     def release(self):
         """Release the lock (any thread may). RuntimeError if it is not

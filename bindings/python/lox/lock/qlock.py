@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """QLock: a strictly FIFO lock (lox_qlock)."""
 
-from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout
+from ._common import lib, OK, ESTATE, Handle, error, check_timeout, lock_timeout
 
 __all__ = ["QLock"]
 
@@ -64,11 +64,7 @@ class QLock:
         ``timeout`` seconds (negative or None: forever). ``True`` on success,
         ``False`` on timeout (the caller left the line)."""
         rc = lib.lox_qlock_acquire(self._h.ptr, lock_timeout(timeout))
-        if rc == OK:
-            return True
-        if rc == TIMEOUT:
-            return False
-        raise error(rc, "QLock.acquire")
+        return check_timeout(rc, "QLock.acquire")
 
     def release(self):
         """Release exclusive access (any thread may). ValueError if the lock

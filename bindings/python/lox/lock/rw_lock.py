@@ -3,7 +3,7 @@
 
 from contextlib import contextmanager
 
-from ._common import lib, OK, TIMEOUT, ESTATE, Handle, error, lock_timeout
+from ._common import lib, OK, ESTATE, Handle, error, check_timeout, lock_timeout
 
 __all__ = ["RWLock"]
 
@@ -24,10 +24,10 @@ class RWLock:
     gets in, and when it releases the readers are let in again (writers are
     never starved by a stream of readers).
 
-        >>> rw = RWLock()
-        >>> with rw('r'):
+        >>> rw_lock = RWLock()
+        >>> with rw_lock('r'):
         ...     pass  # read
-        >>> with rw('w'):
+        >>> with rw_lock('w'):
         ...     pass  # write
     """
 
@@ -36,9 +36,9 @@ class RWLock:
 
     @contextmanager
     def __call__(self, rw_flag, timeout=-1):
-        """``with rw('r'):`` / ``with rw('w', timeout=...):``. If the lock is
-        not obtained within ``timeout`` seconds, ``lox.Timeout`` (a
-        TimeoutError) is raised and the body does not run."""
+        """``with rw_lock('r'):`` / ``with rw_lock('w', timeout=...):``. If
+        the lock is not obtained within ``timeout`` seconds, ``lox.Timeout``
+        (a TimeoutError) is raised and the body does not run."""
         if not self.acquire(rw_flag, timeout=timeout):
             from ..exceptions import Timeout
             raise Timeout("RWLock(%r): not acquired within %s s" % (rw_flag, timeout))
@@ -62,11 +62,7 @@ class RWLock:
         acquired, ``False`` otherwise. ValueError for another flag."""
         mode = _mode(rw_flag)
         rc = lib.lox_rwlock_acquire(self._h.ptr, mode, lock_timeout(timeout))
-        if rc == OK:
-            return True
-        if rc == TIMEOUT:
-            return False
-        raise error(rc, "RWLock.acquire")
+        return check_timeout(rc, "RWLock.acquire")
 
     def release(self, rw_flag):
         """Release one hold in mode ``rw_flag``. ValueError if that mode is

@@ -73,8 +73,8 @@ class Funnel:
         return lib.lox_funnel_inputs(self._h.ptr)
 
     def subscribe(self):
-        """Create a new input; sets now also need its item. Returns it (a
-        Funnel to ``put`` on)."""
+        """Create a new input; every set not yet complete needs its item
+        too. Returns it (a Funnel to ``put`` on)."""
         g = self._group
         h = Handle(lib.lox_funnel_subscribe, lib.lox_funnel_destroy, g.top.ptr)
         return type(self)._input(g, h)

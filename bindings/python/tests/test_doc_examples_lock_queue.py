@@ -2,9 +2,9 @@
 """lox's documented examples, run on the liblox binding: the GPU pool with
 IndexSemaphore, the restroom LightSwitch, RWLock, Announcement and Funnel.
 
-The example texts below are copied unchanged from lox's documentation
-(seeds 000: docs site examples; 001: reference manual); only runs of blank
-lines were collapsed. They are executed statement by statement. The names
+The example texts below are copied unchanged from lox's documentation (the
+docs site's examples and the reference manual); only runs of blank lines
+are collapsed. They are executed statement by statement. The names
 the docs leave undefined are provided by each test: the GPU helpers
 (allocate_gpu, get_data, ...), the restroom's imports (Lock, LightSwitch,
 time, sleep) and its ``janitor_thread`` (whose ``start()`` scatters the
@@ -270,14 +270,14 @@ def test_restroom_example(Lock, capsys):
 # --- One writer, many readers (RWLock) ------------------------------------------------------
 
 
-def test_rwlock_example():
+def test_rw_lock_example():
     ns = run_example(RWLOCK, {"lox": lox})
     rwlock = ns["rwlock"]
     assert len(rwlock) == 0 and rwlock.acquire("w", timeout=0)
     rwlock.release("w")
 
 
-def test_rwlock_example_writer_not_starved():
+def test_rw_lock_example_writer_not_starved():
     # The docs' promise, with the example's forms: once the janitor (writer)
     # waits, people arriving later wait until it has acquired and released.
     rwlock = lox.RWLock()
