@@ -37,9 +37,11 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "thrown.hpp"
 
 using namespace std::chrono_literals;
 using loxtest::eventually;
+using loxtest::thrown;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -436,10 +438,8 @@ TEST(cppProcess, ExceptionComesBackAsLoxErrorWithItsWhatText) {
     return x * 10;
   });
   for (int i = 0; i < 5; ++i) pool.scatter(i);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), LOX_ETASK);
     EXPECT_EQ(e.detail(), "first failure: x is 1");  // the first in scatter order
     EXPECT_THAT(e.what(), HasSubstr("first failure: x is 1"));
@@ -454,9 +454,8 @@ TEST(cppProcess, ExceptionComesBackAsLoxErrorWithItsWhatText) {
   EXPECT_EQ(out[4].value(), 40);
   ASSERT_FALSE(out[1]);
   ASSERT_FALSE(out[3].has_value());
-  try {
-    std::rethrow_exception(out[3].error());
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { std::rethrow_exception(out[3].error()); });
     EXPECT_EQ(e.status(), LOX_ETASK);
     EXPECT_EQ(e.detail(), "second failure");
   }
@@ -472,10 +471,8 @@ TEST(cppProcess, ExceptionOfAnyType) {
     return x;
   });
   pool.scatter(1);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), LOX_ETASK);
     EXPECT_THAT(e.detail(), HasSubstr("unknown exception"));
   }
@@ -490,10 +487,8 @@ TEST(cppProcess, AbortedWorkerFailsOnlyItsTask) {
     return x * 10;
   });
   for (int i = 0; i < 5; ++i) pool.scatter(i);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), LOX_EWORKER);
     EXPECT_THAT(e.what(), HasSubstr("SIGABRT"));
     EXPECT_THAT(e.detail(), HasSubstr("worker "));
@@ -505,9 +500,8 @@ TEST(cppProcess, AbortedWorkerFailsOnlyItsTask) {
   ASSERT_EQ(out.size(), 5u);
   for (int i : {0, 1, 3, 4}) EXPECT_EQ(out[static_cast<std::size_t>(i)].value(), i * 10);
   ASSERT_FALSE(out[2]);
-  try {
-    std::rethrow_exception(out[2].error());
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { std::rethrow_exception(out[2].error()); });
     EXPECT_EQ(e.status(), LOX_EWORKER);
     EXPECT_THAT(e.detail(), HasSubstr("SIGABRT"));
   }
@@ -528,9 +522,8 @@ TEST(cppProcess, WorkerThatExitsFailsItsTask) {
   EXPECT_EQ(out[0].value(), 0);
   EXPECT_EQ(out[2].value(), 0);
   ASSERT_FALSE(out[1]);
-  try {
-    std::rethrow_exception(out[1].error());
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { std::rethrow_exception(out[1].error()); });
     EXPECT_EQ(e.status(), LOX_EWORKER);
     EXPECT_THAT(e.detail(), HasSubstr("exited with code 3"));
   }
@@ -552,19 +545,16 @@ TEST(cppProcess, TaskTimeLimit) {
   EXPECT_EQ(out[2].value(), 2);
   EXPECT_EQ(out[3].value(), 3);
   ASSERT_FALSE(out[1]);
-  try {
-    std::rethrow_exception(out[1].error());
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { std::rethrow_exception(out[1].error()); });
     EXPECT_EQ(e.status(), LOX_TIMEOUT);  // a task failure, not a gather timeout
   }
 
   // gather() throws it; the pool goes on.
   pool.scatter(1);
   pool.scatter(5);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), LOX_TIMEOUT);
   }
   pool.scatter(6);
@@ -575,10 +565,8 @@ TEST(cppProcess, MessageLimit) {
   lox::process_options opts;
   opts.max_message = 64;
   auto pool = lox::process(1, opts, [](const std::string& s, std::size_t n) { return s + std::string(n, 'y'); });
-  try {
-    pool.scatter(std::string(100, 'x'), std::size_t{0});
-    ADD_FAILURE() << "scatter did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.scatter(std::string(100, 'x'), std::size_t{0}); });
     EXPECT_EQ(e.status(), LOX_EINVAL);
   }
   EXPECT_TRUE(pool.gather().empty());  // nothing was queued
@@ -588,9 +576,8 @@ TEST(cppProcess, MessageLimit) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].value(), "okyy");
   ASSERT_FALSE(out[1]);
-  try {
-    std::rethrow_exception(out[1].error());
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { std::rethrow_exception(out[1].error()); });
     EXPECT_EQ(e.status(), LOX_EWORKER);
   }
 }
@@ -624,10 +611,8 @@ TEST(cppProcess, VoidResult) {
   pool.scatter(2);
   pool.gather();
   pool.scatter(-1);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.detail(), "negative");
   }
   pool.scatter(3);

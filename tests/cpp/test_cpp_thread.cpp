@@ -29,9 +29,11 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "thrown.hpp"
 
 using namespace std::chrono_literals;
 using loxtest::eventually;
+using loxtest::thrown;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -695,10 +697,8 @@ TEST_F(cppThread, MoveSemantics) {
   EXPECT_EQ(a.pending(), 0u);
   EXPECT_EQ(a.workers(), 0u);
   EXPECT_EQ(a.native_handle(), nullptr);
-  try {
-    a.scatter(tracked(9));
-    ADD_FAILURE() << "scatter on a moved-from pool did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { a.scatter(tracked(9)); });
     EXPECT_EQ(e.status(), LOX_EINVAL);
     EXPECT_THAT(e.detail(), HasSubstr("NULL"));
   }
@@ -782,10 +782,8 @@ TEST(cppError, StatusWithoutExceptionBecomesLoxError) {
 
   scatter_raw(&fail_with_7, true);
   pool.scatter(tracked(2));
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), 7);
   }
   EXPECT_EQ(tracked::live.load(), 0);
@@ -799,10 +797,8 @@ TEST(cppError, GatherFromInsideOwnTaskIsLoxEstate) {
   });
   hook = [&pool] { pool.gather(); };
   pool.scatter(1);
-  try {
-    pool.gather();
-    ADD_FAILURE() << "gather did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { pool.gather(); });
     EXPECT_EQ(e.status(), LOX_ESTATE);
     EXPECT_THAT(e.detail(), HasSubstr("inside"));
     EXPECT_THAT(std::string(e.what()), HasSubstr(e.detail()));
@@ -816,10 +812,8 @@ TEST(cppError, CheckTurnsErrorsIntoExceptions) {
   EXPECT_EQ(lox::check(LOX_TIMEOUT), LOX_TIMEOUT);  // a timeout is never an exception
   lox_results* r = nullptr;
   int st = lox_thread_gather(nullptr, nullptr, &r);
-  try {
-    lox::check(st);
-    ADD_FAILURE() << "check did not throw";
-  } catch (const lox::error& e) {
+  {
+    const lox::error e = thrown([&] { lox::check(st); });
     EXPECT_EQ(e.status(), LOX_EINVAL);
     EXPECT_EQ(e.detail(), "thread gather: pool is NULL");
     EXPECT_EQ(std::string(e.what()), "thread gather: pool is NULL [LOX_EINVAL: invalid argument]");
