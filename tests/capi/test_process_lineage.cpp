@@ -287,20 +287,21 @@ TEST(ProcessLineage, ALockAnotherThreadHeldAtCreateStaysHeldInWorkers) {
   // Workers are copies of the process at lox_process_create: what another
   // thread held then stays held in them; what it takes later is not.
   std::atomic<int> step{0};
+  auto reached = [&](int n) { return eventually([&] { return step.load() == n; }, kMust, 1ms); };
   std::thread other([&] {
     pthread_mutex_lock(&g_held_at_create);
     step.store(1);
-    while (step.load() != 2) usleep(1000);
+    EXPECT_TRUE(reached(2));
     pthread_mutex_lock(&g_taken_after_create);
     step.store(3);
-    while (step.load() != 4) usleep(1000);
+    EXPECT_TRUE(reached(4));
     pthread_mutex_unlock(&g_taken_after_create);
     pthread_mutex_unlock(&g_held_at_create);
   });
-  while (step.load() != 1) usleep(1000);
+  EXPECT_TRUE(reached(1));
   Proc p = make_proc(1, probe_fn);
   step.store(2);
-  while (step.load() != 3) usleep(1000);
+  EXPECT_TRUE(reached(3));
   WorkerInfo w{};
   if (p) w = probe_worker(p.get());
   step.store(4);

@@ -88,39 +88,38 @@ Step exclusive(int rc, std::atomic<int>& holders, Tally& tally, std::mt19937_64&
   return release() == LOX_OK ? s : Step::error;
 }
 
-TEST(StressSync, LockRandomTimeouts) {
-  lox_lock* l = nullptr;
-  ASSERT_EQ(lox_lock_create(&l), LOX_OK);
+// Hammers an exclusive lock with random timeouts through acquire(timeout)
+// and release(): never two holders, no unexpected status. Prints the
+// summary line `what`.
+template <typename Acquire, typename Release>
+void hammer_exclusive(const char* name, const char* what, uint64_t salt, Acquire acquire, Release release) {
   std::atomic<int> holders{0};
   Tally tally;
   Stopwatch sw;
-  hammer(tally, 1000, [&](std::mt19937_64& rng) {
-    return exclusive(lox_lock_acquire(l, random_timeout(rng)), holders, tally, rng, [&] { return lox_lock_release(l); });
+  hammer(tally, salt, [&](std::mt19937_64& rng) {
+    return exclusive(acquire(random_timeout(rng)), holders, tally, rng, release);
   });
-  expect_clean(tally, "lock");
-  EXPECT_EQ(lox_lock_locked(l), 0);
-  EXPECT_EQ(lox_lock_acquire(l, 0), LOX_OK) << "a timed-out acquire left the lock taken";
-  EXPECT_EQ(lox_lock_release(l), LOX_OK);
-  lox_lock_destroy(l);
-  summary("lock, 8 threads", tally.figures(), sw);
+  expect_clean(tally, name);
+  summary(what, tally.figures(), sw);
+}
+
+TEST(StressSync, LockRandomTimeouts) {
+  Owned<lox_lock> l = created<lox_lock>(lox_lock_create);
+  hammer_exclusive("lock", "lock, 8 threads", 1000, [&](double t) { return lox_lock_acquire(l.get(), t); },
+                   [&] { return lox_lock_release(l.get()); });
+  EXPECT_EQ(lox_lock_locked(l.get()), 0);
+  EXPECT_EQ(lox_lock_acquire(l.get(), 0), LOX_OK) << "a timed-out acquire left the lock taken";
+  EXPECT_EQ(lox_lock_release(l.get()), LOX_OK);
 }
 
 TEST(StressSync, QLockRandomTimeouts) {
-  lox_qlock* q = nullptr;
-  ASSERT_EQ(lox_qlock_create(&q), LOX_OK);
-  std::atomic<int> holders{0};
-  Tally tally;
-  Stopwatch sw;
-  hammer(tally, 2000, [&](std::mt19937_64& rng) {
-    return exclusive(lox_qlock_acquire(q, random_timeout(rng)), holders, tally, rng, [&] { return lox_qlock_release(q); });
-  });
-  expect_clean(tally, "qlock");
-  EXPECT_EQ(lox_qlock_waiting(q), 0u) << "a timed-out acquirer kept its place in line";
-  EXPECT_EQ(lox_qlock_locked(q), 0);
-  EXPECT_EQ(lox_qlock_acquire(q, 0), LOX_OK) << "a timed-out acquire left the qlock taken";
-  EXPECT_EQ(lox_qlock_release(q), LOX_OK);
-  lox_qlock_destroy(q);
-  summary("qlock, 8 threads", tally.figures(), sw);
+  Owned<lox_qlock> q = created<lox_qlock>(lox_qlock_create);
+  hammer_exclusive("qlock", "qlock, 8 threads", 2000, [&](double t) { return lox_qlock_acquire(q.get(), t); },
+                   [&] { return lox_qlock_release(q.get()); });
+  EXPECT_EQ(lox_qlock_waiting(q.get()), 0u) << "a timed-out acquirer kept its place in line";
+  EXPECT_EQ(lox_qlock_locked(q.get()), 0);
+  EXPECT_EQ(lox_qlock_acquire(q.get(), 0), LOX_OK) << "a timed-out acquire left the qlock taken";
+  EXPECT_EQ(lox_qlock_release(q.get()), LOX_OK);
 }
 
 // Readers and writers (a quarter of the steps): a writer finds nobody, a

@@ -40,8 +40,6 @@ double bounded_random_timeout(std::mt19937& rng) {
   return t < 0 ? kMustSeconds : t;
 }
 
-};
-
 // Item id = producer * per + sequence number; id 0 is the NULL item.
 struct Ids {
   long per;
@@ -399,33 +397,28 @@ TEST(AnnouncementStress, SubscribersComeAndGoDuringPuts) {
         if (first) first_subscribed.add();
         first = false;
         long expect = -1;
-        int gets = 1 + static_cast<int>(rng() % 200);
-        for (int g = 0; g < gets; ++g) {
+        // One get with `timeout`: false when it returned `end` (or failed);
+        // the items must follow each other without a gap.
+        auto next = [&](double timeout, int end) {
           void* it = nullptr;
-          int rc = lox_announcement_get(sub, &it, 0.01);
-          if (rc == LOX_TIMEOUT) break;
+          const int rc = lox_announcement_get(sub, &it, timeout);
+          if (rc == end) return false;
           if (rc != LOX_OK) {
             bad.fetch_add(1);
-            break;
+            return false;
           }
-          long v = static_cast<long>(from_ptr(it));
+          const long v = static_cast<long>(from_ptr(it));
           if (expect >= 0 && v != expect) bad.fetch_add(1);
           expect = v + 1;
+          return true;
+        };
+        int gets = 1 + static_cast<int>(rng() % 200);
+        for (int g = 0; g < gets && next(0.01, LOX_TIMEOUT); ++g) {
         }
         if (k == 0) {
           if (lox_announcement_unsubscribe(sub) != LOX_OK) bad.fetch_add(1);
           // Drain what was left: still gap-free, then closed.
-          for (;;) {
-            void* it = nullptr;
-            int rc = lox_announcement_get(sub, &it, 0);
-            if (rc == LOX_ECLOSED) break;
-            if (rc != LOX_OK) {
-              bad.fetch_add(1);
-              break;
-            }
-            long v = static_cast<long>(from_ptr(it));
-            if (expect >= 0 && v != expect) bad.fetch_add(1);
-            expect = v + 1;
+          while (next(0, LOX_ECLOSED)) {
           }
         }
         lox_announcement_destroy(sub);
