@@ -21,6 +21,7 @@
 #include "blocked_call.hpp"
 #include "queue_util.hpp"
 #include "test_util.hpp"
+#include "timed_call.hpp"
 
 using namespace loxtest;
 
@@ -461,18 +462,11 @@ TEST(Announcement, BlockedGetReceivesALaterPut) {
 TEST(Announcement, TimedWaitsLastAboutTheirTimeout) {
   Ann p = make_ann(1);
   Ann a = subscribe(p.get());
-  auto timed = [](auto fn) {
-    auto t0 = Clock::now();
-    EXPECT_EQ(fn(), LOX_TIMEOUT);
-    auto took = Clock::now() - t0;
-    EXPECT_GE(took, 45ms);
-    EXPECT_LT(took, 10s);
-  };
   void* it = to_ptr(4);
-  timed([&] { return lox_announcement_get(a.get(), &it, 0.05); });
+  expect_times_out_after_50ms([&] { return lox_announcement_get(a.get(), &it, 0.05); });
   EXPECT_EQ(from_ptr(it), 4);
   put_ok(p.get(), 1);
-  timed([&] { return lox_announcement_put(p.get(), to_ptr(2), 0.05); });
+  expect_times_out_after_50ms([&] { return lox_announcement_put(p.get(), to_ptr(2), 0.05); });
   EXPECT_EQ(drain(a.get()), V{1});
 }
 

@@ -28,6 +28,7 @@
 #include "progress_log.hpp"
 #include "queue_util.hpp"
 #include "test_util.hpp"
+#include "timed_call.hpp"
 
 using namespace loxtest;
 
@@ -285,19 +286,8 @@ TEST(ProcessGatherTimeout, PollingWithZeroEventuallyReturnsTheRound) {
   EXPECT_EQ(rc, LOX_TIMEOUT);
   EXPECT_EQ(none, nullptr);
   sh.open_gate();
-  Results r;
-  bool done = eventually([&] {
-    int st = -100;
-    Results got = pgather(p.get(), &st, 0.0);
-    if (st == LOX_TIMEOUT) {
-      EXPECT_EQ(got, nullptr);
-      return false;
-    }
-    EXPECT_EQ(st, LOX_OK) << lox_last_error();
-    r = std::move(got);
-    return true;
-  });
-  ASSERT_TRUE(done);
+  Results r = poll_gather<Results>([&](int* st) { return pgather(p.get(), st, 0.0); });
+  ASSERT_NE(r, nullptr);
   ASSERT_EQ(lox_results_count(r.get()), 4u);
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(reply_at(r.get(), i).value, static_cast<int64_t>(i) * 3);
 }

@@ -16,6 +16,7 @@
 #include "blocked_call.hpp"
 #include "queue_util.hpp"
 #include "test_util.hpp"
+#include "timed_call.hpp"
 
 using namespace loxtest;
 
@@ -216,23 +217,16 @@ TEST(QueueRules, PutOnFullTimesOutAndPutsNothing) {
 }
 
 TEST(QueueRules, TimedWaitsLastAboutTheirTimeout) {
-  auto timed = [](auto fn) {
-    auto t0 = Clock::now();
-    EXPECT_EQ(fn(), LOX_TIMEOUT);
-    auto took = Clock::now() - t0;
-    EXPECT_GE(took, 45ms);
-    EXPECT_LT(took, 10s);
-  };
   Queue empty = make_queue(0);
   void* it = nullptr;
-  timed([&] { return lox_queue_get(empty.get(), &it, 0.05); });
+  expect_times_out_after_50ms([&] { return lox_queue_get(empty.get(), &it, 0.05); });
   Queue full = make_queue(1);
   fill(full.get(), 0, 1);
-  timed([&] { return lox_queue_put(full.get(), item_of(1), 0.05); });
-  timed([&] { return lox_queue_join(full.get(), 0.05); });
+  expect_times_out_after_50ms([&] { return lox_queue_put(full.get(), item_of(1), 0.05); });
+  expect_times_out_after_50ms([&] { return lox_queue_join(full.get(), 0.05); });
   Queue big = make_queue(100000);  // the segmented layout waits the same way
   void* x = nullptr;
-  timed([&] { return lox_queue_get(big.get(), &x, 0.05); });
+  expect_times_out_after_50ms([&] { return lox_queue_get(big.get(), &x, 0.05); });
 }
 
 TEST(QueueRules, BlockedGetForeverReceivesTheNextPut) {

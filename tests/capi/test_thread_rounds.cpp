@@ -20,6 +20,7 @@
 
 #include "progress_log.hpp"
 #include "test_util.hpp"
+#include "timed_call.hpp"
 
 using namespace loxtest;
 
@@ -99,19 +100,8 @@ TEST(GatherTimeout, ZeroTriesOnce) {
   g.gate.open();
   // Poll with timeout 0 until the round is complete: every TIMEOUT in
   // between must leave the round intact.
-  Results r;
-  bool done = eventually([&] {
-    int st = -100;
-    Results got = gather(p.get(), &st, 0.0);
-    if (st == LOX_TIMEOUT) {
-      EXPECT_EQ(got, nullptr);
-      return false;
-    }
-    EXPECT_EQ(st, LOX_OK) << lox_last_error();
-    r = std::move(got);
-    return true;
-  });
-  ASSERT_TRUE(done);
+  Results r = poll_gather<Results>([&](int* st) { return gather(p.get(), st, 0.0); });
+  ASSERT_NE(r, nullptr);
   EXPECT_EQ(values(r.get()), (std::vector<intptr_t>{0, 1, 2, 3}));
 }
 
