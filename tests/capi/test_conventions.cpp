@@ -282,29 +282,36 @@ TEST(Options, BadGatherStructSizeIsRejectedAndChangesNothing) {
   EXPECT_EQ(values(r.get()), (std::vector<intptr_t>{0, 1, 2}));
 }
 
-TEST(Options, BadThreadOptsAreRejectedAndChangeNothing) {
+namespace {
+
+// A thread pool create with options `o` is refused with LOX_EINVAL, leaves
+// *out alone and names `field` in its detail.
+void expect_thread_opts_refused(const lox_thread_opts& o, const char* field) {
   auto* sentinel = reinterpret_cast<lox_thread*>(0x5678);
+  lox_thread* p = sentinel;
+  prime_detail();
+  EXPECT_EQ(lox_thread_create_ex(1, identity_task, nullptr, &o, &p), LOX_EINVAL);
+  EXPECT_EQ(p, sentinel);
+  EXPECT_DETAIL("thread create");
+  EXPECT_DETAIL(field);
+}
+
+}  // namespace
+
+TEST(Options, BadThreadOptsAreRejectedAndChangeNothing) {
   for (size_t bad : {size_t{0}, size_t{1}, sizeof(lox_thread_opts) - 1, sizeof(lox_thread_opts) + 8}) {
+    SCOPED_TRACE(bad);
     lox_thread_opts o;
     lox_thread_opts_init(&o);
     o.struct_size = bad;
-    lox_thread* p = sentinel;
-    prime_detail();
-    EXPECT_EQ(lox_thread_create_ex(1, identity_task, nullptr, &o, &p), LOX_EINVAL) << bad;
-    EXPECT_EQ(p, sentinel);
-    EXPECT_DETAIL("thread create");
-    EXPECT_DETAIL("struct_size");
+    expect_thread_opts_refused(o, "struct_size");
   }
   for (double bad : {kNaN, -1.0, -0.001, -std::numeric_limits<double>::infinity()}) {
+    SCOPED_TRACE(bad);
     lox_thread_opts o;
     lox_thread_opts_init(&o);
     o.idle_timeout = bad;
-    lox_thread* p = sentinel;
-    prime_detail();
-    EXPECT_EQ(lox_thread_create_ex(1, identity_task, nullptr, &o, &p), LOX_EINVAL) << bad;
-    EXPECT_EQ(p, sentinel);
-    EXPECT_DETAIL("thread create");
-    EXPECT_DETAIL("idle_timeout");
+    expect_thread_opts_refused(o, "idle_timeout");
   }
 }
 

@@ -443,6 +443,19 @@ TEST(Progress, FailedRoundStillEndsAtTotal) {
   gather_with_progress(p.get(), LOX_ETASK, 8);
 }
 
+// A thread that gathers `p`'s round with progress into `log` (its own id is
+// the expected one, set before the gather starts), expecting LOX_OK; the
+// results go to `r`.
+std::thread gathering_thread(lox_thread* p, ProgressLog& log, Results& r) {
+  return std::thread([p, &log, &r] {
+    log.expected_thread = std::this_thread::get_id();
+    lox_gather_opts o = progress_opts(log);
+    lox_results* out = nullptr;
+    EXPECT_EQ(lox_thread_gather(p, &o, &out), LOX_OK);
+    r.reset(out);
+  });
+}
+
 TEST(Progress, FirstCallWhenTheWaitStarts) {
   // Nothing can finish (every task is gated): the callback is still called
   // once the wait starts, with the count already finished (0).
@@ -451,13 +464,7 @@ TEST(Progress, FirstCallWhenTheWaitStarts) {
   for (intptr_t i = 0; i < 3; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
   ProgressLog log;
   Results r;
-  std::thread gatherer([&] {
-    log.expected_thread = std::this_thread::get_id();
-    lox_gather_opts o = progress_opts(log);
-    lox_results* out = nullptr;
-    EXPECT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
-    r.reset(out);
-  });
+  std::thread gatherer = gathering_thread(p.get(), log, r);
   expect_first_call(log, 3);
   g.gate.open();
   gatherer.join();
@@ -511,13 +518,7 @@ TEST(Progress, ReportsEachTaskAsItFinishes) {
     ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(static_cast<intptr_t>(i)), nullptr), LOX_OK);
   ProgressLog log;
   Results r;
-  std::thread gatherer([&] {
-    log.expected_thread = std::this_thread::get_id();
-    lox_gather_opts o = progress_opts(log);
-    lox_results* out = nullptr;
-    EXPECT_EQ(lox_thread_gather(p.get(), &o, &out), LOX_OK);
-    r.reset(out);
-  });
+  std::thread gatherer = gathering_thread(p.get(), log, r);
   // Gathering thread's id is set before gather runs; calls read it after.
   for (size_t k = 0; k < n; ++k) {
     steps.gates[k]->open();
