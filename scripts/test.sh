@@ -8,10 +8,10 @@
 #   normal    RelWithDebInfo build, the whole CTest suite
 #   asan      the whole CTest suite built with -DLOX_SANITIZE=address,undefined
 #   tsan      the whole CTest suite built with -DLOX_SANITIZE=thread
-#   fuzz      tests/fuzz: clang build with -DLOX_FUZZ=ON in build-ci/fuzz, then
+#   fuzz      tests/scenarios/fuzz: clang build with -DLOX_FUZZ=ON in build-ci/fuzz, then
 #             each libFuzzer harness runs LOX_FUZZ_SECONDS (default 60) on a
 #             scratch copy of its corpus; one PASS/FAIL per harness
-#   install   tests/install/run.sh: install the normal build into a temporary
+#   install   tests/scenarios/install/run.sh: install the normal build into a temporary
 #             prefix, build and run consumer projects against it (pkg-config, CMake)
 #   exports   scripts/check-exports.sh: the installed library exports only lox_*
 #             symbols and has the SONAME liblox.so.<major>
@@ -185,8 +185,8 @@ fuzz_stage() {
   cmake --build "$dir" -j "$jobs" --target fuzz_capi fuzz_frames ||
     { echo "FAIL: fuzz: build"; return 1; }
   for h in capi frames; do
-    rm -rf "$run/$h" && mkdir -p "$run/$h/corpus" && cp "$root/tests/fuzz/corpus/$h/"* "$run/$h/corpus/"
-    (cd "$run/$h" && "$dir/tests/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    rm -rf "$run/$h" && mkdir -p "$run/$h/corpus" && cp "$root/tests/scenarios/fuzz/corpus/$h/"* "$run/$h/corpus/"
+    (cd "$run/$h" && "$dir/tests/scenarios/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 corpus >"$run/$h.log" 2>&1)
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run/$h.log")
@@ -238,7 +238,7 @@ for stage in "${stages[@]}"; do
     asan)    suite asan "address,undefined" "address,undefined" -- "${asan_env[@]}" ;;
     tsan)    suite tsan "thread" "thread" ${tsan_run[@]+"${tsan_run[@]}"} -- "${tsan_env[@]}" ;;
     fuzz)    check fuzz "libFuzzer, ${LOX_FUZZ_SECONDS:-60} s each" fuzz_stage ;;
-    install) need_normal; check install "consumer projects" tests/install/run.sh "$root/build-ci/normal" ;;
+    install) need_normal; check install "consumer projects" tests/scenarios/install/run.sh "$root/build-ci/normal" ;;
     exports) need_normal; check exports "symbols and SONAME" scripts/check-exports.sh "$root/build-ci/normal" ;;
     abi)     need_normal; check abi "ABI vs baseline" scripts/check-abi.sh "$root/build-ci/normal" ;;
     python|rust|go) binding "$stage" ;;
