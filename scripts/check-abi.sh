@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # ABI guard: compares the ABI of a built liblox with the committed baseline
-# capi/abi/liblox.so.<major>.abi (libabigail's abidw/abidiff, Debian package
+# abi/liblox.so.<major>.abi (libabigail's abidw/abidiff, Debian package
 # abigail-tools).
 #
 #   scripts/check-abi.sh BUILD_DIR            check (what CI runs)
@@ -22,7 +22,7 @@
 # Updating the baseline is for a deliberate, incompatible change only, and
 # goes with a new major version: bump LOX_VERSION_MAJOR (the SONAME becomes
 # liblox.so.<major+1>), build RelWithDebInfo, run --update, commit the new
-# capi/abi/liblox.so.<major+1>.abi and say why in the issue. Compatible
+# abi/liblox.so.<major+1>.abi and say why in the issue. Compatible
 # additions need no update (they pass); refreshing the baseline after one
 # only makes the additions part of what later changes are checked against.
 #
@@ -56,8 +56,8 @@ header=$root/include/lox/lox.h
 major=$(sed -n 's/^#define LOX_VERSION_MAJOR \([0-9]*\).*/\1/p' "$header")
 lib=$(find "$build" -name "liblox.so.$major.*" -type f -not -path '*/CMakeFiles/*' | head -n 1)
 [ -n "$lib" ] || { fail "abi: no liblox.so.$major.* under $build (build it first)"; exit 1; }
-baseline=$root/capi/abi/liblox.so.$major.abi
-keep_public=$root/capi/abi/public-only.suppr
+baseline=$root/abi/liblox.so.$major.abi
+keep_public=$root/abi/public-only.suppr
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lox-abi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

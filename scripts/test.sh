@@ -16,7 +16,7 @@
 #   exports   scripts/check-exports.sh: the installed library exports only lox_*
 #             symbols and has the SONAME liblox.so.<major>
 #   abi       scripts/check-abi.sh: the ABI is compatible with the committed
-#             baseline capi/abi/liblox.so.<major>.abi (libabigail)
+#             baseline abi/liblox.so.<major>.abi (libabigail)
 #   python    bindings/python/run-tests.sh: pytest suite of the `lox` package
 #   rust      bindings/rust/run-tests.sh: cargo test --offline of the crate
 #   go        bindings/go/run-tests.sh: go vet and go test of the cgo binding

@@ -70,7 +70,7 @@ LOX_API int lox_queue_get(lox_queue *q, void **item, double timeout);
 
 /** Closes the queue: later puts return LOX_ECLOSED, gets drain the items
  *  left and then return LOX_ECLOSED, and every blocked put and get wakes up
- *  (the seed's ClosableQueue, without a sentinel item). A put either took
+ *  (Effective Python's ClosableQueue, without a sentinel item). A put either took
  *  effect before the close (its item will be got) or returns LOX_ECLOSED:
  *  nothing is lost. Closing twice is allowed (LOX_OK). LOX_EINVAL if `q` is
  *  NULL. */

@@ -106,7 +106,7 @@ fi
 unlabelled=()
 while IFS= read -r f; do
   case "$f" in
-    tests/scenarios/fuzz/corpus/* | capi/abi/* | *.md | *Cargo.lock | *LICENSE | *.gitignore) continue ;;
+    tests/scenarios/fuzz/corpus/* | abi/* | *.md | *Cargo.lock | *LICENSE | *.gitignore) continue ;;
     *.c | *.h | *.cpp | *.hpp | *.rs | *.go | *.py | *.sh | *.cmake | *.in | *.toml | *CMakeLists.txt | \
       *go.mod | *.map | .ci/run) ;;
     *) continue ;;
