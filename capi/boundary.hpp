@@ -56,11 +56,10 @@ inline bool to_deadline(const char* op, double timeout, core::Deadline& out) noe
 // fields of the first ABI version (`min_size`) and not exceed what this
 // library knows (a newer caller's larger struct would carry fields we
 // would silently ignore).
-inline bool check_struct_size(const char* op, const char* type, size_t given, size_t min_size,
-                              size_t known) noexcept {
+inline bool check_struct_size(const char* op, const char* type, size_t given, size_t min_size, size_t known) noexcept {
   if (given < min_size || given > known) {
-    core::fail(Status::invalid, "{}: {}.struct_size is {} (expected {}; initialise it with {}_init)", op, type,
-               given, known, type);
+    core::fail(Status::invalid, "{}: {}.struct_size is {} (expected {}; initialise it with {}_init)", op, type, given,
+               known, type);
     return false;
   }
   return true;

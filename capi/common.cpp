@@ -23,7 +23,8 @@ LOX_API const char* lox_status_str(int status) {
     return text;
     LOX_STATUS_MAP(LOX_STATUS_TEXT_CASE_)
 #undef LOX_STATUS_TEXT_CASE_
-    default: return "unknown status";
+    default:
+      return "unknown status";
   }
 }
 
@@ -34,7 +35,8 @@ LOX_API const char* lox_status_name(int status) {
     return "LOX_" #name;
     LOX_STATUS_MAP(LOX_STATUS_NAME_CASE_)
 #undef LOX_STATUS_NAME_CASE_
-    default: return "LOX_UNKNOWN";
+    default:
+      return "LOX_UNKNOWN";
   }
 }
 

@@ -72,16 +72,14 @@ __attribute__((destructor)) void drain_quarantine() { the_quarantine.drain(); }
 
 }  // namespace
 
-void quarantine(void* memory, std::align_val_t alignment) noexcept {
-  the_quarantine.park(Parked{memory, alignment});
-}
+void quarantine(void* memory, std::align_val_t alignment) noexcept { the_quarantine.park(Parked{memory, alignment}); }
 
 void report_dead(const char* op, const char* what, const void* h, const char* type, uint32_t magic) noexcept {
   if (magic == kDeadMagic)
     core::fail(core::Status::invalid, "{}: {} {} is a destroyed {} (used after its destroy call)", op, what, h, type);
   else
-    core::fail(core::Status::invalid, "{}: {} {} is not a {} (another handle type, or not a liblox handle)", op,
-               what, h, type);
+    core::fail(core::Status::invalid, "{}: {} {} is not a {} (another handle type, or not a liblox handle)", op, what,
+               h, type);
   core::log::emit(core::log::Level::error, "{}", core::last_error());
 }
 

@@ -37,11 +37,13 @@
 namespace lox::capi {
 
 // The magic of each handle type: "LX" + a type number, never 0 or dead.
-template <typename T> struct HandleKind;
-#define LOX_HANDLE_KIND(T, n, name_)                                   \
-  template <> struct HandleKind<T> {                                   \
-    static constexpr uint32_t magic = 0x4c580000u | (n);               \
-    static constexpr const char* name = name_;                         \
+template <typename T>
+struct HandleKind;
+#define LOX_HANDLE_KIND(T, n, name_)                     \
+  template <>                                            \
+  struct HandleKind<T> {                                 \
+    static constexpr uint32_t magic = 0x4c580000u | (n); \
+    static constexpr const char* name = name_;           \
   };
 LOX_HANDLE_KIND(lox_thread, 1, "lox_thread")
 LOX_HANDLE_KIND(lox_results, 2, "lox_results")

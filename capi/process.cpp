@@ -61,7 +61,8 @@ LOX_API int lox_buffer_append(lox_buffer* out, const void* data, size_t len) {
   // describe the bytes at `data`. (A result that merely grows too large for
   // memory is LOX_ENOMEM, from the append itself.)
   if (len > static_cast<size_t>(PTRDIFF_MAX))
-    return capi::to_c(core::fail(Status::invalid, "{}: len is {} (no buffer is larger than PTRDIFF_MAX bytes)", op, len));
+    return capi::to_c(
+        core::fail(Status::invalid, "{}: len is {} (no buffer is larger than PTRDIFF_MAX bytes)", op, len));
   return capi::guard(op, [&] {
     out->out->append(static_cast<const char*>(data), len);
     return LOX_OK;
@@ -80,12 +81,12 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   lox_process_opts o = LOX_PROCESS_OPTS_INIT;
   if (!capi::read_options(op, "lox_process_opts", opts, o)) return LOX_EINVAL;
   if (std::isnan(o.task_timeout) || o.task_timeout == 0)
-    return capi::to_c(core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op,
-                                 o.task_timeout));
+    return capi::to_c(
+        core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op, o.task_timeout));
   if (o.max_message == 0) return capi::to_c(core::fail(Status::invalid, "{}: max_message is 0", op));
   if (o.max_message > kMaxMessageLimit)
-    return capi::to_c(core::fail(Status::invalid, "{}: max_message is {} (at most {} bytes)", op, o.max_message,
-                                 kMaxMessageLimit));
+    return capi::to_c(
+        core::fail(Status::invalid, "{}: max_message is {} (at most {} bytes)", op, o.max_message, kMaxMessageLimit));
   if (max_workers == LOX_DEFAULT_WORKERS) max_workers = std::min(online_cpus(), kMaxWorkers);
   if (max_workers > kMaxWorkers)
     return capi::to_c(core::fail(Status::invalid, "{}: max_workers is {} (at most {}, or LOX_DEFAULT_WORKERS)", op,

@@ -44,9 +44,8 @@ LOX_API int lox_announcement_create(size_t maxsize, long long backlog, lox_annou
   constexpr const char* op = "announcement create";
   if (!out) return capi::null_argument(op, "out");
   if (backlog < LOX_BACKLOG_OFF)
-    return capi::to_c(core::fail(Status::invalid,
-                                 "{}: backlog is {} (use LOX_BACKLOG_OFF, LOX_BACKLOG_UNBOUNDED or a count > 0)", op,
-                                 backlog));
+    return capi::to_c(core::fail(
+        Status::invalid, "{}: backlog is {} (use LOX_BACKLOG_OFF, LOX_BACKLOG_UNBOUNDED or a count > 0)", op, backlog));
   // Any maxsize and any backlog >= -1 are accepted: the handle is the
   // group's first member, and its receive queue preallocates only small
   // bounds (a large one is a count); the backlog grows as items come.
@@ -130,8 +129,9 @@ LOX_API int lox_funnel_subscribe(lox_funnel* top, lox_funnel** input) {
 
 LOX_API int lox_funnel_put(lox_funnel* input, unsigned long long jid, void* item, double timeout) {
   constexpr const char* op = "funnel put";
-  return capi::timed(op, "input", input, timeout,
-                     [&](const core::Deadline&) { return capi::guard(op, [&] { return input->core->put(jid, item); }); });
+  return capi::timed(op, "input", input, timeout, [&](const core::Deadline&) {
+    return capi::guard(op, [&] { return input->core->put(jid, item); });
+  });
 }
 
 LOX_API int lox_funnel_get(lox_funnel* top, double timeout, unsigned long long* jid, void** items, size_t capacity,

@@ -33,7 +33,8 @@ LOX_API void* lox_results_value(const lox_results* r, size_t i) {
   const void* d = nullptr;
   size_t n = 0;
   if (r->core->bytes(i, &d, &n)) {
-    core::fail(Status::invalid, "results value: these results hold bytes, not values (process pool; use lox_results_bytes)");
+    core::fail(Status::invalid,
+               "results value: these results hold bytes, not values (process pool; use lox_results_bytes)");
     return nullptr;
   }
   return r->core->value(i);

@@ -101,8 +101,8 @@ LOX_API int lox_index_semaphore_create(size_t n, lox_index_semaphore** out) {
   if (!out) return capi::null_argument(op, "out");
   if (n == 0) return capi::to_c(core::fail(Status::invalid, "{}: n is 0 (must be > 0)", op));
   if (n > core::sync::IndexSemaphore::kMaxSize)
-    return capi::to_c(core::fail(Status::invalid, "{}: n is {} (at most {})", op, n,
-                                 core::sync::IndexSemaphore::kMaxSize));
+    return capi::to_c(
+        core::fail(Status::invalid, "{}: n is {} (at most {})", op, n, core::sync::IndexSemaphore::kMaxSize));
   return capi::create(op, out, n);
 }
 

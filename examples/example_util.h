@@ -30,60 +30,59 @@
 /* The factor for every simulated delay: 0.05 with --quick, else 1. Prints
  * the usage and exits for any other argument (0 for --help, else 2). */
 static inline double example_time_scale(int argc, char **argv) {
-    double scale = 1.0;
-    int i;
-    for (i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--quick") == 0) {
-            scale = 0.05;
-        } else {
-            int help = strcmp(argv[i], "--help") == 0;
-            fprintf(help ? stdout : stderr,
-                    "usage: %s [--quick]\n"
-                    "  --quick  make every simulated delay 20 times shorter\n",
-                    argv[0]);
-            exit(help ? 0 : 2);
-        }
+  double scale = 1.0;
+  int i;
+  for (i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--quick") == 0) {
+      scale = 0.05;
+    } else {
+      int help = strcmp(argv[i], "--help") == 0;
+      fprintf(help ? stdout : stderr,
+              "usage: %s [--quick]\n"
+              "  --quick  make every simulated delay 20 times shorter\n",
+              argv[0]);
+      exit(help ? 0 : 2);
     }
-    return scale;
+  }
+  return scale;
 }
 
 /* Seconds on the monotonic clock. */
 static inline double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Sleeps `seconds`, resuming after a signal. */
 static inline void sleep_seconds(double seconds) {
-    struct timespec ts;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+  struct timespec ts;
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
 }
 
 /* Reports a failed liblox call (its status text and detail) and exits 1. */
 static inline void must(int status, const char *call) {
-    if (status != LOX_OK) {
-        fprintf(stderr, EXAMPLE_NAME ": %s: %s (%s)\n", call, lox_status_str(status),
-                lox_last_error());
-        exit(1);
-    }
+  if (status != LOX_OK) {
+    fprintf(stderr, EXAMPLE_NAME ": %s: %s (%s)\n", call, lox_status_str(status), lox_last_error());
+    exit(1);
+  }
 }
 
 /* The number of failed checks, kept in one place for the whole program. */
 static inline int *example_failures(void) {
-    static int failures = 0;
-    return &failures;
+  static int failures = 0;
+  return &failures;
 }
 
 /* Reports `what` when `ok` is false and counts it. */
 static inline void check(int ok, const char *what) {
-    if (!ok) {
-        fprintf(stderr, EXAMPLE_NAME ": UNEXPECTED: %s\n", what);
-        ++*example_failures();
-    }
+  if (!ok) {
+    fprintf(stderr, EXAMPLE_NAME ": UNEXPECTED: %s\n", what);
+    ++*example_failures();
+  }
 }
 
 /* How many checks failed so far. */

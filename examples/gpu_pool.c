@@ -37,76 +37,78 @@ static int uses[N_GPUS];
 static void sleep_for(double seconds) { sleep_seconds(seconds * time_scale); }
 
 static int process_task(void *ctx, void *arg, void **result) {
-    int id = (int)(size_t)arg;
-    size_t gpu = 0;
-    int rc;
-    (void)ctx;
-    (void)result;
-    sleep_for(0.010 + 0.002 * (id % 5)); /* get_data + preprocess_data */
-    rc = lox_index_semaphore_acquire(idx_sem, LOX_FOREVER, &gpu);
-    if (rc != LOX_OK) {
-        fprintf(stderr, "gpu pool: acquire: %s (%s)\n", lox_status_str(rc), lox_last_error());
-        return 1;
-    }
-    pthread_mutex_lock(&mu);
-    if (gpu >= N_GPUS || gpu_user[gpu] != -1) ++violations;
-    else gpu_user[gpu] = id;
-    if (++in_use > max_in_use) max_in_use = in_use;
-    ++uses[gpu < N_GPUS ? gpu : 0];
-    printf("(%0.3f s) worker %2d uses    GPU %zu\n", now() - t_start, id, gpu);
-    pthread_mutex_unlock(&mu);
+  int id = (int)(size_t)arg;
+  size_t gpu = 0;
+  int rc;
+  (void)ctx;
+  (void)result;
+  sleep_for(0.010 + 0.002 * (id % 5)); /* get_data + preprocess_data */
+  rc = lox_index_semaphore_acquire(idx_sem, LOX_FOREVER, &gpu);
+  if (rc != LOX_OK) {
+    fprintf(stderr, "gpu pool: acquire: %s (%s)\n", lox_status_str(rc), lox_last_error());
+    return 1;
+  }
+  pthread_mutex_lock(&mu);
+  if (gpu >= N_GPUS || gpu_user[gpu] != -1)
+    ++violations;
+  else
+    gpu_user[gpu] = id;
+  if (++in_use > max_in_use) max_in_use = in_use;
+  ++uses[gpu < N_GPUS ? gpu : 0];
+  printf("(%0.3f s) worker %2d uses    GPU %zu\n", now() - t_start, id, gpu);
+  pthread_mutex_unlock(&mu);
 
-    sleep_for(0.020); /* gpu.process(data) */
+  sleep_for(0.020); /* gpu.process(data) */
 
-    pthread_mutex_lock(&mu);
-    if (gpu < N_GPUS) gpu_user[gpu] = -1;
-    --in_use;
-    printf("(%0.3f s) worker %2d returns GPU %zu\n", now() - t_start, id, gpu);
-    pthread_mutex_unlock(&mu);
-    rc = lox_index_semaphore_release(idx_sem, gpu);
-    if (rc != LOX_OK) {
-        fprintf(stderr, "gpu pool: release: %s (%s)\n", lox_status_str(rc), lox_last_error());
-        return 1;
-    }
-    sleep_for(0.005); /* postprocess_data + save_file */
-    return 0;
+  pthread_mutex_lock(&mu);
+  if (gpu < N_GPUS) gpu_user[gpu] = -1;
+  --in_use;
+  printf("(%0.3f s) worker %2d returns GPU %zu\n", now() - t_start, id, gpu);
+  pthread_mutex_unlock(&mu);
+  rc = lox_index_semaphore_release(idx_sem, gpu);
+  if (rc != LOX_OK) {
+    fprintf(stderr, "gpu pool: release: %s (%s)\n", lox_status_str(rc), lox_last_error());
+    return 1;
+  }
+  sleep_for(0.005); /* postprocess_data + save_file */
+  return 0;
 }
 
 int main(int argc, char **argv) {
-    lox_thread *pool = NULL;
-    lox_results *res = NULL;
-    int i, rc, ok;
-    time_scale = example_time_scale(argc, argv);
-    for (i = 0; i < N_GPUS; ++i) gpu_user[i] = -1;
-    if (lox_index_semaphore_create(N_GPUS, &idx_sem) != LOX_OK ||
-        lox_thread_create(N_TASKS, process_task, NULL, &pool) != LOX_OK) {
-        fprintf(stderr, "gpu pool: create: %s\n", lox_last_error());
-        return 1;
+  lox_thread *pool = NULL;
+  lox_results *res = NULL;
+  int i, rc, ok;
+  time_scale = example_time_scale(argc, argv);
+  for (i = 0; i < N_GPUS; ++i) gpu_user[i] = -1;
+  if (lox_index_semaphore_create(N_GPUS, &idx_sem) != LOX_OK ||
+      lox_thread_create(N_TASKS, process_task, NULL, &pool) != LOX_OK) {
+    fprintf(stderr, "gpu pool: create: %s\n", lox_last_error());
+    return 1;
+  }
+  printf("%d workers share %d GPUs through lox_index_semaphore\n\n", N_TASKS, N_GPUS);
+  t_start = now();
+  for (i = 0; i < N_TASKS; ++i) {
+    rc = lox_thread_scatter(pool, (void *)(size_t)i, NULL);
+    if (rc != LOX_OK) {
+      fprintf(stderr, "gpu pool: scatter: %s\n", lox_last_error());
+      return 1;
     }
-    printf("%d workers share %d GPUs through lox_index_semaphore\n\n", N_TASKS, N_GPUS);
-    t_start = now();
-    for (i = 0; i < N_TASKS; ++i) {
-        rc = lox_thread_scatter(pool, (void *)(size_t)i, NULL);
-        if (rc != LOX_OK) {
-            fprintf(stderr, "gpu pool: scatter: %s\n", lox_last_error());
-            return 1;
-        }
-    }
-    rc = lox_thread_gather(pool, NULL, &res);
-    lox_results_destroy(res);
-    lox_thread_destroy(pool);
+  }
+  rc = lox_thread_gather(pool, NULL, &res);
+  lox_results_destroy(res);
+  lox_thread_destroy(pool);
 
-    printf("\nGPU uses:");
-    for (i = 0; i < N_GPUS; ++i) printf(" GPU %d: %d", i, uses[i]);
-    printf("; at most %d GPUs in use at once\n", max_in_use);
-    ok = rc == LOX_OK && violations == 0 && max_in_use <= N_GPUS &&
-         lox_index_semaphore_available(idx_sem) == N_GPUS && lox_index_semaphore_waiting(idx_sem) == 0;
-    lox_index_semaphore_destroy(idx_sem);
-    if (!ok) {
-        fprintf(stderr, "gpu pool: UNEXPECTED: gather %s, %d GPU(s) held twice, max in use %d\n",
-                lox_status_str(rc), violations, max_in_use);
-        return 1;
-    }
-    printf("no GPU was ever used by two workers at once\n");
-    return 0;
+  printf("\nGPU uses:");
+  for (i = 0; i < N_GPUS; ++i) printf(" GPU %d: %d", i, uses[i]);
+  printf("; at most %d GPUs in use at once\n", max_in_use);
+  ok = rc == LOX_OK && violations == 0 && max_in_use <= N_GPUS && lox_index_semaphore_available(idx_sem) == N_GPUS &&
+       lox_index_semaphore_waiting(idx_sem) == 0;
+  lox_index_semaphore_destroy(idx_sem);
+  if (!ok) {
+    fprintf(stderr, "gpu pool: UNEXPECTED: gather %s, %d GPU(s) held twice, max in use %d\n", lox_status_str(rc),
+            violations, max_in_use);
+    return 1;
+  }
+  printf("no GPU was ever used by two workers at once\n");
+  return 0;
 }

@@ -20,9 +20,7 @@ namespace lox_bench {
 
 using Clock = std::chrono::steady_clock;
 
-inline double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // ----------------------------------------------------------------- watchdog
 // If liblox (or any pool) hangs, say precisely where instead of hanging.

@@ -74,7 +74,8 @@ void Table::rows(const std::vector<Row>& rows, bool shape,
                  const std::function<std::vector<std::string>(const Row&)>& cells,
                  const std::function<std::string(const Row&)>& note) const {
   for (const Row& r : rows) {
-    std::vector<std::string> names = shape ? std::vector<std::string>{r.shape, r.peer} : std::vector<std::string>{r.peer};
+    std::vector<std::string> names =
+        shape ? std::vector<std::string>{r.shape, r.peer} : std::vector<std::string>{r.peer};
     if (!r.na.empty()) {
       names.resize(columns_.size() - 1, "n/a");
       names.push_back("-");

@@ -17,8 +17,8 @@
 namespace lox_bench {
 
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));  // printf into a string
-std::string fmt(double v);    // "%.1f" below 100, else "%.0f"
-std::string fmt_x(double r);  // "%.2fx"
+std::string fmt(double v);                                                        // "%.1f" below 100, else "%.0f"
+std::string fmt_x(double r);                                                      // "%.2fx"
 
 // The load part of a row's note, after the row's own note: "CPUs used ...;
 // other load ... CPU[; N noisy reps redone]". `cpus_fmt` (with one %.2f) says

@@ -14,9 +14,10 @@ namespace {
 
 const CsvLayout kCsv{.shape = true, .cpus = true, .unit = true, .number = "%.6g"};
 
-void print_rows(const std::vector<Row>& rows, const char* unit_head, const std::function<std::string(const Row&)>& extra,
-                const char* extra_head) {
-  Table t({{"shape", 10, true}, {"peer", 34, true}, {unit_head, 12, false}, {"min", 12, false}, {extra_head, 28, true}});
+void print_rows(const std::vector<Row>& rows, const char* unit_head,
+                const std::function<std::string(const Row&)>& extra, const char* extra_head) {
+  Table t(
+      {{"shape", 10, true}, {"peer", 34, true}, {unit_head, 12, false}, {"min", 12, false}, {extra_head, 28, true}});
   t.head();
   t.rows(
       rows, true,
@@ -89,8 +90,7 @@ void case_b(const Options& o, BSummary& sum) {
   // Each repetition's own speed-up (serial and pool of the same repetition).
   auto per_rep = [](const Row* base, const Row* r) {
     std::string s = "per rep:";
-    for (size_t i = 0; i < std::min(base->v.size(), r->v.size()); ++i)
-      s += " " + fmt_fine(base->v[i] / r->v[i]) + "x";
+    for (size_t i = 0; i < std::min(base->v.size(), r->v.size()); ++i) s += " " + fmt_fine(base->v[i] / r->v[i]) + "x";
     return s;
   };
   for (Row& r : rows) {
@@ -168,9 +168,10 @@ void case_d(const Options& o, DSummary& sum) {
   };
   for (Row& r : rows) {
     if (r.peer.rfind("lox", 0) == 0 && !s.destroy_us.empty())
-      r.note = "destroy " + fmt_fine(med(s.destroy_us)) + " us; this process's RSS " + std::to_string(rss / 1024) +
-               " MiB";
-    if (r.peer.rfind("python", 0) == 0 && !s.close_us.empty()) r.note = "close+join " + fmt_fine(med(s.close_us)) + " us";
+      r.note =
+          "destroy " + fmt_fine(med(s.destroy_us)) + " us; this process's RSS " + std::to_string(rss / 1024) + " MiB";
+    if (r.peer.rfind("python", 0) == 0 && !s.close_us.empty())
+      r.note = "close+join " + fmt_fine(med(s.close_us)) + " us";
   }
   const Row* lox = find_row(rows, "d", "lox create -> first result");
   std::printf("\n## Case d: worker start cost, %zu workers, %d reps: microseconds\n\n", o.workers, o.reps);

@@ -157,14 +157,15 @@ Runner lox_echo(const Options& o, Echo& e) {
             auto t0 = Clock::now();
             scatter(pool.p, e.payload.data(), e.size, e.count, 0);
             gather_all(pool.p, r, e.count, what);
-            for (size_t k = 0; k < e.count; ++k) must(lox_results_bytes(r.r, k, &data[k], &lens[k]), "lox_results_bytes");
+            for (size_t k = 0; k < e.count; ++k)
+              must(lox_results_bytes(r.r, k, &data[k], &lens[k]), "lox_results_bytes");
             const double t = seconds_since(t0);
             v[0] = t * 1e9 / e.moved;  // ns per byte moved
             m.stop();
             for (size_t k = 0; k < e.count; ++k)
               if (lens[k] != e.size || std::memcmp(data[k], e.payload.data(), e.size) != 0)
-                throw std::runtime_error(what + ": echo " + std::to_string(k) + " differs (" +
-                                         std::to_string(lens[k]) + " bytes)");
+                throw std::runtime_error(what + ": echo " + std::to_string(k) + " differs (" + std::to_string(lens[k]) +
+                                         " bytes)");
           }};
 }
 

@@ -70,7 +70,8 @@ Options parse(int argc, char** argv) {
   cli.number("--b-seconds", "X", "CPU seconds per task of case b (default 0.25)", o.b_seconds);
   cli.value("--c-sizes", "LIST", "payload sizes of case c in KiB (default 1024,65536)", [&](const std::string& v) {
     o.c_sizes.clear();
-    for (const std::string& s : Cli::split(v)) o.c_sizes.push_back(static_cast<size_t>(cli.to_number("--c-sizes", s) * 1024));
+    for (const std::string& s : Cli::split(v))
+      o.c_sizes.push_back(static_cast<size_t>(cli.to_number("--c-sizes", s) * 1024));
   });
   cli.value("--c-mib", "N", "MiB sent each way per repetition of case c (default 256)", [&](const std::string& v) {
     o.c_bytes = static_cast<size_t>(cli.to_number("--c-mib", v) * static_cast<double>(kMiB));
@@ -93,19 +94,20 @@ void print_summary(const Options& o, const ASummary& a, const BSummary& b, const
   targets_head();
   if (o.want_case('a')) {
     if (a.lox && a.apply)
-      std::printf("| (a) liblox >= 20x multiprocessing's apply_async throughput (tiny tasks) | %.1fx (lox %s ns/task, "
-                  "apply_async %s ns/task; starmap %s ns/task = %.2fx) | %s |\n",
-                  *a.apply / *a.lox, fmt_fine(*a.lox).c_str(), fmt_fine(*a.apply).c_str(),
-                  a.map ? fmt_fine(*a.map).c_str() : "-", a.map ? *a.map / *a.lox : 0.0,
-                  *a.apply / *a.lox >= 20 ? "yes" : "NO");
+      std::printf(
+          "| (a) liblox >= 20x multiprocessing's apply_async throughput (tiny tasks) | %.1fx (lox %s ns/task, "
+          "apply_async %s ns/task; starmap %s ns/task = %.2fx) | %s |\n",
+          *a.apply / *a.lox, fmt_fine(*a.lox).c_str(), fmt_fine(*a.apply).c_str(),
+          a.map ? fmt_fine(*a.map).c_str() : "-", a.map ? *a.map / *a.lox : 0.0,
+          *a.apply / *a.lox >= 20 ? "yes" : "NO");
     else
       std::printf("| (a) liblox >= 20x multiprocessing's apply_async throughput | not measured | - |\n");
   }
   if (o.want_case('b')) {
     if (b.lox_speedup)
       std::printf("| (b) liblox >= 1.9x serial, %zu CPU-bound tasks on %zu workers | %.3fx (Python Pool: %s) | %s |\n",
-                  o.b_tasks, o.workers, *b.lox_speedup,
-                  b.py_speedup ? (fmt_fine(*b.py_speedup) + "x").c_str() : "-", *b.lox_speedup >= 1.9 ? "yes" : "NO");
+                  o.b_tasks, o.workers, *b.lox_speedup, b.py_speedup ? (fmt_fine(*b.py_speedup) + "x").c_str() : "-",
+                  *b.lox_speedup >= 1.9 ? "yes" : "NO");
     else
       std::printf("| (b) liblox >= 1.9x serial | not measured | - |\n");
   }

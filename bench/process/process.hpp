@@ -136,7 +136,7 @@ Runner lox_tiny(const Options& o, TinyTasks& t);  // lox.cpp
 Runner lox_spin(const Options& o, SpinTasks& t);
 Runner lox_echo(const Options& o, Echo& e);
 Runner lox_start(const Options& o, Start& s);
-Runner serial_spin(SpinTasks& t);  // serial.cpp
+Runner serial_spin(SpinTasks& t);                    // serial.cpp
 Runner python_tiny(const Options& o, TinyTasks& t);  // python.cpp
 Runner python_spin(const Options& o, SpinTasks& t);
 Runner python_echo(const Options& o, Echo& e);

@@ -169,8 +169,11 @@ Row ann_drainer_row(const Options& o, int s) {
 void print_table(const Options& o, const std::vector<Row>& rows) {
   std::printf("\n## Case a: lox_announcement_put, %zu puts per rep (%d reps), unbounded receive queues\n\n",
               o.ann_items, o.reps);
+  // One column per {name, width, left-aligned}, packed as a table.
+  // clang-format off
   Table t({{"subs", 8, true}, {"what", 16, true}, {"median ns", 11, false}, {"min ns", 9, false},
            {"ns/receiver", 11, false}});
+  // clang-format on
   t.head();
   t.rows(
       rows, true,

@@ -46,13 +46,13 @@ CrewTimes run_crew(std::vector<Member>& ms, const std::string& what, const std::
   {
     std::unique_lock lk(m);
     const double limit_s = settings().watchdog_s;
-    bool done = cv.wait_for(lk, std::chrono::duration<double>(limit_s),
-                            [&] { return finished == k || !failure.empty(); });
+    bool done =
+        cv.wait_for(lk, std::chrono::duration<double>(limit_s), [&] { return finished == k || !failure.empty(); });
     if (!done || !failure.empty()) {
       char limit[32];
       std::snprintf(limit, sizeof limit, "%.0f", limit_s);
-      std::string head = done ? "FAILED: '" + what + "': " + failure
-                              : "HANG: '" + what + "' did not finish within " + limit + " s";
+      std::string head =
+          done ? "FAILED: '" + what + "': " + failure : "HANG: '" + what + "' did not finish within " + limit + " s";
       std::string progress = "progress:";
       for (size_t i = 0; i < k; ++i)
         progress += " " + ms[i].name + " " + ms[i].verb + " " + std::to_string(prog[i].n.load()) + " of " +

@@ -97,9 +97,10 @@ void print_summary(const std::vector<Verdict>& q, const std::vector<AnnSummary>&
   }
   for (const AnnSummary& s : a) {
     auto f = [](const std::optional<double>& x) { return x ? fmt(*x) : std::string("-"); };
-    std::printf("| (no target) lox_announcement_put, %d subscriber(s), ns per put | batch-drain %s, drainer %s; "
-                "%d x lox_queue_put %s | |\n",
-                s.subs, f(s.batch).c_str(), f(s.drainer).c_str(), s.subs, f(s.ref).c_str());
+    std::printf(
+        "| (no target) lox_announcement_put, %d subscriber(s), ns per put | batch-drain %s, drainer %s; "
+        "%d x lox_queue_put %s | |\n",
+        s.subs, f(s.batch).c_str(), f(s.drainer).c_str(), s.subs, f(s.ref).c_str());
   }
 }
 

@@ -47,10 +47,10 @@ void verify(const Plan& pl, Received& rx, long long size_after, const std::strin
   }
   std::string err;
   if (missing || duplicated || out_of_range)
-    err += std::to_string(missing) + " of " + std::to_string(pl.n) + " items never got (first: " +
-           std::to_string(first_missing) + "), " + std::to_string(duplicated) + " got more than once (first: " +
-           std::to_string(first_dup) + "), " + std::to_string(out_of_range) + " values never put (first: " +
-           std::to_string(first_bad) + "); ";
+    err += std::to_string(missing) + " of " + std::to_string(pl.n) +
+           " items never got (first: " + std::to_string(first_missing) + "), " + std::to_string(duplicated) +
+           " got more than once (first: " + std::to_string(first_dup) + "), " + std::to_string(out_of_range) +
+           " values never put (first: " + std::to_string(first_bad) + "); ";
   if (disorder) err += std::to_string(disorder) + " out of FIFO order (first: " + disorder_example + "); ";
   if (size_after != 0) err += "queue size after every item was got: " + std::to_string(size_after) + "; ";
   if (!err.empty()) throw std::runtime_error(what + ": " + err);
@@ -59,16 +59,23 @@ void verify(const Plan& pl, Received& rx, long long size_after, const std::strin
 namespace {
 
 void print_table(const Options& o, const std::vector<Row>& rows) {
-  std::printf("\n## Case q: %zu items per rep through one queue (%d reps); bounded = capacity %zu\n\n", o.items,
-              o.reps, o.capacity);
+  std::printf("\n## Case q: %zu items per rep through one queue (%d reps); bounded = capacity %zu\n\n", o.items, o.reps,
+              o.capacity);
+  // One column per {name, width, left-aligned}, packed as a table.
+  // clang-format off
   Table t({{"shape", 16, true}, {"peer", 5, true}, {"median ns", 11, false}, {"min ns", 9, false},
            {"Mitems/s", 12, false}, {"lox / this (items/s)", 20, true}});
+  // clang-format on
   t.head();
   t.rows(
       rows, true,
       [&](const Row& r) {
         const Row* lox = find_row(rows, r.shape, "lox");
-        return std::vector<std::string>{r.shape, r.peer, fmt(r.median()), fmt(r.min()), strf("%.2f", 1e3 / r.median()),
+        return std::vector<std::string>{r.shape,
+                                        r.peer,
+                                        fmt(r.median()),
+                                        fmt(r.min()),
+                                        strf("%.2f", 1e3 / r.median()),
                                         lox ? fmt_x(r.median() / lox->median()) : "-"};
       },
       [](const Row& r) { return load_note(r, "CPUs used %.2f", true); });

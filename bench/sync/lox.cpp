@@ -12,6 +12,8 @@
 
 namespace lox_bench::sync {
 
+// Each p.run names a peer, then its lock and its unlock.
+// clang-format off
 void lox_lock_pairs(Pairs& p) {
   lox_lock* ll = nullptr;
   must(lox_lock_create(&ll), "lox_lock_create");
@@ -28,13 +30,15 @@ void lox_lock_pairs(Pairs& p) {
         [&] { must(lox_qlock_release(ql), "release"); });
   lox_qlock_destroy(ql);
 }
+// clang-format on
 
 void lox_index_semaphore_pairs(Pairs& p) {
   lox_index_semaphore* is = nullptr;
   must(lox_index_semaphore_create(4, &is), "lox_index_semaphore_create");
   size_t idx = 0;
-  p.run("lox_index_semaphore", [&] { must(lox_index_semaphore_acquire(is, LOX_FOREVER, &idx), "acquire"); },
-        [&] { must(lox_index_semaphore_release(is, idx), "release"); });
+  p.run(
+      "lox_index_semaphore", [&] { must(lox_index_semaphore_acquire(is, LOX_FOREVER, &idx), "acquire"); },
+      [&] { must(lox_index_semaphore_release(is, idx), "release"); });
   lox_index_semaphore_destroy(is);
 }
 
@@ -45,12 +49,14 @@ struct LoxRwPairs final : RwPairs {
   LoxRwPairs() { must(lox_rwlock_create(&rw), "lox_rwlock_create"); }
   ~LoxRwPairs() override { lox_rwlock_destroy(rw); }
   void read(Pairs& p) override {
-    p.run("lox_rwlock read", [&] { must(lox_rwlock_acquire(rw, LOX_READ, LOX_FOREVER), "acquire"); },
-          [&] { must(lox_rwlock_release(rw, LOX_READ), "release"); });
+    p.run(
+        "lox_rwlock read", [&] { must(lox_rwlock_acquire(rw, LOX_READ, LOX_FOREVER), "acquire"); },
+        [&] { must(lox_rwlock_release(rw, LOX_READ), "release"); });
   }
   void write(Pairs& p) override {
-    p.run("lox_rwlock write", [&] { must(lox_rwlock_acquire(rw, LOX_WRITE, LOX_FOREVER), "acquire"); },
-          [&] { must(lox_rwlock_release(rw, LOX_WRITE), "release"); });
+    p.run(
+        "lox_rwlock write", [&] { must(lox_rwlock_acquire(rw, LOX_WRITE, LOX_FOREVER), "acquire"); },
+        [&] { must(lox_rwlock_release(rw, LOX_WRITE), "release"); });
   }
 };
 

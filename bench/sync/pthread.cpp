@@ -9,13 +9,20 @@ namespace lox_bench::sync {
 
 void pthread_mutex_pairs(Pairs& p) {
   pthread_mutex_t pm = PTHREAD_MUTEX_INITIALIZER;
-  p.run("pthread_mutex", [&] { pthread_mutex_lock(&pm); }, [&] { pthread_mutex_unlock(&pm); });
+  p.run(
+      "pthread_mutex", [&] { pthread_mutex_lock(&pm); }, [&] { pthread_mutex_unlock(&pm); });
 }
 
 void sem_pairs(Pairs& p) {
   sem_t sem;
   if (sem_init(&sem, 0, 4) != 0) throw std::runtime_error("sem_init failed");
-  p.run("sem_wait/sem_post", [&] { while (sem_wait(&sem) != 0) {} }, [&] { sem_post(&sem); });
+  p.run(
+      "sem_wait/sem_post",
+      [&] {
+        while (sem_wait(&sem) != 0) {
+        }
+      },
+      [&] { sem_post(&sem); });
   sem_destroy(&sem);
 }
 
@@ -24,10 +31,12 @@ namespace {
 struct PthreadRwPairs final : RwPairs {
   pthread_rwlock_t prw = PTHREAD_RWLOCK_INITIALIZER;
   void read(Pairs& p) override {
-    p.run("pthread_rwlock read", [&] { pthread_rwlock_rdlock(&prw); }, [&] { pthread_rwlock_unlock(&prw); });
+    p.run(
+        "pthread_rwlock read", [&] { pthread_rwlock_rdlock(&prw); }, [&] { pthread_rwlock_unlock(&prw); });
   }
   void write(Pairs& p) override {
-    p.run("pthread_rwlock write", [&] { pthread_rwlock_wrlock(&prw); }, [&] { pthread_rwlock_unlock(&prw); });
+    p.run(
+        "pthread_rwlock write", [&] { pthread_rwlock_wrlock(&prw); }, [&] { pthread_rwlock_unlock(&prw); });
   }
 };
 

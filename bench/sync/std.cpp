@@ -11,9 +11,13 @@ namespace {
 struct StdSharedPairs final : RwPairs {
   std::shared_mutex shm;
   void read(Pairs& p) override {
-    p.run("std::shared_mutex read", [&] { shm.lock_shared(); }, [&] { shm.unlock_shared(); });
+    p.run(
+        "std::shared_mutex read", [&] { shm.lock_shared(); }, [&] { shm.unlock_shared(); });
   }
-  void write(Pairs& p) override { p.run("std::shared_mutex write", [&] { shm.lock(); }, [&] { shm.unlock(); }); }
+  void write(Pairs& p) override {
+    p.run(
+        "std::shared_mutex write", [&] { shm.lock(); }, [&] { shm.unlock(); });
+  }
 };
 
 struct StdShared final : RwPeer {
@@ -28,7 +32,8 @@ struct StdShared final : RwPeer {
 
 void std_mutex_pairs(Pairs& p) {
   std::mutex sm;
-  p.run("std::mutex", [&] { sm.lock(); }, [&] { sm.unlock(); });
+  p.run(
+      "std::mutex", [&] { sm.lock(); }, [&] { sm.unlock(); });
 }
 
 std::unique_ptr<RwPairs> std_shared_mutex_pairs() { return std::make_unique<StdSharedPairs>(); }

@@ -80,7 +80,8 @@ struct Pairs {
     Row row;
     row.peer = peer;
     row.unit = "ns";
-    rows.push_back(measure("case u", row, o.reps, [&](const std::string&) { return pair_loop(o.pairs, acquire, release); }));
+    rows.push_back(
+        measure("case u", row, o.reps, [&](const std::string&) { return pair_loop(o.pairs, acquire, release); }));
   }
 };
 
@@ -113,9 +114,9 @@ struct RwPeer {
   virtual void wr_done() = 0;
 };
 
-std::unique_ptr<RwPeer> make_lox_rwlock();      // lox.cpp
-std::unique_ptr<RwPeer> make_pthread_rwlock();  // pthread.cpp
-std::unique_ptr<RwPeer> make_pthread_mutex();   // pthread.cpp: every op exclusive
+std::unique_ptr<RwPeer> make_lox_rwlock();        // lox.cpp
+std::unique_ptr<RwPeer> make_pthread_rwlock();    // pthread.cpp
+std::unique_ptr<RwPeer> make_pthread_mutex();     // pthread.cpp: every op exclusive
 std::unique_ptr<RwPeer> make_std_shared_mutex();  // std.cpp
 
 }  // namespace lox_bench::sync

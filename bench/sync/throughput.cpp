@@ -69,7 +69,8 @@ double throughput_rep(RwPeer& lk, Shared& data, int threads, int read_pct, doubl
   stop.store(true, std::memory_order_relaxed);
   for (auto& th : ts) th.join();
   double s = seconds_since(t0);
-  if (torn) throw std::runtime_error(std::to_string(torn.load()) + " torn reads: the lock let a writer in with a reader");
+  if (torn)
+    throw std::runtime_error(std::to_string(torn.load()) + " torn reads: the lock let a writer in with a reader");
   uint64_t total = 0;
   for (uint64_t n : ops) total += n;
   if (data.w[0] != data.w[3]) throw std::runtime_error("writers lost updates");
@@ -110,8 +111,11 @@ void case_t(const Options& o, Summary& sum) {
     (pct == 100 ? sum.t100 : pct == 95 ? sum.t95 : sum.t50) = ratio(base, find_row(rows, "lox_rwlock"));
     std::printf("\n## Case t%d: %d threads, %d%% reads / %d%% writes, %.0f ms per rep (%d reps)\n\n", pct, o.threads,
                 pct, 100 - pct, o.t_ms, o.reps);
+    // One column per {name, width, left-aligned}, packed as a table.
+    // clang-format off
     Table t({{"peer", 18, true}, {"median Mops/s", 14, false}, {"best Mops/s", 14, false}, {"ns/op", 11, false},
              {"throughput vs pthread_rwlock", 26, true}});
+    // clang-format on
     t.head();
     t.rows(
         rows, false,

@@ -16,7 +16,8 @@ class AsioPeer final : public Batcher {
   AsioPeer(const F* f, int threads) : f_(f), pool_(static_cast<std::size_t>(threads)) {}
   ~AsioPeer() override { pool_.join(); }
   void batch(uint64_t first, size_t n, uint64_t* out) override {
-    post_batch(f_, done_, first, n, out, [this](auto&& task) { boost::asio::post(pool_, std::forward<decltype(task)>(task)); });
+    post_batch(f_, done_, first, n, out,
+               [this](auto&& task) { boost::asio::post(pool_, std::forward<decltype(task)>(task)); });
   }
 
  private:

@@ -57,8 +57,8 @@ std::vector<Row> run_pools(const Options& o, const std::string& label, const F& 
     row.peer = peer;
     row.unit = "ns/" + unit;
     row.units = units;
-    row = measure(label, row, o.reps,
-                  [&](const std::string&) { return use.rep(*b) * 1e9 / static_cast<double>(units); });
+    row =
+        measure(label, row, o.reps, [&](const std::string&) { return use.rep(*b) * 1e9 / static_cast<double>(units); });
     row.note = use.note(*b);
     {
       WatchScope w(label + " / " + peer + " / destroy");
@@ -78,14 +78,18 @@ std::string ms(const Row& r, double ns_per_unit) {
 void print_table(const std::string& title, const std::vector<Row>& rows, const std::string& unit,
                  const std::function<std::string(const Row&)>& extra, const std::string& extra_title) {
   std::printf("\n%s\n\n", title.c_str());
-  Table t({{"peer", 8, true}, {"median ms", 9, false}, {"min ms", 9, false}, {"median ns/" + unit, 14, false},
-           {"min ns/" + unit, 14, false}, {extra_title, 24, true}});
+  Table t({{"peer", 8, true},
+           {"median ms", 9, false},
+           {"min ms", 9, false},
+           {"median ns/" + unit, 14, false},
+           {"min ns/" + unit, 14, false},
+           {extra_title, 24, true}});
   t.head();
   t.rows(
       rows, false,
       [&](const Row& r) {
-        return std::vector<std::string>{r.peer, ms(r, r.median()), ms(r, r.min()), fmt(r.median()), fmt(r.min()),
-                                        extra(r)};
+        return std::vector<std::string>{r.peer,          ms(r, r.median()), ms(r, r.min()),
+                                        fmt(r.median()), fmt(r.min()),      extra(r)};
       },
       [](const Row& r) { return load_note(r, "CPUs used %.2f", false); });
   std::fflush(stdout);
@@ -155,7 +159,8 @@ void case_a(const Options& o, Summary& sum) {
   }
   print_table(
       strf("## Case a: %zu trivial tasks (x*2+1), scatter + gather, results in scatter order (%d threads, %d reps)", n,
-           o.threads, o.reps), rows, "task", [&](const Row& r) { return best ? fmt_x(r.median() / best->median()) : std::string("-"); },
+           o.threads, o.reps),
+      rows, "task", [&](const Row& r) { return best ? fmt_x(r.median() / best->median()) : std::string("-"); },
       "vs fastest peer (median)");
   if (lox && best) {
     std::string what = "liblox / fastest peer (" + best->peer + ")";
@@ -168,8 +173,8 @@ void case_b(const Options& o, Summary& sum) {
   const size_t n = o.b_tasks;
   std::fprintf(stderr, "case b: calibrating ~%.0f us of work ...\n", o.b_work_us);
   Spin f{calibrate_spin(o.b_work_us)};
-  std::fprintf(stderr, "case b: %zu tasks x %llu iterations x %d reps\n", n,
-               static_cast<unsigned long long>(f.iters), o.reps);
+  std::fprintf(stderr, "case b: %zu tasks x %llu iterations x %d reps\n", n, static_cast<unsigned long long>(f.iters),
+               o.reps);
   std::vector<uint64_t> expected(n), out(n);
   for (size_t k = 0; k < n; ++k) expected[k] = f(k);
   Use use;
@@ -193,8 +198,8 @@ void case_b(const Options& o, Summary& sum) {
       strf("## Case b: %zu tasks of ~%.0f us CPU work (%llu iterations; serial measures %.2f us/task), %d threads, %d "
            "reps",
            n, o.b_work_us, static_cast<unsigned long long>(f.iters), serial ? serial->median() / 1e3 : 0.0, o.threads,
-           o.reps), rows, "task",
-      [&](const Row& r) { return serial ? fmt_x(serial->median() / r.median()) : std::string("-"); },
+           o.reps),
+      rows, "task", [&](const Row& r) { return serial ? fmt_x(serial->median() / r.median()) : std::string("-"); },
       "speed-up vs serial (med.)");
   if (lox && serial)
     print_ratio("liblox speed-up vs serial", serial->median() / lox->median(), serial->min() / lox->min(),
@@ -240,7 +245,8 @@ void case_c(const Options& o, Summary& sum) {
   sum.c_ratio = ratio(lox, pp);
   print_table(
       strf("## Case c: one task scatter -> gather round trip, %zu rounds per rep (%d threads, %d reps)", rounds,
-           o.threads, o.reps), rows, "trip", [&](const Row& r) { return pp ? fmt_x(r.median() / pp->median()) : std::string("-"); },
+           o.threads, o.reps),
+      rows, "trip", [&](const Row& r) { return pp ? fmt_x(r.median() / pp->median()) : std::string("-"); },
       "vs cv ping-pong (median)");
   if (lox && pp) print_ratio("liblox / cv ping-pong", lox->median() / pp->median(), lox->min() / pp->min(), "min");
   emit("c", rows, kCsv);

@@ -78,8 +78,7 @@ void case_m(const Options& o, Summary& sum) {
     size_t heap0 = heap_in_use();
     auto t0 = Clock::now();
     for (size_t i = 1; i <= o.m_tasks; ++i)
-      must(lox_thread_scatter(pool, reinterpret_cast<void*>(static_cast<uintptr_t>(i)), nullptr),
-           "lox_thread_scatter");
+      must(lox_thread_scatter(pool, reinterpret_cast<void*>(static_cast<uintptr_t>(i)), nullptr), "lox_thread_scatter");
     double scatter_s = seconds_since(t0);
     long rss1 = vm_rss_kb();
     size_t heap1 = heap_in_use();
@@ -100,7 +99,8 @@ void case_m(const Options& o, Summary& sum) {
     double n_tasks = static_cast<double>(o.m_tasks);
     double rss_per = static_cast<double>(rss1 - rss0) * 1024.0 / n_tasks;
     double heap_per = (static_cast<double>(heap1) - static_cast<double>(heap0)) / n_tasks;
-    std::printf("\n| measure                                  | value\n|------------------------------------------|------\n");
+    std::printf(
+        "\n| measure                                  | value\n|------------------------------------------|------\n");
     std::printf("| pending tasks (lox_thread_pending)       | %zu\n", pending);
     std::printf("| VmRSS before / after scattering          | %ld kB / %ld kB\n", rss0, rss1);
     std::printf("| **RSS growth per pending task**          | **%.1f bytes**\n", rss_per);
@@ -109,8 +109,7 @@ void case_m(const Options& o, Summary& sum) {
     std::printf("| gather after opening the gate (1 worker) | %.1f ns/task\n", drain_s * 1e9 / n_tasks);
     std::printf("| results verified                         | %zu of %zu %s\n", n - bad, n,
                 (bad == 0 && n == o.m_tasks + 1) ? "ok" : "WRONG");
-    if (pending != o.m_tasks)
-      std::printf("NOTE: lox_thread_pending reported %zu, expected %zu\n", pending, o.m_tasks);
+    if (pending != o.m_tasks) std::printf("NOTE: lox_thread_pending reported %zu, expected %zu\n", pending, o.m_tasks);
     Row row;
     row.peer = "lox";
     row.unit = "RSS bytes/task";

@@ -96,13 +96,13 @@ LOX_THREAD_PEER_FACTORY(make_pingpong)
 
 // In a peer's file: defines make_<peer> for Tiny, Spin and Tracked as a
 // `Peer<F>(f, threads)`.
-#define LOX_THREAD_PEER(name, Peer)                                                             \
-  template <class F>                                                                            \
-  std::unique_ptr<Batcher> name(const F* f, int threads) {                                      \
-    return std::make_unique<Peer<F>>(f, threads);                                               \
-  }                                                                                             \
-  template std::unique_ptr<Batcher> name<Tiny>(const Tiny*, int);                               \
-  template std::unique_ptr<Batcher> name<Spin>(const Spin*, int);                               \
+#define LOX_THREAD_PEER(name, Peer)                               \
+  template <class F>                                              \
+  std::unique_ptr<Batcher> name(const F* f, int threads) {        \
+    return std::make_unique<Peer<F>>(f, threads);                 \
+  }                                                               \
+  template std::unique_ptr<Batcher> name<Tiny>(const Tiny*, int); \
+  template std::unique_ptr<Batcher> name<Spin>(const Spin*, int); \
   template std::unique_ptr<Batcher> name<Tracked>(const Tracked*, int);
 
 // The peer called `name` (serial, lox, tbb, asio, glib, std, pingpong).

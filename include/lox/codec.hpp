@@ -65,7 +65,8 @@ namespace detail {
 class codec_reader {
  public:
   codec_reader(const void* data, std::size_t size) noexcept
-      : begin_(data ? static_cast<const unsigned char*>(data) : empty_()), pos_(begin_),
+      : begin_(data ? static_cast<const unsigned char*>(data) : empty_()),
+        pos_(begin_),
         end_(begin_ + (data ? size : 0)) {}
 
   std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
@@ -134,8 +135,7 @@ T codec_load(const unsigned char* p) noexcept {
 }
 
 template <class T>
-inline constexpr bool codec_raw_ok =
-    std::is_trivially_copyable_v<T> && !std::is_volatile_v<T> && !std::is_array_v<T>;
+inline constexpr bool codec_raw_ok = std::is_trivially_copyable_v<T> && !std::is_volatile_v<T> && !std::is_array_v<T>;
 
 // Each codec_traits<T> says whether T is encodable (`ok`), whether its
 // encoding is its object bytes (`raw`), the fewest bytes it encodes to

@@ -67,8 +67,7 @@ LOX_BEGIN_DECLS
 #define LOX_VERSION_MINOR 1
 #define LOX_VERSION_PATCH 0
 /** The version this header describes, as `lox_version()` encodes it. */
-#define LOX_VERSION_NUMBER \
-    ((LOX_VERSION_MAJOR << 16) | (LOX_VERSION_MINOR << 8) | LOX_VERSION_PATCH)
+#define LOX_VERSION_NUMBER ((LOX_VERSION_MAJOR << 16) | (LOX_VERSION_MINOR << 8) | LOX_VERSION_PATCH)
 
 /** Version of the loaded library: `(major << 16) | (minor << 8) | patch`.
  *  Compare with `LOX_VERSION_NUMBER` to detect a header/library mismatch.
@@ -81,12 +80,12 @@ LOX_API const char *lox_version_string(void);
 LOX_END_DECLS
 
 /* The rest of the ABI, one header per concept: */
-#include <lox/c/status.h>   /* status codes, LOX_FOREVER, lox_last_error */
-#include <lox/c/log.h>      /* logging */
-#include <lox/c/results.h>  /* gather options and results */
-#include <lox/c/thread.h>   /* the thread pool */
-#include <lox/c/process.h>  /* the process pool */
-#include <lox/c/sync.h>     /* lock, lightswitch, rwlock, qlock, index semaphore */
-#include <lox/c/queue.h>    /* queue, announcement, funnel */
+#include <lox/c/status.h>  /* status codes, LOX_FOREVER, lox_last_error */
+#include <lox/c/log.h>     /* logging */
+#include <lox/c/results.h> /* gather options and results */
+#include <lox/c/thread.h>  /* the thread pool */
+#include <lox/c/process.h> /* the process pool */
+#include <lox/c/sync.h>    /* lock, lightswitch, rwlock, qlock, index semaphore */
+#include <lox/c/queue.h>   /* queue, announcement, funnel */
 
 #endif /* LOX_LOX_H */

@@ -52,7 +52,7 @@ template <class... P>
 struct process_params<type_list<P...>> {
   using tuple = std::tuple<std::decay_t<P>...>;
   static constexpr bool by_value_or_const_ref =
-      ((!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>) && ...);
+      ((!std::is_lvalue_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>)&&...);
 };
 
 template <class R, class F>
@@ -140,8 +140,8 @@ inline std::exception_ptr process_failure(const lox_results* res, std::size_t i)
   const int st = lox_results_status(res, i);
   if (st == LOX_OK) return nullptr;
   const char* text = lox_results_error(res, i);
-  std::string detail = text ? std::string(text)
-                            : "process task " + std::to_string(i) + " failed with status " + std::to_string(st);
+  std::string detail =
+      text ? std::string(text) : "process task " + std::to_string(i) + " failed with status " + std::to_string(st);
   return std::make_exception_ptr(error(st, std::move(detail)));
 }
 

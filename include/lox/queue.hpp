@@ -195,7 +195,6 @@ class queue : public detail::item_channel<T, lox_queue, lox_queue_destroy, lox_q
   using codec = typename queue::codec;
 
  public:
-
   // The end of a range-for: compares equal to an iterator once the queue
   // is closed and drained.
   struct sentinel {};
@@ -304,7 +303,6 @@ class queue : public detail::item_channel<T, lox_queue, lox_queue_destroy, lox_q
   [[nodiscard]] iterator begin() { return iterator(this->h_.get()); }
   sentinel end() const noexcept { return {}; }
 
-
  private:
 };
 
@@ -366,12 +364,12 @@ inline constexpr long long backlog_unbounded = LOX_BACKLOG_UNBOUNDED;
 // calls throw LOX_EINVAL, and move assignment destroys the handle owned
 // before, as the destructor does.
 template <class T>
-class announcement
-    : public detail::item_channel<T, lox_announcement, lox_announcement_destroy, lox_announcement_put, lox_announcement_get> {
-  using base = detail::item_channel<T, lox_announcement, lox_announcement_destroy, lox_announcement_put, lox_announcement_get>;
+class announcement : public detail::item_channel<T, lox_announcement, lox_announcement_destroy, lox_announcement_put,
+                                                 lox_announcement_get> {
+  using base =
+      detail::item_channel<T, lox_announcement, lox_announcement_destroy, lox_announcement_put, lox_announcement_get>;
 
  public:
-
   // A new group with unbounded receive queues and no backlog; this object
   // is its first member. Throws lox::error (LOX_ENOMEM).
   announcement() : announcement(0) {}
@@ -428,7 +426,6 @@ class announcement
   bool empty() const noexcept { return !this->h_ || lox_announcement_empty(this->h_.get()) > 0; }
   // Whether this handle's receive queue is bounded and full.
   bool full() const noexcept { return this->h_ && lox_announcement_full(this->h_.get()) > 0; }
-
 
  private:
   struct adopt_t {};  // a tag, so that announcement(0) is never this constructor
@@ -524,10 +521,10 @@ class funnel : public detail::c_object<lox_funnel, lox_funnel_destroy> {
   // This input's number (0, 1, ...); -1 for the top (or a moved-from handle).
   long index() const noexcept { return h_ ? lox_funnel_index(h_.get()) : -1; }
 
-
  private:
   struct adopt_t {};
-  funnel(adopt_t, lox_funnel* h) noexcept : detail::c_object<lox_funnel, lox_funnel_destroy>(h) {}  // adopts a new handle
+  funnel(adopt_t, lox_funnel* h) noexcept
+      : detail::c_object<lox_funnel, lox_funnel_destroy>(h) {}  // adopts a new handle
 
   // One lox_funnel_get into a buffer sized by the inputs subscribed now.
   // An input subscribed meanwhile can make a set bigger than that: the C
@@ -557,7 +554,6 @@ class funnel : public detail::c_object<lox_funnel, lox_funnel_destroy> {
       }
     }
   }
-
 };
 }  // namespace lox
 

@@ -92,7 +92,8 @@ namespace lox {
 // Uncontended acquire + release is the C layer's fast path (one atomic
 // operation each, no system call when nobody waits); waiters spin briefly,
 // then sleep.
-class basic_lock : public detail::exclusive_lock<basic_lock, lox_lock, lox_lock_destroy, lox_lock_acquire, lox_lock_release> {
+class basic_lock
+    : public detail::exclusive_lock<basic_lock, lox_lock, lox_lock_destroy, lox_lock_acquire, lox_lock_release> {
  public:
   // Creates an unlocked lock. Throws lox::error (LOX_ENOMEM).
   basic_lock() { check(lox_lock_create(out_handle())); }
@@ -133,7 +134,8 @@ using lock = basic_lock;
 // lock; LOX_ESTATE at count 0). A timed-out enter leaves the count
 // unchanged. Destroy it with nobody in: at a count above 0 the C layer
 // logs a warning and the borrowed lock stays locked.
-class light_switch : public detail::exclusive_lock<light_switch, lox_lightswitch, lox_lightswitch_destroy, lox_lightswitch_acquire, lox_lightswitch_release> {
+class light_switch : public detail::exclusive_lock<light_switch, lox_lightswitch, lox_lightswitch_destroy,
+                                                   lox_lightswitch_acquire, lox_lightswitch_release> {
  public:
   // A switch over `lock`, which it borrows (not owned; see above). Throws
   // lox::error (LOX_EINVAL if `lock` is empty, LOX_ENOMEM).

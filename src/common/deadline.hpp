@@ -30,9 +30,7 @@ class Deadline {
   bool is_never() const noexcept { return never_; }
   // A zero timeout is expired without reading the clock (a clock read
   // costs tens of nanoseconds on a VM: more than a whole queue put).
-  bool expired() const noexcept {
-    return !never_ && (when_ == clock::time_point::min() || clock::now() >= when_);
-  }
+  bool expired() const noexcept { return !never_ && (when_ == clock::time_point::min() || clock::now() >= when_); }
   clock::time_point when() const noexcept { return when_; }
 
   // Absolute CLOCK_MONOTONIC time for futex(FUTEX_WAIT_BITSET); steady_clock

@@ -12,8 +12,8 @@ namespace lox::core {
 namespace {
 long futex(const std::atomic<uint32_t>* addr, int op, uint32_t val, const timespec* ts) noexcept {
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
-  return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(addr), op | FUTEX_PRIVATE_FLAG, val, ts,
-                 nullptr, FUTEX_BITSET_MATCH_ANY);
+  return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(addr), op | FUTEX_PRIVATE_FLAG, val, ts, nullptr,
+                 FUTEX_BITSET_MATCH_ANY);
 }
 }  // namespace
 

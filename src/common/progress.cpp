@@ -26,8 +26,11 @@ int terminal_width(std::FILE* stream) {
 }  // namespace
 
 ProgressBar::ProgressBar(std::FILE* stream, size_t total)
-    : stream_(stream), total_(total), active_(stream && isatty(fileno(stream))),
-      start_(std::chrono::steady_clock::now()), last_draw_() {}
+    : stream_(stream),
+      total_(total),
+      active_(stream && isatty(fileno(stream))),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_() {}
 
 std::string ProgressBar::render(size_t done, size_t total, double elapsed, int width) {
   double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;

@@ -55,7 +55,7 @@ class CallbackSink final : public spdlog::sinks::base_sink<spdlog::details::null
 struct Deferred {
   static constexpr size_t kMaxDeferred = 16;
   std::vector<std::pair<Level, std::string>> messages;
-  size_t taken = 0;   // messages accepted for this outer write, delivered or not
+  size_t taken = 0;  // messages accepted for this outer write, delivered or not
   size_t dropped = 0;
 };
 // Trivially destructible on purpose: valid during thread exit too.

@@ -222,8 +222,7 @@ void worker_main(int sock, Runner& runner, uint64_t max_message) noexcept {
     const bool oversized = out.size() > max_message;
     const FrameHeader rh = oversized ? make_header(FrameKind::oversized, 0, out.size())
                                      : make_header(FrameKind::result, status, out.size());
-    if (write_frame(sock, &rh, sizeof rh, out.data(), oversized ? 0 : out.size(), err) != Io::ok)
-      ::_exit(kWriteFailed);
+    if (write_frame(sock, &rh, sizeof rh, out.data(), oversized ? 0 : out.size(), err) != Io::ok) ::_exit(kWriteFailed);
     if (out.capacity() > (size_t{1} << 20)) std::string().swap(out);  // do not sit on a huge result
     if (in.capacity() > (size_t{1} << 20)) std::vector<unsigned char>().swap(in);
   }

@@ -215,8 +215,7 @@ Status ForkServer::spawn(std::unique_ptr<Worker>& out) {
     auto it = spawned_.find(token);
     if (it == spawned_.end()) {
       ::close(sv[0]);
-      if (gone_ || attempt >= 3)
-        return fail(Status::system, "process pool: cannot start a worker: {}", gone_why_);
+      if (gone_ || attempt >= 3) return fail(Status::system, "process pool: cannot start a worker: {}", gone_why_);
       continue;
     }
     const SpawnReply r = it->second;

@@ -77,9 +77,9 @@ class ForkServer {
   int ctl_ = -1;                 // sends happen under mu_: a take-over replaces it
   int standby_ = -1;             // the standby's socket, -1 while there is none
   pid_t standby_pid_ = -1;
-  unsigned generation_ = 0;      // servers that took over so far
+  unsigned generation_ = 0;  // servers that took over so far
   bool stopping_ = false;
-  bool gone_ = false;            // no server any more: spawns fail
+  bool gone_ = false;  // no server any more: spawns fail
   std::string gone_why_;
   uint32_t next_token_ = 1;
   struct SpawnReply {
@@ -87,9 +87,9 @@ class ForkServer {
     int pidfd = -1;
   };
   std::map<uint32_t, SpawnReply> spawned_;  // token -> reply
-  std::map<pid_t, int> exits_;             // pid -> wait status
-  std::set<pid_t> live_;                   // spawned, exit not reported yet
-  std::map<pid_t, std::string> lost_;      // died with their server: how it ended
+  std::map<pid_t, int> exits_;              // pid -> wait status
+  std::set<pid_t> live_;                    // spawned, exit not reported yet
+  std::map<pid_t, std::string> lost_;       // died with their server: how it ended
   std::thread reader_;
 };
 

@@ -72,7 +72,7 @@ class Pool::Driver {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<BufferedReader> reader_;  // of worker_'s socket
   std::string out_;                         // a batch being written
-  std::thread thread_;    // last: started once everything above exists
+  std::thread thread_;                      // last: started once everything above exists
 };
 
 void Pool::Driver::run() {
@@ -132,9 +132,9 @@ bool Pool::Driver::serve(std::vector<Claim>& batch, int& fruitless) {
     // Died again and again before returning anything: give up on this task.
     const pid_t pid = worker_->pid();
     std::string how = pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait));
-    pool_.finish(batch[0], to_int(Status::worker_died), {},
-                 fmt::format("worker {} {} before the task could run ({} workers in a row)", pid, how,
-                             kMaxFruitlessSpawns));
+    pool_.finish(
+        batch[0], to_int(Status::worker_died), {},
+        fmt::format("worker {} {} before the task could run ({} workers in a row)", pid, how, kMaxFruitlessSpawns));
     loss.report_consumed = true;
     drop = 1;
     fruitless = 0;
@@ -244,14 +244,15 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     int status = to_int(Status::worker_died);
     if (malformed) {
       worker_->kill();
-      detail = fmt::format("worker {} sent a malformed result ({}, {} bytes announced); worker killed", pid,
-                           malformed, h.length);
+      detail = fmt::format("worker {} sent a malformed result ({}, {} bytes announced); worker killed", pid, malformed,
+                           h.length);
     } else if (r == Io::timeout) {
       worker_->kill();
       status = to_int(Status::timeout);
       detail = fmt::format("task ran longer than its time limit of {} s; worker {} killed", limit, pid);
     } else {
-      detail = fmt::format("worker {} {}", pid, pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait)));
+      detail =
+          fmt::format("worker {} {}", pid, pool_.server_->wait_exit(pid, Deadline::after_seconds(kExitReportWait)));
       loss.report_consumed = true;
     }
     log::emit(log::Level::warn, "process pool: task {} of its round failed: {}; the worker is replaced", c.index,
@@ -461,8 +462,8 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
     if (request.deadline.is_never())
       done_.wait(lock);
     else
-      in_time = done_.wait_until(lock, request.deadline.when()) == std::cv_status::no_timeout ||
-                !request.deadline.expired();
+      in_time =
+          done_.wait_until(lock, request.deadline.when()) == std::cv_status::no_timeout || !request.deadline.expired();
     if (!in_time && round->done < total) {
       // Nothing lost: the round goes on, and is reopened if it is still the
       // newest one (no scatter since this gather started).

@@ -91,14 +91,14 @@ class Pool {
   std::condition_variable done_;  // gatherers wait for finished tasks
   std::deque<std::unique_ptr<Round>> rounds_;
   size_t unclaimed_ = 0;
-  size_t outstanding_ = 0;      // scattered, not finished
-  size_t busy_drivers_ = 0;     // drivers holding a batch (each runs one task of it)
-  bool gathering_ = false;      // one gather at a time
+  size_t outstanding_ = 0;   // scattered, not finished
+  size_t busy_drivers_ = 0;  // drivers holding a batch (each runs one task of it)
+  bool gathering_ = false;   // one gather at a time
   std::condition_variable gather_free_;
-  size_t idle_drivers_ = 0;     // drivers waiting in claim
-  size_t wakes_pending_ = 0;    // notified, not yet awake
-  Round* watched_ = nullptr;    // the round a gather waits for
-  bool watch_each_ = false;     // that gather reports progress: wake it per task
+  size_t idle_drivers_ = 0;   // drivers waiting in claim
+  size_t wakes_pending_ = 0;  // notified, not yet awake
+  Round* watched_ = nullptr;  // the round a gather waits for
+  bool watch_each_ = false;   // that gather reports progress: wake it per task
   bool stopping_ = false;
   std::atomic<bool> stopping_flag_{false};  // stopping_, readable without mu_
   std::atomic<size_t> live_workers_{0};

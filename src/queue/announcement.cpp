@@ -120,7 +120,8 @@ Status Announcement::put(void* item, const Deadline& deadline) noexcept {
 }
 
 Status Announcement::get(void*& item, const Deadline& deadline) noexcept {
-  if (!inbox_) return fail(Status::closed, "announcement get: this handle is a clone (a publisher) and receives nothing");
+  if (!inbox_)
+    return fail(Status::closed, "announcement get: this handle is a clone (a publisher) and receives nothing");
   return inbox_->get(item, deadline, "announcement get");
 }
 
@@ -139,7 +140,8 @@ bool Announcement::leave() noexcept {
 
 Status Announcement::unsubscribe() noexcept {
   if (!leave())
-    return fail(Status::bad_state, "announcement unsubscribe: this handle is not a member (a clone, or already unsubscribed)");
+    return fail(Status::bad_state,
+                "announcement unsubscribe: this handle is not a member (a clone, or already unsubscribed)");
   inbox_->close();  // its gets drain what is left, then closed
   return Status::ok;
 }

@@ -84,7 +84,8 @@ Status Funnel::put(uint64_t jid, void* item) {
 }
 
 Status Funnel::get(const Deadline& deadline, uint64_t& jid, void** items, size_t capacity, size_t& count) noexcept {
-  if (index_ >= 0) return fail(Status::bad_state, "funnel get: complete sets come out of the top, not of input {}", index_);
+  if (index_ >= 0)
+    return fail(Status::bad_state, "funnel get: complete sets come out of the top, not of input {}", index_);
   FunnelState& s = *state_;
   size_t too_small = 0;  // the size of a set that did not fit
   auto take = [&] {
@@ -107,7 +108,8 @@ Status Funnel::get(const Deadline& deadline, uint64_t& jid, void** items, size_t
   if (!got && !deadline.expired()) {
     sync::Inside in(life_);
     sync::Wait w = sync::wait_until(s.ready_event_, deadline, take, [this] { return life_.is_dead(); });
-    if (w == sync::Wait::aborted) return fail(Status::bad_state, "funnel get: the funnel was destroyed while this thread waited");
+    if (w == sync::Wait::aborted)
+      return fail(Status::bad_state, "funnel get: the funnel was destroyed while this thread waited");
     got = w == sync::Wait::acquired;
   }
   if (!got) return Status::timeout;

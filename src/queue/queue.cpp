@@ -34,7 +34,8 @@ Status Queue::attempt_or_wait(Result& r, Result busy, EventCount& ec, const Dead
   sync::Inside in(life_);
   sync::Wait w = sync::wait_until(
       ec, deadline, [&] { return (r = attempt()) != busy; }, [this] { return life_.is_dead(); });
-  if (w == sync::Wait::aborted) return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
+  if (w == sync::Wait::aborted)
+    return fail(Status::bad_state, "{}: the {} was destroyed while this thread waited", op, what_);
   return Status::ok;
 }
 

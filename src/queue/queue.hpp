@@ -32,7 +32,7 @@ class Queue {
   // 0 = unbounded; throws bad_alloc. `what` names the owner in the ERROR
   // logged when it is destroyed with waiters ("queue", "announcement").
   explicit Queue(size_t maxsize, const char* what = "queue");
-  ~Queue();                        // waiters still blocked get bad_state
+  ~Queue();  // waiters still blocked get bad_state
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
 

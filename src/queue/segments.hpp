@@ -28,16 +28,14 @@ class Segments final : public Storage {
   Push try_push(void* item) noexcept override;
   Pop try_pop(void*& item) noexcept override;
   bool reserve_one() noexcept override;
-  bool has_room() const noexcept override {
-    return limit_ == 0 || count_.load(std::memory_order_seq_cst) < limit_;
-  }
+  bool has_room() const noexcept override { return limit_ == 0 || count_.load(std::memory_order_seq_cst) < limit_; }
   void close() noexcept override { tail_.fetch_or(kMarkBit, std::memory_order_seq_cst); }
   bool closed() const noexcept override { return (tail_.load(std::memory_order_seq_cst) & kMarkBit) != 0; }
   uint64_t pushed() const noexcept override { return count(tail_.load(std::memory_order_seq_cst)); }
   uint64_t popped() const noexcept override { return count(head_.load(std::memory_order_seq_cst)); }
 
-  static constexpr uint64_t kLap = 1024;           // positions per block
-  static constexpr uint64_t kSlots = kLap - 1;     // the last position is the gap
+  static constexpr uint64_t kLap = 1024;        // positions per block
+  static constexpr uint64_t kSlots = kLap - 1;  // the last position is the gap
 
  private:
   struct Block;

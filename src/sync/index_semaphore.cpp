@@ -30,7 +30,8 @@ uint64_t IndexSemaphore::mask(size_t word) const noexcept {
 
 size_t IndexSemaphore::available() const noexcept {
   size_t held = 0;
-  for (size_t i = 0; i < words_; ++i) held += static_cast<size_t>(__builtin_popcountll(held_[i].load(std::memory_order_relaxed)));
+  for (size_t i = 0; i < words_; ++i)
+    held += static_cast<size_t>(__builtin_popcountll(held_[i].load(std::memory_order_relaxed)));
   return n_ - held;
 }
 
@@ -53,15 +54,15 @@ Status IndexSemaphore::acquire(const Deadline& deadline, size_t& index) noexcept
   if (try_acquire(index)) return Status::ok;
   if (deadline.expired()) return Status::timeout;
   Inside in(life_);
-  Wait w = wait_until(ec_, deadline, [&] { return try_acquire(index); }, [this] { return life_.is_dead(); });
+  Wait w = wait_until(
+      ec_, deadline, [&] { return try_acquire(index); }, [this] { return life_.is_dead(); });
   if (w == Wait::acquired) return Status::ok;
   if (w == Wait::timed_out) return Status::timeout;
   return fail(Status::bad_state, "index_semaphore acquire: the semaphore was destroyed while this thread waited");
 }
 
 Status IndexSemaphore::release(size_t index) noexcept {
-  if (index >= n_)
-    return fail(Status::invalid, "index_semaphore release: index {} out of range [0, {})", index, n_);
+  if (index >= n_) return fail(Status::invalid, "index_semaphore release: index {} out of range [0, {})", index, n_);
   const uint64_t bit = uint64_t{1} << (index % 64);
   if ((held_[index / 64].fetch_and(~bit, std::memory_order_seq_cst) & bit) == 0)
     return fail(Status::bad_state, "index_semaphore release: index {} is not held (double release or never acquired)",

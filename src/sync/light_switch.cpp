@@ -12,8 +12,7 @@ LightSwitch::~LightSwitch() {
     lock_.wake_all();
   });
   size_t n = count_.load();
-  if (n != 0)
-    log::emit(log::Level::warn, "lightswitch destroy: count is {}; the borrowed lock stays locked", n);
+  if (n != 0) log::emit(log::Level::warn, "lightswitch destroy: count is {}; the borrowed lock stays locked", n);
 }
 
 Status LightSwitch::acquire(const Deadline& deadline) noexcept {
@@ -21,8 +20,7 @@ Status LightSwitch::acquire(const Deadline& deadline) noexcept {
   // borrowed lock): just join.
   size_t c = count_.load(std::memory_order_relaxed);
   while (c != 0)
-    if (count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed))
-      return Status::ok;
+    if (count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed)) return Status::ok;
   // Count 0: only a holder of the gate turns the lights on.
   Inside in(life_);
   Status st = gate_.acquire(deadline, "lightswitch acquire", &life_);

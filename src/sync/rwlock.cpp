@@ -24,7 +24,8 @@ bool RWLock::try_write_waiting() noexcept {
 Status RWLock::acquire_read_slow(const Deadline& deadline) noexcept {
   if (deadline.expired()) return Status::timeout;
   Inside in(life_);
-  Wait w = wait_until(readers_ec_, deadline, [this] { return try_read(); }, [this] { return life_.is_dead(); });
+  Wait w = wait_until(
+      readers_ec_, deadline, [this] { return try_read(); }, [this] { return life_.is_dead(); });
   if (w == Wait::acquired) return Status::ok;
   if (w == Wait::timed_out) return Status::timeout;
   return fail(Status::bad_state, "rwlock acquire: the rwlock was destroyed while this thread waited (mode 'r')");
@@ -36,8 +37,8 @@ Status RWLock::acquire_write(const Deadline& deadline) noexcept {
   Inside in(life_);
   // Register as a waiting writer: from now on no new reader gets in.
   state_.fetch_add(kOneWaitingWriter, std::memory_order_seq_cst);
-  Wait w =
-      wait_until(writers_ec_, deadline, [this] { return try_write_waiting(); }, [this] { return life_.is_dead(); });
+  Wait w = wait_until(
+      writers_ec_, deadline, [this] { return try_write_waiting(); }, [this] { return life_.is_dead(); });
   if (w == Wait::acquired) return Status::ok;
   // Gave up: unregister; if we were the last waiting writer and no writer
   // holds the lock, the readers blocked behind us may go in now.

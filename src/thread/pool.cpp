@@ -40,7 +40,11 @@ constexpr uint64_t kRescan = ~uint64_t{0};
 }  // namespace
 
 Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds idle_timeout)
-    : max_workers_(max_workers), inline_(max_workers == 0), fn_(fn), ctx_(ctx), idle_timeout_(idle_timeout),
+    : max_workers_(max_workers),
+      inline_(max_workers == 0),
+      fn_(fn),
+      ctx_(ctx),
+      idle_timeout_(idle_timeout),
       chunk_cache_(std::make_shared<ChunkCache>(kChunkCacheBytes)) {}
 
 Pool::~Pool() {
@@ -63,7 +67,8 @@ Pool::~Pool() {
     try {
       while (claim(ws, b)) run_batches(ws, b);
     } catch (...) {  // only a forced unwind gets through invoke_task
-      log::emit(log::Level::error, "thread destroy: a task run by lox_thread_destroy called pthread_exit; the pool "
+      log::emit(log::Level::error,
+                "thread destroy: a task run by lox_thread_destroy called pthread_exit; the pool "
                 "cannot be finished, the program is terminated");
       throw;
     }
@@ -350,8 +355,10 @@ void Pool::orphan_rest(WorkerState& ws, size_t begin, size_t end) noexcept {
     r.orphaned = true;
     r.range.store(Reservation::pack(0, end - begin), std::memory_order_seq_cst);
   } catch (...) {
-    log::emit(log::Level::error, "thread pool: out of memory while a worker thread exited; {} task(s) of its batch "
-              "will not run and their round cannot complete", end - begin);
+    log::emit(log::Level::error,
+              "thread pool: out of memory while a worker thread exited; {} task(s) of its batch "
+              "will not run and their round cannot complete",
+              end - begin);
   }
 }
 
@@ -446,8 +453,8 @@ void Pool::worker_main(std::list<std::thread>::iterator self) {
       if (stopping && !any_work()) break;
       continue;
     }
-    bool woken = idle_event_.wait(ticket, Deadline::after_seconds(
-                                              std::chrono::duration<double>(idle_timeout_).count()));
+    bool woken =
+        idle_event_.wait(ticket, Deadline::after_seconds(std::chrono::duration<double>(idle_timeout_).count()));
     spinning_.fetch_add(1, std::memory_order_seq_cst);
     wake_pending_.store(false, std::memory_order_release);
     if (woken) continue;
@@ -505,14 +512,15 @@ void Pool::return_round(const RoundPtr& round) {
     version_.fetch_add(1, std::memory_order_release);
     return;
   }
-  auto pos = std::find_if(abandoned_.begin(), abandoned_.end(),
-                          [&](const RoundPtr& r) { return r->id() > round->id(); });
+  auto pos =
+      std::find_if(abandoned_.begin(), abandoned_.end(), [&](const RoundPtr& r) { return r->id() > round->id(); });
   abandoned_.insert(pos, round);
 }
 
 Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept {
   if (inside_own_task())
-    return fail(Status::bad_state, "thread gather: called from inside one of the pool's own tasks (it would wait for itself)");
+    return fail(Status::bad_state,
+                "thread gather: called from inside one of the pool's own tasks (it would wait for itself)");
   RoundPtr round;
   try {
     {
@@ -559,8 +567,10 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
         if (!spawn_worker(&why) && live_.load(std::memory_order_seq_cst) == 0) {
           ev.cancel();
           return_round(round);
-          return fail(Status::system, "thread gather: no worker thread can be started ({}); the round of {} tasks is "
-                      "kept for the next gather", why, total);
+          return fail(Status::system,
+                      "thread gather: no worker thread can be started ({}); the round of {} tasks is "
+                      "kept for the next gather",
+                      why, total);
         }
       }
       if (!ev.wait(ticket, request.deadline) && !round->finished()) {
@@ -582,8 +592,8 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
       size_t first = results->first_failed();
       log::emit(log::Level::warn, "thread gather: {} of {} tasks failed (first: {})", failed, total,
                 results->error(first));
-      status = fail(Status::task_failed, "thread gather: {} of {} tasks failed (first: task {} with status {})",
-                    failed, total, first, results->status(first));
+      status = fail(Status::task_failed, "thread gather: {} of {} tasks failed (first: task {} with status {})", failed,
+                    total, first, results->status(first));
     }
     out = std::move(results);
     return status;
@@ -594,7 +604,8 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
       try {
         return_round(round);
       } catch (...) {
-        log::emit(log::Level::error, "thread gather: out of memory; a round of {} tasks was lost", round->sealed_size());
+        log::emit(log::Level::error, "thread gather: out of memory; a round of {} tasks was lost",
+                  round->sealed_size());
       }
     }
     return fail(Status::no_memory, "thread gather: out of memory");

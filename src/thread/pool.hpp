@@ -3,7 +3,8 @@
 // worker threads started on demand and retired when idle.
 //
 // Costs and guarantees:
-// - scatter: a short critical section (append a 40-byte slot (24 bytes of arguments written by the producer, 16 of outcome written by the worker) to the open
+// - scatter: a short critical section (append a 40-byte slot (24 bytes of arguments written by the producer, 16 of
+// outcome written by the worker) to the open
 //   round), then at most one wake-up, and only when no worker is already
 //   awake looking for work: a burst of scatters costs one futex wake, not one
 //   per task.
@@ -100,8 +101,8 @@ class Pool {
   };
 
   struct WorkerState {
-    RoundPtr round;          // the round the worker claims from
-    Chunk* cursor = nullptr; // its position in that round's chunks
+    RoundPtr round;           // the round the worker claims from
+    Chunk* cursor = nullptr;  // its position in that round's chunks
     uint64_t seen_version = 0;
     // Adaptive batch size: doubles (up to Round::kMaxBatch) while tasks are
     // quick, drops to 1 as soon as they are not, so slow or blocking tasks
@@ -162,23 +163,23 @@ class Pool {
 
   // Rounds. mu_ serialises scatters, seals and round switches.
   alignas(64) mutable std::mutex mu_;
-  RoundPtr open_;                  // receives scatters; null until the first one after a seal
-  RoundPtr newest_;                // the most recently created round
-  std::deque<RoundPtr> queue_;     // rounds that may have unclaimed tasks, oldest first
-  std::deque<RoundPtr> abandoned_; // sealed rounds whose gather timed out, oldest first
+  RoundPtr open_;                   // receives scatters; null until the first one after a seal
+  RoundPtr newest_;                 // the most recently created round
+  std::deque<RoundPtr> queue_;      // rounds that may have unclaimed tasks, oldest first
+  std::deque<RoundPtr> abandoned_;  // sealed rounds whose gather timed out, oldest first
   uint64_t next_round_id_ = 0;
-  std::list<Reservation> reservations_;  // one per running worker
+  std::list<Reservation> reservations_;           // one per running worker
   alignas(64) std::atomic<uint64_t> version_{0};  // bumped when a round is created or reopened
 
   // Workers.
   alignas(64) std::mutex workers_mu_;
-  std::list<std::thread> threads_;       // live workers' handles
-  std::vector<std::thread> retired_;     // exited workers not yet joined
+  std::list<std::thread> threads_;    // live workers' handles
+  std::vector<std::thread> retired_;  // exited workers not yet joined
   std::atomic<size_t> live_{0};
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<size_t> spinning_{0};  // awake workers looking for work
   alignas(64) std::atomic<bool> wake_pending_{false};
-  alignas(64) EventCount idle_event_;            // sleeping workers
+  alignas(64) EventCount idle_event_;  // sleeping workers
 };
 
 }  // namespace lox::core::thread

@@ -33,7 +33,8 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
     try {
       if (tasks_[i].thread_exited)
         errors_.emplace(i, fmt::format("task {} called pthread_exit (or its thread was cancelled): its worker "
-                                       "thread exited (status {})", i, st));
+                                       "thread exited (status {})",
+                                       i, st));
       else
         errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
     } catch (const std::exception&) {

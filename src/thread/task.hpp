@@ -63,15 +63,13 @@ struct Chunk {
 static_assert(sizeof(Chunk) % alignof(Task) == 0 && sizeof(Task) % alignof(Outcome) == 0);
 
 namespace chunk_layout {
-inline constexpr size_t first = 32;     // slots in chunk 0
-inline constexpr size_t doublings = 6;  // chunks 0..5 double: 32 .. 1024
-inline constexpr size_t steady = first << doublings;  // 2048 from chunk 6 on
+inline constexpr size_t first = 32;                                              // slots in chunk 0
+inline constexpr size_t doublings = 6;                                           // chunks 0..5 double: 32 .. 1024
+inline constexpr size_t steady = first << doublings;                             // 2048 from chunk 6 on
 inline constexpr size_t doubling_span = first * ((size_t{1} << doublings) - 1);  // 2016 slots
 
 // Capacity of the chunk that starts at slot `base`.
-constexpr size_t capacity_at(size_t base) noexcept {
-  return base >= doubling_span ? steady : base + first;
-}
+constexpr size_t capacity_at(size_t base) noexcept { return base >= doubling_span ? steady : base + first; }
 
 // Which chunk holds slot i, and where in it.
 inline void locate(size_t i, size_t& chunk, size_t& offset) noexcept {
@@ -96,7 +94,9 @@ class TaskTable {
     head_ = head;
   }
   TaskTable(TaskTable&& o) noexcept
-      : head_(std::exchange(o.head_, nullptr)), count_(o.count_), chunks_(std::move(o.chunks_)),
+      : head_(std::exchange(o.head_, nullptr)),
+        count_(o.count_),
+        chunks_(std::move(o.chunks_)),
         cache_(std::move(o.cache_)) {}
   TaskTable& operator=(TaskTable&&) = delete;
   ~TaskTable();

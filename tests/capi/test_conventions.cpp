@@ -39,11 +39,11 @@ void prime_detail() {
 }
 
 // The detail must be non-empty and contain `op` (the operation's name).
-#define EXPECT_DETAIL(op)                                                                 \
-  do {                                                                                    \
-    std::string d_ = last_error();                                                        \
-    EXPECT_FALSE(d_.empty());                                                             \
-    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\"";          \
+#define EXPECT_DETAIL(op)                                                        \
+  do {                                                                           \
+    std::string d_ = last_error();                                               \
+    EXPECT_FALSE(d_.empty());                                                    \
+    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\""; \
   } while (0)
 
 // --------------------------------------------------------------- statuses --
@@ -62,8 +62,8 @@ TEST(Status, CodesHaveTheDocumentedValues) {
 }
 
 TEST(Status, EveryCodeHasItsOwnText) {
-  const int codes[] = {LOX_OK,     LOX_TIMEOUT, LOX_EINVAL,  LOX_ENOMEM, LOX_ESTATE,
-                       LOX_ECLOSED, LOX_ETASK,  LOX_EWORKER, LOX_ESYS};
+  const int codes[] = {LOX_OK,      LOX_TIMEOUT, LOX_EINVAL,  LOX_ENOMEM, LOX_ESTATE,
+                       LOX_ECLOSED, LOX_ETASK,   LOX_EWORKER, LOX_ESYS};
   const std::string unknown = lox_status_str(12345);
   std::set<std::string> seen;
   for (int c : codes) {
@@ -195,8 +195,8 @@ TEST(LastError, NamesTheOperationOfEachFailingCall) {
 
 TEST(Version, LibraryMatchesHeader) {
   EXPECT_EQ(lox_version(), static_cast<unsigned>(LOX_VERSION_NUMBER));
-  EXPECT_EQ(lox_version(), static_cast<unsigned>((LOX_VERSION_MAJOR << 16) | (LOX_VERSION_MINOR << 8) |
-                                                 LOX_VERSION_PATCH));
+  EXPECT_EQ(lox_version(),
+            static_cast<unsigned>((LOX_VERSION_MAJOR << 16) | (LOX_VERSION_MINOR << 8) | LOX_VERSION_PATCH));
   EXPECT_EQ(lox_version() >> 16, static_cast<unsigned>(LOX_VERSION_MAJOR));
   EXPECT_EQ((lox_version() >> 8) & 0xff, static_cast<unsigned>(LOX_VERSION_MINOR));
   EXPECT_EQ(lox_version() & 0xff, static_cast<unsigned>(LOX_VERSION_PATCH));
@@ -262,8 +262,8 @@ TEST(Options, MacroAndFunctionOptionsWorkForGather) {
 TEST(Options, BadGatherStructSizeIsRejectedAndChangesNothing) {
   Pool p = make_pool(2, identity_task);
   for (int i = 0; i < 3; ++i) ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(i), nullptr), LOX_OK);
-  const size_t bad_sizes[] = {0, 1, sizeof(size_t), sizeof(lox_gather_opts) - 1, sizeof(lox_gather_opts) + 8,
-                              static_cast<size_t>(-1)};
+  const size_t bad_sizes[] = {
+      0, 1, sizeof(size_t), sizeof(lox_gather_opts) - 1, sizeof(lox_gather_opts) + 8, static_cast<size_t>(-1)};
   for (size_t bad : bad_sizes) {
     lox_gather_opts o;
     lox_gather_opts_init(&o);

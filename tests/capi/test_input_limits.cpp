@@ -172,7 +172,8 @@ int append_huge(void*, const void* in, size_t len, lox_buffer* out) {
 void expect_huge_appends_refused(size_t n_workers) {
   Proc p = make_proc(n_workers, append_huge);
   ASSERT_NE(p, nullptr);
-  for (size_t huge : {SIZE_MAX, SIZE_MAX / 2}) ASSERT_EQ(lox_process_scatter(p.get(), &huge, sizeof huge, nullptr), LOX_OK);
+  for (size_t huge : {SIZE_MAX, SIZE_MAX / 2})
+    ASSERT_EQ(lox_process_scatter(p.get(), &huge, sizeof huge, nullptr), LOX_OK);
   int rc = 0;
   Results r = pgather(p.get(), &rc);
   ASSERT_EQ(rc, LOX_OK) << lox_last_error();
@@ -330,9 +331,9 @@ TEST(NegativeZeroTimeout, AnnouncementCallsTryOnce) {
   Ann pub = make_ann(1);
   Ann sub = subscribe(pub.get());
   lox_announcement* late = nullptr;
-  EXPECT_EQ(try_once("announcement subscribe",
-                     [&] { return lox_announcement_subscribe(pub.get(), 0, kMinusZero, &late); }),
-            LOX_OK);
+  EXPECT_EQ(
+      try_once("announcement subscribe", [&] { return lox_announcement_subscribe(pub.get(), 0, kMinusZero, &late); }),
+      LOX_OK);
   Ann late_owner(late);
   void* item = nullptr;
   EXPECT_EQ(try_once("announcement get", [&] { return lox_announcement_get(sub.get(), &item, kMinusZero); }),
@@ -341,8 +342,7 @@ TEST(NegativeZeroTimeout, AnnouncementCallsTryOnce) {
             LOX_OK);
   EXPECT_EQ(try_once("announcement put", [&] { return lox_announcement_put(pub.get(), to_ptr(2), kMinusZero); }),
             LOX_TIMEOUT);
-  EXPECT_EQ(try_once("announcement get", [&] { return lox_announcement_get(sub.get(), &item, kMinusZero); }),
-            LOX_OK);
+  EXPECT_EQ(try_once("announcement get", [&] { return lox_announcement_get(sub.get(), &item, kMinusZero); }), LOX_OK);
   EXPECT_EQ(from_ptr(item), 1);
 }
 
@@ -359,9 +359,7 @@ TEST(NegativeZeroTimeout, FunnelCallsTryOnce) {
   EXPECT_EQ(from_ptr(items[0]), 4);
 }
 
-int wait_for_gate(void* ctx, void*, void**) {
-  return static_cast<Gate*>(ctx)->wait() ? 0 : 1;
-}
+int wait_for_gate(void* ctx, void*, void**) { return static_cast<Gate*>(ctx)->wait() ? 0 : 1; }
 
 TEST(NegativeZeroTimeout, ThreadGatherTriesOnce) {
   Gate gate;

@@ -461,30 +461,26 @@ TEST(LogEnv, InitialLevelFromLoxLogLevel) {
   };
   for (auto [value, level] : cases) {
     std::string expect = std::to_string(level);
-    EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", expect.c_str()},
-                         {"LOX_LOG_LEVEL", value}}),
-              0)
+    EXPECT_EQ(
+        run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", expect.c_str()}, {"LOX_LOG_LEVEL", value}}),
+        0)
         << "LOX_LOG_LEVEL=" << value << " (exit 10+n: the level was n)";
   }
 }
 
 TEST(LogEnv, DefaultIsWarn) {
   const std::string warn = std::to_string(LOX_LOG_WARN);
-  EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", warn.c_str()},
-                       {"LOX_LOG_LEVEL", nullptr}}),
-            0)
+  EXPECT_EQ(
+      run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", warn.c_str()}, {"LOX_LOG_LEVEL", nullptr}}), 0)
       << "unset";
   // Values that are none of the documented ones leave the default.
   for (const char* bad : {"", "bogus", "6", "-1", "warnx", "10"})
-    EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", warn.c_str()},
-                         {"LOX_LOG_LEVEL", bad}}),
+    EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "initial"}, {"LOX_TEST_EXPECT", warn.c_str()}, {"LOX_LOG_LEVEL", bad}}),
               0)
         << "LOX_LOG_LEVEL=" << bad;
 }
 
-TEST(LogEnv, ReadOnFirstUse) {
-  EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "late"}, {"LOX_LOG_LEVEL", "error"}}), 0);
-}
+TEST(LogEnv, ReadOnFirstUse) { EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "late"}, {"LOX_LOG_LEVEL", "error"}}), 0); }
 
 TEST(LogEnv, EnvironmentLevelFilters) {
   EXPECT_EQ(run_child({{"LOX_TEST_LOG_CHILD", "filter"}, {"LOX_TEST_EXPECT", "0"}, {"LOX_LOG_LEVEL", "error"}}), 0);

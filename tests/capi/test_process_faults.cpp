@@ -290,7 +290,8 @@ TEST(ProcessFaults, WorkerKilledWhileIdleNeverRaisesSigpipeHere) {
   QuietLog quiet;
   warm_up_process_pool();
   LeakCheck leaks;
-  struct sigaction dfl {}, old {};
+  struct sigaction dfl {
+  }, old{};
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGPIPE, &dfl, &old);
   {
@@ -425,8 +426,10 @@ int hammer_fn(void* ctx, const void* in, size_t in_len, lox_buffer* out) {
   int32_t ok = 1;
   for (size_t sz = 8; sz <= (size_t{1} << 20); sz *= 4) {
     void* b = std::malloc(sz);
-    if (!b) ok = 0;
-    else std::memset(b, 0x5A, sz);
+    if (!b)
+      ok = 0;
+    else
+      std::memset(b, 0x5A, sz);
     blocks.push_back(b);
   }
   for (void* b : blocks) std::free(b);

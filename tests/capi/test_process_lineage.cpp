@@ -156,11 +156,11 @@ bool gone(pid_t pid) {
 }
 
 // A process gone within a generous moment (its reaper may lag).
-bool goes_away(pid_t pid) { return eventually([&] { return gone(pid); }, std::chrono::seconds(20)); }
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+bool goes_away(pid_t pid) {
+  return eventually([&] { return gone(pid); }, std::chrono::seconds(20));
 }
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 }  // namespace
 
@@ -345,8 +345,7 @@ TEST(ProcessLineage, AKilledForkServerIsReplacedByItsStandby) {
         EXPECT_TRUE(rc == LOX_OK || rc == LOX_ETASK) << lox_status_str(rc) << ": " << lox_last_error();
         if (rc != LOX_OK) {
           EXPECT_EQ(lox_results_status(r.get(), 0), LOX_EWORKER) << error_at(r.get(), 0);
-          EXPECT_NE(error_at(r.get(), 0).find("died with its fork server"), std::string::npos)
-              << error_at(r.get(), 0);
+          EXPECT_NE(error_at(r.get(), 0).find("died with its fork server"), std::string::npos) << error_at(r.get(), 0);
           return false;
         }
         after = info_at(r.get(), 0);

@@ -209,7 +209,7 @@ void fill_words(char* p, size_t n, uint64_t seed) {
 
 TEST(ProcessPayloads, SixtyFourMiBEchoedByteExact) {
   const size_t n = size_t{64} << 20;
-  Proc p = make_proc(2, bytes_fn);  // before the big buffer exists
+  Proc p = make_proc(2, bytes_fn);                     // before the big buffer exists
   std::string in = "C" + u64((size_t{1} << 20) - 13);  // echoed in odd-sized appends
   const size_t header = in.size();
   in.resize(header + n);

@@ -38,10 +38,10 @@ namespace {
 #define EXPECT_PDETAIL(op) EXPECT_DETAIL2("process", op)
 
 // The detail names the offending field.
-#define EXPECT_DETAIL_HAS(word)                                                         \
-  do {                                                                                  \
-    std::string d_ = lox_last_error();                                                  \
-    EXPECT_NE(d_.find(word), std::string::npos) << "detail was: \"" << d_ << "\"";     \
+#define EXPECT_DETAIL_HAS(word)                                                    \
+  do {                                                                             \
+    std::string d_ = lox_last_error();                                             \
+    EXPECT_NE(d_.find(word), std::string::npos) << "detail was: \"" << d_ << "\""; \
   } while (0)
 
 // ------------------------------------------------------------ lox example --
@@ -190,8 +190,7 @@ TEST(ProcessRounds, ScatterDuringAGatherBelongsToTheNextRound) {
 TEST(ProcessProgress, CalledInGatheringThreadIncreasingToTotal) {
   Proc p = make_proc(2, command_fn);
   constexpr size_t n = 40;
-  for (size_t i = 0; i < n; ++i)
-    ASSERT_EQ(scatter_cmd(p.get(), cmd(kSleepMs, static_cast<int32_t>(i % 3), 1)), LOX_OK);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(scatter_cmd(p.get(), cmd(kSleepMs, static_cast<int32_t>(i % 3), 1)), LOX_OK);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
   lox_gather_opts o = progress_opts(log);
@@ -217,8 +216,7 @@ TEST(ProcessProgress, EmptyRoundReportsZeroOfZero) {
 TEST(ProcessProgress, FailedRoundStillEndsAtTotal) {
   QuietLog quiet;
   Proc p = make_proc(2, command_fn);
-  for (int32_t i = 0; i < 8; ++i)
-    ASSERT_EQ(scatter_cmd(p.get(), i == 3 ? cmd(kFail, i, 5) : cmd(kMul, i, 2)), LOX_OK);
+  for (int32_t i = 0; i < 8; ++i) ASSERT_EQ(scatter_cmd(p.get(), i == 3 ? cmd(kFail, i, 5) : cmd(kMul, i, 2)), LOX_OK);
   ProgressLog log;
   log.expected_thread = std::this_thread::get_id();
   lox_gather_opts o = progress_opts(log);
@@ -536,9 +534,7 @@ void check_quick_tasks_not_held_back(bool warmed_up) {
 
 TEST(ProcessWorkers, QuickTasksAreNotHeldBehindABlockedOne) { check_quick_tasks_not_held_back(false); }
 
-TEST(ProcessWorkers, QuickTasksAreNotHeldBehindABlockedOneAfterManyQuickOnes) {
-  check_quick_tasks_not_held_back(true);
-}
+TEST(ProcessWorkers, QuickTasksAreNotHeldBehindABlockedOneAfterManyQuickOnes) { check_quick_tasks_not_held_back(true); }
 
 // -------------------------------------------------------------- failures --
 

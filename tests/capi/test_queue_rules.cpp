@@ -51,19 +51,45 @@ TEST(QueueBadInput, CreateWithNullOut) {
 
 TEST(QueueBadInput, NullHandle) {
   void* it = nullptr;
-  prime_detail(); EXPECT_EQ(lox_queue_put(nullptr, it, 0), LOX_EINVAL); EXPECT_DETAIL2("queue", "put");
-  prime_detail(); EXPECT_EQ(lox_queue_put(nullptr, it, LOX_FOREVER), LOX_EINVAL); EXPECT_DETAIL2("queue", "put");
-  prime_detail(); EXPECT_EQ(lox_queue_get(nullptr, &it, 0), LOX_EINVAL); EXPECT_DETAIL2("queue", "get");
-  prime_detail(); EXPECT_EQ(lox_queue_get(nullptr, &it, LOX_FOREVER), LOX_EINVAL); EXPECT_DETAIL2("queue", "get");
-  prime_detail(); EXPECT_EQ(lox_queue_close(nullptr), LOX_EINVAL); EXPECT_DETAIL2("queue", "close");
-  prime_detail(); EXPECT_EQ(lox_queue_closed(nullptr), LOX_EINVAL); EXPECT_DETAIL2("queue", "closed");
-  prime_detail(); EXPECT_EQ(lox_queue_task_done(nullptr), LOX_EINVAL); EXPECT_DETAIL2("queue", "task_done");
-  prime_detail(); EXPECT_EQ(lox_queue_join(nullptr, 0), LOX_EINVAL); EXPECT_DETAIL2("queue", "join");
-  prime_detail(); EXPECT_EQ(lox_queue_join(nullptr, LOX_FOREVER), LOX_EINVAL); EXPECT_DETAIL2("queue", "join");
-  prime_detail(); EXPECT_EQ(lox_queue_size(nullptr), 0u); EXPECT_DETAIL2("queue", "size");
-  prime_detail(); EXPECT_EQ(lox_queue_maxsize(nullptr), 0u); EXPECT_DETAIL2("queue", "maxsize");
-  prime_detail(); EXPECT_EQ(lox_queue_empty(nullptr), LOX_EINVAL); EXPECT_DETAIL2("queue", "empty");
-  prime_detail(); EXPECT_EQ(lox_queue_full(nullptr), LOX_EINVAL); EXPECT_DETAIL2("queue", "full");
+  prime_detail();
+  EXPECT_EQ(lox_queue_put(nullptr, it, 0), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "put");
+  prime_detail();
+  EXPECT_EQ(lox_queue_put(nullptr, it, LOX_FOREVER), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "put");
+  prime_detail();
+  EXPECT_EQ(lox_queue_get(nullptr, &it, 0), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "get");
+  prime_detail();
+  EXPECT_EQ(lox_queue_get(nullptr, &it, LOX_FOREVER), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "get");
+  prime_detail();
+  EXPECT_EQ(lox_queue_close(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "close");
+  prime_detail();
+  EXPECT_EQ(lox_queue_closed(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "closed");
+  prime_detail();
+  EXPECT_EQ(lox_queue_task_done(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "task_done");
+  prime_detail();
+  EXPECT_EQ(lox_queue_join(nullptr, 0), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "join");
+  prime_detail();
+  EXPECT_EQ(lox_queue_join(nullptr, LOX_FOREVER), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "join");
+  prime_detail();
+  EXPECT_EQ(lox_queue_size(nullptr), 0u);
+  EXPECT_DETAIL2("queue", "size");
+  prime_detail();
+  EXPECT_EQ(lox_queue_maxsize(nullptr), 0u);
+  EXPECT_DETAIL2("queue", "maxsize");
+  prime_detail();
+  EXPECT_EQ(lox_queue_empty(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "empty");
+  prime_detail();
+  EXPECT_EQ(lox_queue_full(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL2("queue", "full");
   lox_queue_destroy(nullptr);  // a no-op
 }
 
@@ -644,8 +670,8 @@ TEST(QueueDestroy, BlockedGetterGetsEState) {
   lox_queue* q = nullptr;
   ASSERT_EQ(lox_queue_create(0, &q), LOX_OK);
   void* got = item_of(3);
-  auto [rc, d] = outcome_when_blocked([&] { return lox_queue_get(q, &got, LOX_FOREVER); },
-                                      [&] { lox_queue_destroy(q); });
+  auto [rc, d] =
+      outcome_when_blocked([&] { return lox_queue_get(q, &got, LOX_FOREVER); }, [&] { lox_queue_destroy(q); });
   EXPECT_EQ(rc, LOX_ESTATE);
   EXPECT_EQ(from_ptr(got), 3);
   EXPECT_NE(d.find("queue"), std::string::npos) << d;
@@ -658,8 +684,8 @@ TEST(QueueDestroy, BlockedPutterGetsEState) {
   lox_queue* q = nullptr;
   ASSERT_EQ(lox_queue_create(1, &q), LOX_OK);
   ASSERT_EQ(lox_queue_put(q, item_of(1), 0), LOX_OK);
-  auto [rc, d] = outcome_when_blocked([&] { return lox_queue_put(q, item_of(2), 30.0); },
-                                      [&] { lox_queue_destroy(q); });
+  auto [rc, d] =
+      outcome_when_blocked([&] { return lox_queue_put(q, item_of(2), 30.0); }, [&] { lox_queue_destroy(q); });
   EXPECT_EQ(rc, LOX_ESTATE);
   EXPECT_NE(d.find("put"), std::string::npos) << d;
   EXPECT_TRUE(has_error_log(cap, "queue", "destroy"));
@@ -670,8 +696,7 @@ TEST(QueueDestroy, BlockedJoinerGetsEState) {
   lox_queue* q = nullptr;
   ASSERT_EQ(lox_queue_create(0, &q), LOX_OK);
   ASSERT_EQ(lox_queue_put(q, item_of(1), 0), LOX_OK);
-  auto [rc, d] = outcome_when_blocked([&] { return lox_queue_join(q, LOX_FOREVER); },
-                                      [&] { lox_queue_destroy(q); });
+  auto [rc, d] = outcome_when_blocked([&] { return lox_queue_join(q, LOX_FOREVER); }, [&] { lox_queue_destroy(q); });
   EXPECT_EQ(rc, LOX_ESTATE);
   EXPECT_NE(d.find("join"), std::string::npos) << d;
   EXPECT_TRUE(has_error_log(cap, "queue", "destroy"));

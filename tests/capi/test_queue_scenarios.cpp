@@ -66,7 +66,9 @@ struct Pipeline {
   std::vector<std::thread> threads;
 
   Pipeline(size_t maxsize, int workers_per_stage)
-      : download_q(make_queue(maxsize)), resize_q(make_queue(maxsize)), upload_q(make_queue(maxsize)),
+      : download_q(make_queue(maxsize)),
+        resize_q(make_queue(maxsize)),
+        upload_q(make_queue(maxsize)),
         done_q(make_queue(0)) {
     struct {
       intptr_t (*f)(intptr_t);
@@ -336,12 +338,11 @@ WaitCost cost_of_waiting(const std::function<int()>& block, const std::function<
 constexpr auto kHold = 300ms;
 constexpr auto kCpuLimit = 50ms;
 
-#define EXPECT_SLEPT(cost, expected_rc, what)                                          \
-  do {                                                                                 \
-    EXPECT_EQ((cost).rc, (expected_rc)) << what;                                       \
-    EXPECT_GE((cost).wall, kHold) << what << ": returned before it was released";      \
-    EXPECT_LT((cost).cpu, kCpuLimit) << what << ": busy-waited ("                      \
-                                     << (cost).cpu.count() / 1000 << " us of CPU)";    \
+#define EXPECT_SLEPT(cost, expected_rc, what)                                                                    \
+  do {                                                                                                           \
+    EXPECT_EQ((cost).rc, (expected_rc)) << what;                                                                 \
+    EXPECT_GE((cost).wall, kHold) << what << ": returned before it was released";                                \
+    EXPECT_LT((cost).cpu, kCpuLimit) << what << ": busy-waited (" << (cost).cpu.count() / 1000 << " us of CPU)"; \
   } while (0)
 
 TEST(QueueNoBusyWait, BlockedGetsOfEveryLayout) {

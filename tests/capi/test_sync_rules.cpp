@@ -24,16 +24,14 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string detail() { return lox_last_error(); }
 
-#define EXPECT_DETAIL(op)                                                                        \
-  do {                                                                                           \
-    std::string d_ = detail();                                                                   \
-    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\"";                 \
+#define EXPECT_DETAIL(op)                                                        \
+  do {                                                                           \
+    std::string d_ = detail();                                                   \
+    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\""; \
   } while (0)
 
 // Puts an unrelated detail in this thread's slot.
-void prime() {
-  ASSERT_EQ(lox_thread_call(nullptr, nullptr, nullptr), LOX_EINVAL);
-}
+void prime() { ASSERT_EQ(lox_thread_call(nullptr, nullptr, nullptr), LOX_EINVAL); }
 
 using Lock = Owned<lox_lock>;
 using Ls = Owned<lox_lightswitch>;
@@ -50,14 +48,26 @@ Sem make_sem(size_t n) { return created<lox_index_semaphore>(lox_index_semaphore
 // ------------------------------------------------------------ bad input --
 
 TEST(SyncBadInput, CreateWithNullOut) {
-  prime(); EXPECT_EQ(lox_lock_create(nullptr), LOX_EINVAL); EXPECT_DETAIL("lock create: out is NULL");
-  prime(); EXPECT_EQ(lox_rwlock_create(nullptr), LOX_EINVAL); EXPECT_DETAIL("rwlock create");
-  prime(); EXPECT_EQ(lox_qlock_create(nullptr), LOX_EINVAL); EXPECT_DETAIL("qlock create");
-  prime(); EXPECT_EQ(lox_index_semaphore_create(3, nullptr), LOX_EINVAL); EXPECT_DETAIL("index_semaphore create");
+  prime();
+  EXPECT_EQ(lox_lock_create(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("lock create: out is NULL");
+  prime();
+  EXPECT_EQ(lox_rwlock_create(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("rwlock create");
+  prime();
+  EXPECT_EQ(lox_qlock_create(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("qlock create");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_create(3, nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("index_semaphore create");
   Lock l = make_lock();
-  prime(); EXPECT_EQ(lox_lightswitch_create(l.get(), nullptr), LOX_EINVAL); EXPECT_DETAIL("lightswitch create: out");
+  prime();
+  EXPECT_EQ(lox_lightswitch_create(l.get(), nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("lightswitch create: out");
   lox_lightswitch* ls = reinterpret_cast<lox_lightswitch*>(1);
-  prime(); EXPECT_EQ(lox_lightswitch_create(nullptr, &ls), LOX_EINVAL); EXPECT_DETAIL("lightswitch create: lock");
+  prime();
+  EXPECT_EQ(lox_lightswitch_create(nullptr, &ls), LOX_EINVAL);
+  EXPECT_DETAIL("lightswitch create: lock");
   EXPECT_EQ(ls, reinterpret_cast<lox_lightswitch*>(1)) << "an error changes nothing";
 }
 
@@ -70,24 +80,58 @@ TEST(SyncBadInput, IndexSemaphoreOfZero) {
 }
 
 TEST(SyncBadInput, NullHandles) {
-  prime(); EXPECT_EQ(lox_lock_acquire(nullptr, 0), LOX_EINVAL); EXPECT_DETAIL("lock acquire: lock is NULL");
-  prime(); EXPECT_EQ(lox_lock_release(nullptr), LOX_EINVAL); EXPECT_DETAIL("lock release");
-  prime(); EXPECT_EQ(lox_lock_locked(nullptr), LOX_EINVAL); EXPECT_DETAIL("lock locked");
-  prime(); EXPECT_EQ(lox_lightswitch_acquire(nullptr, 0), LOX_EINVAL); EXPECT_DETAIL("lightswitch acquire");
-  prime(); EXPECT_EQ(lox_lightswitch_release(nullptr), LOX_EINVAL); EXPECT_DETAIL("lightswitch release");
-  prime(); EXPECT_EQ(lox_lightswitch_count(nullptr), 0u); EXPECT_DETAIL("lightswitch count");
-  prime(); EXPECT_EQ(lox_rwlock_acquire(nullptr, LOX_READ, 0), LOX_EINVAL); EXPECT_DETAIL("rwlock acquire");
-  prime(); EXPECT_EQ(lox_rwlock_release(nullptr, LOX_WRITE), LOX_EINVAL); EXPECT_DETAIL("rwlock release");
-  prime(); EXPECT_EQ(lox_rwlock_readers(nullptr), 0u); EXPECT_DETAIL("rwlock readers");
-  prime(); EXPECT_EQ(lox_qlock_acquire(nullptr, 0), LOX_EINVAL); EXPECT_DETAIL("qlock acquire");
-  prime(); EXPECT_EQ(lox_qlock_release(nullptr), LOX_EINVAL); EXPECT_DETAIL("qlock release");
-  prime(); EXPECT_EQ(lox_qlock_waiting(nullptr), 0u); EXPECT_DETAIL("qlock waiting");
-  prime(); EXPECT_EQ(lox_qlock_locked(nullptr), LOX_EINVAL); EXPECT_DETAIL("qlock locked");
+  prime();
+  EXPECT_EQ(lox_lock_acquire(nullptr, 0), LOX_EINVAL);
+  EXPECT_DETAIL("lock acquire: lock is NULL");
+  prime();
+  EXPECT_EQ(lox_lock_release(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("lock release");
+  prime();
+  EXPECT_EQ(lox_lock_locked(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("lock locked");
+  prime();
+  EXPECT_EQ(lox_lightswitch_acquire(nullptr, 0), LOX_EINVAL);
+  EXPECT_DETAIL("lightswitch acquire");
+  prime();
+  EXPECT_EQ(lox_lightswitch_release(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("lightswitch release");
+  prime();
+  EXPECT_EQ(lox_lightswitch_count(nullptr), 0u);
+  EXPECT_DETAIL("lightswitch count");
+  prime();
+  EXPECT_EQ(lox_rwlock_acquire(nullptr, LOX_READ, 0), LOX_EINVAL);
+  EXPECT_DETAIL("rwlock acquire");
+  prime();
+  EXPECT_EQ(lox_rwlock_release(nullptr, LOX_WRITE), LOX_EINVAL);
+  EXPECT_DETAIL("rwlock release");
+  prime();
+  EXPECT_EQ(lox_rwlock_readers(nullptr), 0u);
+  EXPECT_DETAIL("rwlock readers");
+  prime();
+  EXPECT_EQ(lox_qlock_acquire(nullptr, 0), LOX_EINVAL);
+  EXPECT_DETAIL("qlock acquire");
+  prime();
+  EXPECT_EQ(lox_qlock_release(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("qlock release");
+  prime();
+  EXPECT_EQ(lox_qlock_waiting(nullptr), 0u);
+  EXPECT_DETAIL("qlock waiting");
+  prime();
+  EXPECT_EQ(lox_qlock_locked(nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("qlock locked");
   size_t i = 0;
-  prime(); EXPECT_EQ(lox_index_semaphore_acquire(nullptr, 0, &i), LOX_EINVAL); EXPECT_DETAIL("index_semaphore acquire");
-  prime(); EXPECT_EQ(lox_index_semaphore_release(nullptr, 0), LOX_EINVAL); EXPECT_DETAIL("index_semaphore release");
-  prime(); EXPECT_EQ(lox_index_semaphore_available(nullptr), 0u); EXPECT_DETAIL("index_semaphore available");
-  prime(); EXPECT_EQ(lox_index_semaphore_waiting(nullptr), 0u); EXPECT_DETAIL("index_semaphore waiting");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_acquire(nullptr, 0, &i), LOX_EINVAL);
+  EXPECT_DETAIL("index_semaphore acquire");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_release(nullptr, 0), LOX_EINVAL);
+  EXPECT_DETAIL("index_semaphore release");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_available(nullptr), 0u);
+  EXPECT_DETAIL("index_semaphore available");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_waiting(nullptr), 0u);
+  EXPECT_DETAIL("index_semaphore waiting");
   // Destroying NULL is a no-op.
   lox_lock_destroy(nullptr);
   lox_lightswitch_destroy(nullptr);
@@ -98,33 +142,51 @@ TEST(SyncBadInput, NullHandles) {
 
 TEST(SyncBadInput, NaNTimeoutChangesNothing) {
   Lock l = make_lock();
-  prime(); EXPECT_EQ(lox_lock_acquire(l.get(), kNaN), LOX_EINVAL); EXPECT_DETAIL("lock acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_lock_acquire(l.get(), kNaN), LOX_EINVAL);
+  EXPECT_DETAIL("lock acquire: timeout is NaN");
   EXPECT_EQ(lox_lock_locked(l.get()), 0);
   Ls ls = make_ls(l.get());
-  prime(); EXPECT_EQ(lox_lightswitch_acquire(ls.get(), kNaN), LOX_EINVAL); EXPECT_DETAIL("lightswitch acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_lightswitch_acquire(ls.get(), kNaN), LOX_EINVAL);
+  EXPECT_DETAIL("lightswitch acquire: timeout is NaN");
   EXPECT_EQ(lox_lightswitch_count(ls.get()), 0u);
   Rw rw = make_rw();
-  prime(); EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_READ, kNaN), LOX_EINVAL); EXPECT_DETAIL("rwlock acquire: timeout is NaN");
-  prime(); EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_WRITE, kNaN), LOX_EINVAL); EXPECT_DETAIL("rwlock acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_READ, kNaN), LOX_EINVAL);
+  EXPECT_DETAIL("rwlock acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_WRITE, kNaN), LOX_EINVAL);
+  EXPECT_DETAIL("rwlock acquire: timeout is NaN");
   EXPECT_EQ(lox_rwlock_readers(rw.get()), 0u);
   EXPECT_EQ(lox_rwlock_acquire(rw.get(), LOX_WRITE, 0), LOX_OK) << "NaN left nothing behind";
   Q q = make_q();
-  prime(); EXPECT_EQ(lox_qlock_acquire(q.get(), kNaN), LOX_EINVAL); EXPECT_DETAIL("qlock acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_qlock_acquire(q.get(), kNaN), LOX_EINVAL);
+  EXPECT_DETAIL("qlock acquire: timeout is NaN");
   EXPECT_EQ(lox_qlock_locked(q.get()), 0);
   Sem s = make_sem(2);
   size_t i = 77;
-  prime(); EXPECT_EQ(lox_index_semaphore_acquire(s.get(), kNaN, &i), LOX_EINVAL); EXPECT_DETAIL("index_semaphore acquire: timeout is NaN");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_acquire(s.get(), kNaN, &i), LOX_EINVAL);
+  EXPECT_DETAIL("index_semaphore acquire: timeout is NaN");
   EXPECT_EQ(i, 77u);
   EXPECT_EQ(lox_index_semaphore_available(s.get()), 2u);
-  prime(); EXPECT_EQ(lox_index_semaphore_acquire(s.get(), 0, nullptr), LOX_EINVAL); EXPECT_DETAIL("index_semaphore acquire: index is NULL");
+  prime();
+  EXPECT_EQ(lox_index_semaphore_acquire(s.get(), 0, nullptr), LOX_EINVAL);
+  EXPECT_DETAIL("index_semaphore acquire: index is NULL");
   EXPECT_EQ(lox_index_semaphore_available(s.get()), 2u);
 }
 
 TEST(SyncBadInput, RwlockBadMode) {
   Rw rw = make_rw();
   for (int mode : {0, int{'R'}, int{'W'}, int{'x'}, -1, 'r' + 256}) {
-    prime(); EXPECT_EQ(lox_rwlock_acquire(rw.get(), mode, 0), LOX_EINVAL); EXPECT_DETAIL("rwlock acquire: mode");
-    prime(); EXPECT_EQ(lox_rwlock_release(rw.get(), mode), LOX_EINVAL); EXPECT_DETAIL("rwlock release: mode");
+    prime();
+    EXPECT_EQ(lox_rwlock_acquire(rw.get(), mode, 0), LOX_EINVAL);
+    EXPECT_DETAIL("rwlock acquire: mode");
+    prime();
+    EXPECT_EQ(lox_rwlock_release(rw.get(), mode), LOX_EINVAL);
+    EXPECT_DETAIL("rwlock release: mode");
   }
   EXPECT_EQ(lox_rwlock_readers(rw.get()), 0u);
   EXPECT_EQ(LOX_READ, 'r');

@@ -162,8 +162,8 @@ class SyncTimeout : public ::testing::Test {
   T obj;
 };
 
-using LockTypes = ::testing::Types<LockType, LightSwitchType, ReadBehindWriter, WriteBehindWriter,
-                                   WriteBehindReader, QLockType, IndexSemaphoreType>;
+using LockTypes = ::testing::Types<LockType, LightSwitchType, ReadBehindWriter, WriteBehindWriter, WriteBehindReader,
+                                   QLockType, IndexSemaphoreType>;
 
 TYPED_TEST_SUITE(SyncTimeout, LockTypes, TypeNames);
 

@@ -51,8 +51,7 @@ int planned_task(void* ctx, void* arg, void** result) {
 void run_round(lox_thread* pool, Plan& plan) {
   const size_t n = plan.runs.size();
   for (auto& r : plan.runs) r.store(0);
-  for (size_t i = 0; i < n; ++i)
-    ASSERT_EQ(lox_thread_scatter(pool, to_ptr(static_cast<intptr_t>(i)), nullptr), LOX_OK);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(lox_thread_scatter(pool, to_ptr(static_cast<intptr_t>(i)), nullptr), LOX_OK);
   int rc = 0;
   Results r;
   finishes_within("gather of a round with pthread_exit tasks", [&] { r = gather(pool, &rc); });

@@ -193,8 +193,8 @@ TEST(Workers, DefaultWorkersIsFifty) {
   Pool p = make_pool(LOX_DEFAULT_WORKERS, gated_task, &g);
   for (long k = 0; k < 50; ++k) {
     ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(k), nullptr), LOX_OK);
-    ASSERT_TRUE(g.started.wait_at_least(k + 1)) << "task " << k << " never started (workers "
-                                                 << lox_thread_workers(p.get()) << ")";
+    ASSERT_TRUE(g.started.wait_at_least(k + 1))
+        << "task " << k << " never started (workers " << lox_thread_workers(p.get()) << ")";
   }
   EXPECT_EQ(lox_thread_workers(p.get()), 50u);
   ASSERT_EQ(lox_thread_scatter(p.get(), to_ptr(50), nullptr), LOX_OK);
@@ -448,10 +448,14 @@ TEST(Destroy, WithoutEverGathering) {
   std::atomic<long> ran{0};
   {
     lox_thread* p = nullptr;
-    ASSERT_EQ(lox_thread_create(3, [](void* ctx, void*, void**) -> int {
-                static_cast<std::atomic<long>*>(ctx)->fetch_add(1);
-                return 0;
-              }, &ran, &p), LOX_OK);
+    ASSERT_EQ(lox_thread_create(
+                  3,
+                  [](void* ctx, void*, void**) -> int {
+                    static_cast<std::atomic<long>*>(ctx)->fetch_add(1);
+                    return 0;
+                  },
+                  &ran, &p),
+              LOX_OK);
     for (int i = 0; i < 1000; ++i) ASSERT_EQ(lox_thread_scatter(p, nullptr, nullptr), LOX_OK);
     lox_thread_destroy(p);
   }

@@ -16,23 +16,50 @@ namespace loxtest {
 // The destroy function of each handle type.
 template <typename T>
 struct HandleTraits;
-template <> struct HandleTraits<lox_thread> { static void destroy(lox_thread* h) { lox_thread_destroy(h); } };
-template <> struct HandleTraits<lox_process> { static void destroy(lox_process* h) { lox_process_destroy(h); } };
-template <> struct HandleTraits<lox_results> { static void destroy(lox_results* h) { lox_results_destroy(h); } };
-template <> struct HandleTraits<lox_lock> { static void destroy(lox_lock* h) { lox_lock_destroy(h); } };
-template <> struct HandleTraits<lox_lightswitch> {
+template <>
+struct HandleTraits<lox_thread> {
+  static void destroy(lox_thread* h) { lox_thread_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_process> {
+  static void destroy(lox_process* h) { lox_process_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_results> {
+  static void destroy(lox_results* h) { lox_results_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_lock> {
+  static void destroy(lox_lock* h) { lox_lock_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_lightswitch> {
   static void destroy(lox_lightswitch* h) { lox_lightswitch_destroy(h); }
 };
-template <> struct HandleTraits<lox_rwlock> { static void destroy(lox_rwlock* h) { lox_rwlock_destroy(h); } };
-template <> struct HandleTraits<lox_qlock> { static void destroy(lox_qlock* h) { lox_qlock_destroy(h); } };
-template <> struct HandleTraits<lox_index_semaphore> {
+template <>
+struct HandleTraits<lox_rwlock> {
+  static void destroy(lox_rwlock* h) { lox_rwlock_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_qlock> {
+  static void destroy(lox_qlock* h) { lox_qlock_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_index_semaphore> {
   static void destroy(lox_index_semaphore* h) { lox_index_semaphore_destroy(h); }
 };
-template <> struct HandleTraits<lox_queue> { static void destroy(lox_queue* h) { lox_queue_destroy(h); } };
-template <> struct HandleTraits<lox_announcement> {
+template <>
+struct HandleTraits<lox_queue> {
+  static void destroy(lox_queue* h) { lox_queue_destroy(h); }
+};
+template <>
+struct HandleTraits<lox_announcement> {
   static void destroy(lox_announcement* h) { lox_announcement_destroy(h); }
 };
-template <> struct HandleTraits<lox_funnel> { static void destroy(lox_funnel* h) { lox_funnel_destroy(h); } };
+template <>
+struct HandleTraits<lox_funnel> {
+  static void destroy(lox_funnel* h) { lox_funnel_destroy(h); }
+};
 
 struct Destroy {
   template <typename T>

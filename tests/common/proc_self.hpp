@@ -85,6 +85,8 @@ inline ResourceCounts settled_counts(ResourceCounts start, std::chrono::millisec
 // program creates a thread, and keeps it. Starting (and joining) one thread
 // before the first count makes it part of every starting count. Without
 // TSan this is one thread started and joined.
-inline void start_thread_runtime() { std::thread([] {}).join(); }
+inline void start_thread_runtime() {
+  std::thread([] {}).join();
+}
 
 }  // namespace loxtest

@@ -121,19 +121,19 @@ bool pod_from(const std::string& s, T& v) {
 
 // What a command task (command_fn) is asked to do.
 enum Op : int32_t {
-  kMul = 1,       // reply a * b
-  kFail,          // append "bad input <a>" and return b (the failure code)
-  kFailSilent,    // append nothing and return b
-  kSegv,          // SIGSEGV by raise (with the default action restored)
-  kNullWrite,     // SIGSEGV by writing through a null pointer
-  kAbort,         // abort()
-  kExit3,         // _exit(3)
-  kSigkill,       // kill(getpid(), SIGKILL)
-  kSleep,         // sleep a seconds (shared->sleeping counts it), then reply a
-  kWaitGate,      // wait for the shared gate, then reply a * b
-  kSleepMs,       // sleep a milliseconds, then reply a * b
-  kConcurrency,   // count in the shared counters, wait until b tasks run at once, reply a
-  kCtxValue,      // reply the int the ctx points to (ctx is not a Shared here)
+  kMul = 1,      // reply a * b
+  kFail,         // append "bad input <a>" and return b (the failure code)
+  kFailSilent,   // append nothing and return b
+  kSegv,         // SIGSEGV by raise (with the default action restored)
+  kNullWrite,    // SIGSEGV by writing through a null pointer
+  kAbort,        // abort()
+  kExit3,        // _exit(3)
+  kSigkill,      // kill(getpid(), SIGKILL)
+  kSleep,        // sleep a seconds (shared->sleeping counts it), then reply a
+  kWaitGate,     // wait for the shared gate, then reply a * b
+  kSleepMs,      // sleep a milliseconds, then reply a * b
+  kConcurrency,  // count in the shared counters, wait until b tasks run at once, reply a
+  kCtxValue,     // reply the int the ctx points to (ctx is not a Shared here)
 };
 
 struct Cmd {
@@ -309,8 +309,7 @@ inline int command_fn(void* ctx, const void* in, size_t in_len, lox_buffer* out)
       // Wait until b tasks have run at once; the first task that gives up
       // (after 10 s) releases the others, so a failure costs 10 s, not 10 s
       // per task.
-      worker_poll([&] { return sh->max_in_task.load() >= c.b || sh->released.load() != 0; },
-                  std::chrono::seconds(10));
+      worker_poll([&] { return sh->max_in_task.load() >= c.b || sh->released.load() != 0; }, std::chrono::seconds(10));
       bool ok = sh->max_in_task.load() >= c.b;
       if (!ok) sh->released.store(1);
       sh->in_task.fetch_sub(1);

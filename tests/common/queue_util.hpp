@@ -83,11 +83,11 @@ inline void prime_detail() { EXPECT_EQ(lox_thread_call(nullptr, nullptr, nullptr
 
 // The detail names the object and the operation ("queue put: ...",
 // "lox_queue_put: ..."; both words must appear).
-#define EXPECT_DETAIL2(object, op)                                                                       \
-  do {                                                                                                   \
-    std::string d_ = lox_last_error();                                                                   \
-    EXPECT_NE(d_.find(object), std::string::npos) << "detail was: \"" << d_ << "\"";                     \
-    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\"";                         \
+#define EXPECT_DETAIL2(object, op)                                                                      \
+  do {                                                                                                  \
+    std::string d_ = lox_last_error();                                                                  \
+    EXPECT_NE(d_.find(object), std::string::npos) << "detail was: \"" << d_ << "\"";                    \
+    EXPECT_NE(d_.find(op), std::string::npos) << "detail was: \"" << d_ << "\"";                        \
     EXPECT_EQ(d_.find("thread call"), std::string::npos) << "detail not set (stale): \"" << d_ << "\""; \
   } while (0)
 

@@ -42,8 +42,8 @@ class ResourceGuard : public testing::EmptyTestEventListener {
     const ResourceCounts end = settled_counts(start_, kSettle);
     if (end.fds > start_.fds)
       ADD_FAILURE() << "resource guard: " << end.fds - start_.fds << " file descriptor(s) more at the end of "
-                    << info.test_suite_name() << "." << info.name() << " than at its start (" << start_.fds
-                    << " -> " << end.fds << "); open now:\n"
+                    << info.test_suite_name() << "." << info.name() << " than at its start (" << start_.fds << " -> "
+                    << end.fds << "); open now:\n"
                     << describe_fds(open_fds());
     if (end.threads > start_.threads)
       ADD_FAILURE() << "resource guard: " << end.threads - start_.threads << " thread(s) more at the end of "

@@ -317,8 +317,8 @@ TEST(cppProcess, SpecExampleStringSizes) {
   auto job = lox::process(2, [](const std::string& s) { return s.size(); });
   static_assert(std::is_same_v<decltype(job)::result_type, std::size_t>);
   static_assert(std::is_same_v<decltype(job)::arguments_type, std::tuple<std::string>>);
-  job.scatter("abc");                              // a const char* is sent as a std::string
-  job.scatter(std::string("hello\0world", 11));    // every byte crosses
+  job.scatter("abc");                            // a const char* is sent as a std::string
+  job.scatter(std::string("hello\0world", 11));  // every byte crosses
   job.scatter(std::string());
   auto sizes = job.gather();
   EXPECT_THAT(sizes, ElementsAre(3u, 11u, 0u));
@@ -376,9 +376,8 @@ TEST(cppProcess, RichArgumentsAndResults) {
 }
 
 TEST(cppProcess, ArgumentsAreConvertedToTheParameterTypes) {
-  auto pool = lox::process(1, [](std::string s, long n, double d) {
-    return s + std::to_string(n) + std::to_string(d);
-  });
+  auto pool =
+      lox::process(1, [](std::string s, long n, double d) { return s + std::to_string(n) + std::to_string(d); });
   pool.scatter("n=", 7, 1);  // const char* -> std::string, int -> long, int -> double
   const std::string prefix = "m=";
   pool.scatter(prefix, 8L, 0.5);

@@ -42,8 +42,8 @@
 
 using namespace std::chrono_literals;
 using loxtest::eventually;
-using loxtest::thrown;
 using loxtest::kMust;
+using loxtest::thrown;
 
 namespace {
 
@@ -78,8 +78,8 @@ static_assert(std::is_same_v<decltype(std::declval<lox::queue<color>&>().get()),
 static_assert(std::is_same_v<decltype(std::declval<lox::queue<color>&>().try_get(1s)), std::optional<color>>);
 static_assert(std::is_same_v<decltype(std::declval<lox::queue<color>&>().try_put(color::red, 1s)), bool>);
 static_assert(std::is_same_v<decltype(std::declval<lox::funnel<int>&>().get()), lox::funnel_set<int>>);
-static_assert(std::is_same_v<decltype(std::declval<lox::funnel<int>&>().try_get(1s)),
-                             std::optional<lox::funnel_set<int>>>);
+static_assert(
+    std::is_same_v<decltype(std::declval<lox::funnel<int>&>().try_get(1s)), std::optional<lox::funnel_set<int>>>);
 
 }  // namespace
 
@@ -244,7 +244,7 @@ TEST(cppQueue, TaskDoneAndJoin) {
   joiner.join();
   EXPECT_TRUE(q.try_join(0ms));
   EXPECT_EQ(thrown([&] { q.task_done(); }).status(), LOX_ESTATE);  // more often than got
-  EXPECT_TRUE(q.try_join(0ms));                                     // nothing changed
+  EXPECT_TRUE(q.try_join(0ms));                                    // nothing changed
 }
 
 TEST(cppQueue, ClosedQueueThrowsLoxEclosed) {
@@ -321,7 +321,10 @@ TEST(cppQueue, Moves) {
   // A moved-from queue: calls throw LOX_EINVAL, getters read empty.
   EXPECT_EQ(thrown([&] { a.put(2); }).status(), LOX_EINVAL);  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(thrown([&] { static_cast<void>(a.get()); }).status(), LOX_EINVAL);
-  EXPECT_EQ(thrown([&] { for (int x : a) static_cast<void>(x); }).status(), LOX_EINVAL);
+  EXPECT_EQ(thrown([&] {
+              for (int x : a) static_cast<void>(x);
+            }).status(),
+            LOX_EINVAL);
   EXPECT_EQ(a.size(), 0u);
   EXPECT_EQ(a.maxsize(), 0u);
   EXPECT_TRUE(a.empty());
@@ -622,13 +625,13 @@ TEST(cppAnnouncement, Unsubscribe) {
   ann.put(1);
   a.unsubscribe();
   EXPECT_EQ(ann.subscribers(), 2u);
-  ann.put(2);            // no longer reaches a
-  EXPECT_EQ(a.get(), 1);  // a drains what it had...
+  ann.put(2);                                                                    // no longer reaches a
+  EXPECT_EQ(a.get(), 1);                                                         // a drains what it had...
   EXPECT_EQ(thrown([&] { static_cast<void>(a.get()); }).status(), LOX_ECLOSED);  // ...then is closed
   EXPECT_EQ(thrown([&] { a.unsubscribe(); }).status(), LOX_ESTATE);
   auto pub = ann.clone();
   EXPECT_EQ(thrown([&] { pub.unsubscribe(); }).status(), LOX_ESTATE);  // a clone is no member
-  a.put(3);  // an unsubscribed handle may still put
+  a.put(3);                                                            // an unsubscribed handle may still put
   EXPECT_EQ(b.get(), 1);
   EXPECT_EQ(b.get(), 2);
   EXPECT_EQ(b.get(), 3);
@@ -713,7 +716,7 @@ TEST(cppFunnel, CompletionOrderInputOrderAndRepeatedPuts) {
   EXPECT_EQ(in1.index(), 1);
   in1.put(1, 11);
   in0.put(2, 20);
-  in0.put(1, 10);  // job 1 completes first
+  in0.put(1, 10);   // job 1 completes first
   in0.put(2, 200);  // a second put for job 2 by input 0: kept for the next set of job 2
   in1.put(2, 21);   // job 2 completes with input 0's first item
   in1.put(2, 210);  // ...and again with its second
@@ -784,7 +787,7 @@ TEST(cppFunnel, MovesAndHandleLifetimes) {
   moved.put(10, 100);
   in1 = lox::funnel<std::uintptr_t>();  // destroys input 1's handle (it stays in the funnel)
   EXPECT_EQ(top2.inputs(), 2u);
-  EXPECT_FALSE(top2.try_get(0ms));  // job 10 still needs input 1's item
+  EXPECT_FALSE(top2.try_get(0ms));       // job 10 still needs input 1's item
   top2 = lox::funnel<std::uintptr_t>();  // destroys the top; `moved` keeps the funnel alive
   moved.put(11, 110);
 }
@@ -868,7 +871,7 @@ TEST(cppPipeline, EffectivePythonItem39WithRangeFor) {
   upload_queue.close();
   upload_queue.join();
   EXPECT_EQ(done_queue.size(), static_cast<std::size_t>(kItems));  // "1000 items finished"
-  for (auto& t : threads) t.join();  // their loops ended at the closes
+  for (auto& t : threads) t.join();                                // their loops ended at the closes
 
   done_queue.close();
   int next = 0;

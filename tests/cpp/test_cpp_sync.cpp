@@ -43,8 +43,7 @@ struct is_timed_lockable : std::false_type {};
 template <class M>
 struct is_timed_lockable<
     M, std::void_t<decltype(std::declval<M&>().lock()), decltype(std::declval<M&>().unlock()),
-                   decltype(bool{std::declval<M&>().try_lock()}),
-                   decltype(bool{std::declval<M&>().try_lock_for(1ms)}),
+                   decltype(bool{std::declval<M&>().try_lock()}), decltype(bool{std::declval<M&>().try_lock_for(1ms)}),
                    decltype(bool{std::declval<M&>().try_lock_until(std::chrono::steady_clock::now())})>>
     : std::bool_constant<noexcept(std::declval<M&>().unlock())> {};
 
@@ -54,9 +53,8 @@ static_assert(is_timed_lockable<lox::qlock>::value, "lox::qlock is TimedLockable
 static_assert(is_timed_lockable<lox::rw_lock>::value, "lox::rw_lock is TimedLockable");
 static_assert(noexcept(std::declval<lox::rw_lock&>().unlock_shared()), "unlock_shared is noexcept");
 static_assert(std::is_same_v<decltype(std::declval<lox::rw_lock&>().try_lock_shared_for(1ms)), bool>);
-static_assert(std::is_same_v<decltype(std::declval<lox::rw_lock&>().try_lock_shared_until(
-                                 std::chrono::system_clock::now())),
-                             bool>);
+static_assert(std::is_same_v<
+              decltype(std::declval<lox::rw_lock&>().try_lock_shared_until(std::chrono::system_clock::now())), bool>);
 static_assert(std::is_same_v<lox::lock, lox::basic_lock>);
 
 // Handles and guards are move-only.

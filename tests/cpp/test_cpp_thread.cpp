@@ -207,7 +207,9 @@ bool c_debug_mode_reruns_tasks() {
   static int calls;
   calls = 0;
   lox_thread* p = nullptr;
-  if (lox_thread_create(0, [](void*, void*, void**) { return ++calls, 0; }, nullptr, &p) != LOX_OK) return true;
+  if (lox_thread_create(
+          0, [](void*, void*, void**) { return ++calls, 0; }, nullptr, &p) != LOX_OK)
+    return true;
   lox_thread_scatter(p, nullptr, nullptr);
   lox_thread_destroy(p);
   return calls != 1;
@@ -301,8 +303,8 @@ TEST_F(cppThread, GatherRethrowsTheFirstFailureInScatterOrderAfterTheRound) {
     ADD_FAILURE() << "gather did not throw";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "task 3 failed");
-    EXPECT_EQ(finished.load(), 10);       // the whole round ran before the throw
-    EXPECT_EQ(tracked::live.load(), 0);   // and every record was freed before it
+    EXPECT_EQ(finished.load(), 10);      // the whole round ran before the throw
+    EXPECT_EQ(tracked::live.load(), 0);  // and every record was freed before it
   }
   // The round is consumed: nothing comes back later.
   EXPECT_TRUE(pool.gather().empty());
@@ -431,9 +433,11 @@ TEST_F(cppThread, TimedOutRoundComesBackBeforeLaterRounds) {
   // The progress callable is first called when the wait starts, after the
   // round was taken: a scatter there starts the next round.
   int calls = 0;
-  EXPECT_FALSE(pool.try_gather(50ms, [&](std::size_t, std::size_t) {
-                     if (calls++ == 0) EXPECT_EQ(pool.scatter(10), 0u);  // index 0 of the next round
-                   }).has_value());
+  EXPECT_FALSE(pool.try_gather(50ms,
+                               [&](std::size_t, std::size_t) {
+                                 if (calls++ == 0) EXPECT_EQ(pool.scatter(10), 0u);  // index 0 of the next round
+                               })
+                   .has_value());
   EXPECT_GE(calls, 1);
   g.open();
   EXPECT_THAT(pool.gather(), ElementsAre(0, 1));
@@ -648,11 +652,13 @@ TEST_F(cppThread, DestroyAfterTimedOutRounds) {
     });
     for (int i = 0; i < 5; ++i) pool.scatter(i, tracked(i));
     bool scattered = false;
-    EXPECT_FALSE(pool.try_gather(50ms, [&](std::size_t, std::size_t) {
-                       if (scattered) return;
-                       scattered = true;  // during the wait: a second round
-                       for (int i = 0; i < 5; ++i) pool.scatter(i, tracked(i));
-                     }).has_value());
+    EXPECT_FALSE(pool.try_gather(50ms,
+                                 [&](std::size_t, std::size_t) {
+                                   if (scattered) return;
+                                   scattered = true;  // during the wait: a second round
+                                   for (int i = 0; i < 5; ++i) pool.scatter(i, tracked(i));
+                                 })
+                     .has_value());
     EXPECT_TRUE(scattered);
     EXPECT_FALSE(pool.try_gather(0s).has_value());
     opener = std::thread([&] {

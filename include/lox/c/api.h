@@ -9,24 +9,24 @@
 /* ------------------------------------------------------------------------ */
 
 #if defined(_WIN32)
-#  if defined(LOX_BUILDING)
-#    define LOX_API __declspec(dllexport)
-#  else
-#    define LOX_API __declspec(dllimport)
-#  endif
-#elif defined(__GNUC__) && __GNUC__ >= 4
-#  define LOX_API __attribute__((visibility("default")))
+#if defined(LOX_BUILDING)
+#define LOX_API __declspec(dllexport)
 #else
-#  define LOX_API
+#define LOX_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define LOX_API __attribute__((visibility("default")))
+#else
+#define LOX_API
 #endif
 
 /* Every declaration of the ABI is between these two (C linkage in C++). */
 #ifdef __cplusplus
-#  define LOX_BEGIN_DECLS extern "C" {
-#  define LOX_END_DECLS }
+#define LOX_BEGIN_DECLS extern "C" {
+#define LOX_END_DECLS }
 #else
-#  define LOX_BEGIN_DECLS
-#  define LOX_END_DECLS
+#define LOX_BEGIN_DECLS
+#define LOX_END_DECLS
 #endif
 
 #endif /* LOX_C_API_H */

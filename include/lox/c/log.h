@@ -17,14 +17,7 @@ LOX_BEGIN_DECLS
  * The initial level is WARN, or the value of the environment variable
  * LOX_LOG_LEVEL read on first use: one of trace, debug, info, warn, error,
  * off (case-insensitive) or the digit of the enum below. */
-enum {
-    LOX_LOG_TRACE = 0,
-    LOX_LOG_DEBUG = 1,
-    LOX_LOG_INFO = 2,
-    LOX_LOG_WARN = 3,
-    LOX_LOG_ERROR = 4,
-    LOX_LOG_OFF = 5
-};
+enum { LOX_LOG_TRACE = 0, LOX_LOG_DEBUG = 1, LOX_LOG_INFO = 2, LOX_LOG_WARN = 3, LOX_LOG_ERROR = 4, LOX_LOG_OFF = 5 };
 
 /** Receives one formatted message (without trailing newline). `message` is
  *  valid only during the call. Called from whichever thread logs, possibly

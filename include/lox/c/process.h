@@ -38,23 +38,24 @@ typedef struct lox_process lox_process;
 
 /** Extra process-pool settings for `lox_process_create_ex`. */
 typedef struct lox_process_opts {
-    size_t struct_size;   /**< sizeof(lox_process_opts) */
-    /** Per-task time limit in seconds: a task still running after it is
-     *  killed with its worker (SIGKILL), its status is LOX_TIMEOUT, and the
-     *  worker is replaced. Negative (default, LOX_FOREVER): no limit. NaN
-     *  or 0: LOX_EINVAL. */
-    double task_timeout;
-    /** Largest input or result, in bytes, that may cross between the parent
-     *  and a worker (default 1 GiB). A larger input is refused at scatter
-     *  (LOX_EINVAL); a larger result fails its task with LOX_EWORKER
-     *  ("the task's result of N bytes is larger than max_message (M
-     *  bytes)"), in inline pools too; the worker lives on, and nothing that
-     *  large crosses or is allocated in this process. 0, or
-     *  above 2^38 (256 GiB): LOX_EINVAL. */
-    size_t max_message;
+  size_t struct_size; /**< sizeof(lox_process_opts) */
+  /** Per-task time limit in seconds: a task still running after it is
+   *  killed with its worker (SIGKILL), its status is LOX_TIMEOUT, and the
+   *  worker is replaced. Negative (default, LOX_FOREVER): no limit. NaN
+   *  or 0: LOX_EINVAL. */
+  double task_timeout;
+  /** Largest input or result, in bytes, that may cross between the parent
+   *  and a worker (default 1 GiB). A larger input is refused at scatter
+   *  (LOX_EINVAL); a larger result fails its task with LOX_EWORKER
+   *  ("the task's result of N bytes is larger than max_message (M
+   *  bytes)"), in inline pools too; the worker lives on, and nothing that
+   *  large crosses or is allocated in this process. 0, or
+   *  above 2^38 (256 GiB): LOX_EINVAL. */
+  size_t max_message;
 } lox_process_opts;
 
-#define LOX_PROCESS_OPTS_INIT { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30 }
+#define LOX_PROCESS_OPTS_INIT \
+  { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30 }
 
 /** Fills `*opts` with the defaults (same as LOX_PROCESS_OPTS_INIT). NULL is
  *  ignored. */
@@ -149,8 +150,8 @@ LOX_API int lox_process_create(size_t max_workers, lox_process_fn fn, void *ctx,
 
 /** lox_process_create with options (NULL: the defaults). LOX_EINVAL for a
  *  bad `struct_size`, task_timeout or max_message. */
-LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void *ctx,
-                                  const lox_process_opts *opts, lox_process **out);
+LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void *ctx, const lox_process_opts *opts,
+                                  lox_process **out);
 
 /** Destroys the pool (NULL is ignored), also in the middle of a round and
  *  with workers stuck in a task: tasks not finished are dropped (unlike the

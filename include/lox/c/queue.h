@@ -106,8 +106,8 @@ LOX_API int lox_queue_full(const lox_queue *q);
 
 /* --- lox_announcement: many receive queues to many, with backlog -------- */
 
-#define LOX_BACKLOG_OFF        (-1)   /* no backlog (lox: backlog=None) */
-#define LOX_BACKLOG_UNBOUNDED  (0)    /* keep everything put until finalize (lox: backlog<=0) */
+#define LOX_BACKLOG_OFF (-1)      /* no backlog (lox: backlog=None) */
+#define LOX_BACKLOG_UNBOUNDED (0) /* keep everything put until finalize (lox: backlog<=0) */
 /* backlog > 0: keep the most recent `backlog` items (circular) */
 
 /** Creates an announcement group and returns its first handle, which is
@@ -160,8 +160,7 @@ LOX_API void lox_announcement_destroy(lox_announcement *a);
  *  maxsize (nothing subscribed: nobody could drain the queue before
  *  subscribe returns, so waiting would never end); LOX_EINVAL: `a` or `out`
  *  NULL, NaN timeout; LOX_ENOMEM. The caller owns `*out`. */
-LOX_API int lox_announcement_subscribe(lox_announcement *a, size_t maxsize, double timeout,
-                                       lox_announcement **out);
+LOX_API int lox_announcement_subscribe(lox_announcement *a, size_t maxsize, double timeout, lox_announcement **out);
 
 /** Puts `item` into the receive queue of every member except `a` itself
  *  (the creator's queue included when `a` is a subscriber or a clone), and
@@ -260,8 +259,8 @@ LOX_API int lox_funnel_put(lox_funnel *input, unsigned long long jid, void *item
  *  timeout, or `capacity` smaller than the set (then `*count` is set to the
  *  set's size and nothing is consumed); LOX_ESTATE: `top` is an input, or
  *  the funnel was destroyed while waiting. */
-LOX_API int lox_funnel_get(lox_funnel *top, double timeout, unsigned long long *jid, void **items,
-                           size_t capacity, size_t *count);
+LOX_API int lox_funnel_get(lox_funnel *top, double timeout, unsigned long long *jid, void **items, size_t capacity,
+                           size_t *count);
 
 /** Inputs subscribed so far (lox's len()); 0 for NULL (detail set). */
 LOX_API size_t lox_funnel_inputs(const lox_funnel *f);

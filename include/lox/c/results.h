@@ -20,24 +20,25 @@ typedef struct lox_results lox_results;
 typedef void (*lox_progress_fn)(void *ctx, size_t done, size_t total);
 
 typedef struct lox_gather_opts {
-    size_t struct_size;       /**< sizeof(lox_gather_opts) */
-    double timeout;           /**< seconds; LOX_FOREVER (default) waits for the whole round */
-    /** Called in the gathering thread, never concurrently: when the wait
-     *  starts (with the count already finished, unless that is everything),
-     *  then each time the
-     *  count of finished tasks grows (intermediate counts may be skipped when
-     *  tasks finish faster than the callback runs); the last call has
-     *  done == total, also for an empty round (0, 0). `done` never
-     *  decreases. Not called again after a timeout. Must not gather on the
-     *  same pool. */
-    lox_progress_fn progress;
-    void *progress_ctx;       /**< passed to `progress` */
-    /** Nonzero: draw a progress bar (percentage, count, rate, ETA) on stderr,
-     *  redrawn in place, when stderr is a terminal; nothing otherwise. */
-    int progress_bar;
+  size_t struct_size; /**< sizeof(lox_gather_opts) */
+  double timeout;     /**< seconds; LOX_FOREVER (default) waits for the whole round */
+  /** Called in the gathering thread, never concurrently: when the wait
+   *  starts (with the count already finished, unless that is everything),
+   *  then each time the
+   *  count of finished tasks grows (intermediate counts may be skipped when
+   *  tasks finish faster than the callback runs); the last call has
+   *  done == total, also for an empty round (0, 0). `done` never
+   *  decreases. Not called again after a timeout. Must not gather on the
+   *  same pool. */
+  lox_progress_fn progress;
+  void *progress_ctx; /**< passed to `progress` */
+  /** Nonzero: draw a progress bar (percentage, count, rate, ETA) on stderr,
+   *  redrawn in place, when stderr is a terminal; nothing otherwise. */
+  int progress_bar;
 } lox_gather_opts;
 
-#define LOX_GATHER_OPTS_INIT { sizeof(lox_gather_opts), LOX_FOREVER, NULL, NULL, 0 }
+#define LOX_GATHER_OPTS_INIT \
+  { sizeof(lox_gather_opts), LOX_FOREVER, NULL, NULL, 0 }
 
 /** Fills `*opts` with the defaults (same as LOX_GATHER_OPTS_INIT). NULL is
  *  ignored. */

@@ -18,19 +18,18 @@ LOX_BEGIN_DECLS
  *  to check their own constants. Expand it with a macro of your own to
  *  build a table (as libuv's UV_ERRNO_MAP). Values never change within a
  *  major version; 0 is success, 1 an outcome, negative values errors. */
-#define LOX_STATUS_MAP(X)                                                                        \
-    X(OK, 0, "success", "success")                                                              \
-    X(TIMEOUT, 1, "timed out", "a timed wait ran out (an outcome, not an error)")               \
-    X(EINVAL, -1, "invalid argument",                                                           \
-      "bad argument: NULL handle/out-pointer, bad mode, index out of range, NaN timeout, n == 0") \
-    X(ENOMEM, -2, "out of memory", "allocation failed")                                         \
-    X(ESTATE, -3, "not valid in the object's current state",                                    \
-      "not valid in the object's current state (releasing what is not held, gather from inside a task, ...)") \
-    X(ECLOSED, -4, "closed", "queue closed, announcement finalized, pool shut down")            \
-    X(ETASK, -5, "a task failed", "gather: at least one task failed; results are still delivered") \
-    X(EWORKER, -6, "a worker process died", "a worker process died while running the task (per-task status)") \
-    X(ESYS, -7, "operating-system call failed",                                                 \
-      "an operating-system call failed (errno text in the detail message)")
+#define LOX_STATUS_MAP(X)                                                                                   \
+  X(OK, 0, "success", "success")                                                                            \
+  X(TIMEOUT, 1, "timed out", "a timed wait ran out (an outcome, not an error)")                             \
+  X(EINVAL, -1, "invalid argument",                                                                         \
+    "bad argument: NULL handle/out-pointer, bad mode, index out of range, NaN timeout, n == 0")             \
+  X(ENOMEM, -2, "out of memory", "allocation failed")                                                       \
+  X(ESTATE, -3, "not valid in the object's current state",                                                  \
+    "not valid in the object's current state (releasing what is not held, gather from inside a task, ...)") \
+  X(ECLOSED, -4, "closed", "queue closed, announcement finalized, pool shut down")                          \
+  X(ETASK, -5, "a task failed", "gather: at least one task failed; results are still delivered")            \
+  X(EWORKER, -6, "a worker process died", "a worker process died while running the task (per-task status)") \
+  X(ESYS, -7, "operating-system call failed", "an operating-system call failed (errno text in the detail message)")
 
 #define LOX_STATUS_ENUM_ENTRY_(name, value, text, meaning) LOX_##name = (value),
 enum { LOX_STATUS_MAP(LOX_STATUS_ENUM_ENTRY_) };

@@ -46,14 +46,15 @@ typedef int (*lox_task_fn)(void *ctx, void *arg, void **result);
 
 /** Extra thread-pool settings for `lox_thread_create_ex`. */
 typedef struct lox_thread_opts {
-    size_t struct_size;   /**< sizeof(lox_thread_opts) */
-    /** Seconds a worker waits without work before its thread exits
-     *  (default 2.0; 0 = exit as soon as there is no work). NaN or negative:
-     *  LOX_EINVAL. */
-    double idle_timeout;
+  size_t struct_size; /**< sizeof(lox_thread_opts) */
+  /** Seconds a worker waits without work before its thread exits
+   *  (default 2.0; 0 = exit as soon as there is no work). NaN or negative:
+   *  LOX_EINVAL. */
+  double idle_timeout;
 } lox_thread_opts;
 
-#define LOX_THREAD_OPTS_INIT { sizeof(lox_thread_opts), 2.0 }
+#define LOX_THREAD_OPTS_INIT \
+  { sizeof(lox_thread_opts), 2.0 }
 
 /** Fills `*opts` with the defaults (same as LOX_THREAD_OPTS_INIT). NULL is
  *  ignored. */
@@ -86,8 +87,8 @@ LOX_API int lox_thread_create(size_t max_workers, lox_task_fn fn, void *ctx, lox
 
 /** `lox_thread_create` with options (NULL = defaults). Also LOX_EINVAL for
  *  a bad `struct_size` or `idle_timeout`. */
-LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void *ctx,
-                                 const lox_thread_opts *opts, lox_thread **out);
+LOX_API int lox_thread_create_ex(size_t max_workers, lox_task_fn fn, void *ctx, const lox_thread_opts *opts,
+                                 lox_thread **out);
 
 /** Destroys the pool: every task already scattered is run to completion
  *  (queued tasks are run, not cancelled, so nothing scattered is lost and

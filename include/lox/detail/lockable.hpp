@@ -22,18 +22,27 @@ namespace lox {
 namespace detail {
 
 // The two sides of a lock and how a guard gives each back.
-struct exclusive_side {
+template <bool Shared>
+struct lock_side {
   template <class M>
-  static void unlock(M& m) noexcept { m.unlock(); }
+  static void unlock(M& m) noexcept {
+    if constexpr (Shared) {
+      m.unlock_shared();
+    } else {
+      m.unlock();
+    }
+  }
   template <class M>
-  static void release(M& m) { m.release(); }
+  static void release(M& m) {
+    if constexpr (Shared) {
+      m.release_shared();
+    } else {
+      m.release();
+    }
+  }
 };
-struct shared_side {
-  template <class M>
-  static void unlock(M& m) noexcept { m.unlock_shared(); }
-  template <class M>
-  static void release(M& m) { m.release_shared(); }
-};
+using exclusive_side = lock_side<false>;
+using shared_side = lock_side<true>;
 
 // A held lock of `M` on `Side`: lox::unique_guard and lox::shared_guard.
 //

@@ -147,8 +147,7 @@ class pool_base {
   // `lox::error` with LOX_EINVAL, `pending()`/`workers()` return 0). Tasks in
   // flight are unaffected: they only see the callable, which does not move.
   pool_base(pool_base&& other) noexcept
-      : fn_(std::move(other.fn_)), handle_(std::exchange(other.handle_, nullptr)),
-        max_workers_(other.max_workers_) {}
+      : fn_(std::move(other.fn_)), handle_(std::exchange(other.handle_, nullptr)), max_workers_(other.max_workers_) {}
 
   // Ends this pool as the destructor does, then takes `other`'s.
   pool_base& operator=(pool_base&& other) noexcept {
@@ -228,7 +227,7 @@ class pool_base {
   // timeout, nothing lost; <= 0 checks once).
   template <class Rep, class Period, class P = no_progress_t>
   std::optional<std::vector<outcome<R>>> try_gather_results(const std::chrono::duration<Rep, Period>& timeout,
-                                                             P&& on_progress = P{}) {
+                                                            P&& on_progress = P{}) {
     round_type round;
     if (!take(try_timeout(timeout), on_progress, round)) return std::nullopt;
     return round_values<R>::outcomes(round);
@@ -258,7 +257,8 @@ class pool_base {
   // The callable is stored once, on the heap: its address is the C pool's
   // ctx (known to forked workers too) and survives moves.
   template <class G>
-  pool_base(std::size_t max_workers, G&& fn) : fn_(std::make_unique<F>(std::forward<G>(fn))), max_workers_(max_workers) {}
+  pool_base(std::size_t max_workers, G&& fn)
+      : fn_(std::make_unique<F>(std::forward<G>(fn))), max_workers_(max_workers) {}
 
   ~pool_base() { Kind::template close<R>(handle_, fn_); }
 

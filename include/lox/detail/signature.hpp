@@ -26,12 +26,12 @@ struct member_signature {
   using result = void;
   using params = void;
 };
-#define LOX_DETAIL_MEMBER_SIGNATURE(QUALS)                         \
-  template <class C, class Ret, class... A>                        \
-  struct member_signature<Ret (C::*)(A...) QUALS> {                \
-    static constexpr bool known = true;                            \
-    using result = Ret;                                            \
-    using params = type_list<A...>;                                \
+#define LOX_DETAIL_MEMBER_SIGNATURE(QUALS)          \
+  template <class C, class Ret, class... A>         \
+  struct member_signature<Ret (C::*)(A...) QUALS> { \
+    static constexpr bool known = true;             \
+    using result = Ret;                             \
+    using params = type_list<A...>;                 \
   };
 LOX_DETAIL_MEMBER_SIGNATURE()
 LOX_DETAIL_MEMBER_SIGNATURE(const)
@@ -41,9 +41,9 @@ LOX_DETAIL_MEMBER_SIGNATURE(&&)
 LOX_DETAIL_MEMBER_SIGNATURE(const&&)
 LOX_DETAIL_MEMBER_SIGNATURE(noexcept)
 LOX_DETAIL_MEMBER_SIGNATURE(const noexcept)
-LOX_DETAIL_MEMBER_SIGNATURE(& noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(&noexcept)
 LOX_DETAIL_MEMBER_SIGNATURE(const& noexcept)
-LOX_DETAIL_MEMBER_SIGNATURE(&& noexcept)
+LOX_DETAIL_MEMBER_SIGNATURE(&&noexcept)
 LOX_DETAIL_MEMBER_SIGNATURE(const&& noexcept)
 #undef LOX_DETAIL_MEMBER_SIGNATURE
 
@@ -96,8 +96,8 @@ template <class T>
 struct is_reference_wrapper<std::reference_wrapper<T>> : std::true_type {};
 
 template <class Param, class Arg>
-using stored_t = std::conditional_t<is_reference_wrapper<std::decay_t<Arg>>::value, std::decay_t<Arg>,
-                                    std::decay_t<Param>>;
+using stored_t =
+    std::conditional_t<is_reference_wrapper<std::decay_t<Arg>>::value, std::decay_t<Arg>, std::decay_t<Param>>;
 
 template <class... T>
 struct stored_list {

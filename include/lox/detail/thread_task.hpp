@@ -118,9 +118,9 @@ class gathered_round {
     const int st = lox_results_status(res_, i);
     if (st == LOX_OK && rec) return nullptr;
     const char* text = lox_results_error(res_, i);
-    return std::make_exception_ptr(lox::error(st != LOX_OK ? st : LOX_ESTATE,
-                                              text ? std::string(text)
-                                                   : "task " + std::to_string(i) + " left no result record"));
+    return std::make_exception_ptr(
+        lox::error(st != LOX_OK ? st : LOX_ESTATE,
+                   text ? std::string(text) : "task " + std::to_string(i) + " left no result record"));
   }
 
   // Hands task i's value to `sink` (`sink(R&)`, or `sink()` for a void R)

@@ -63,9 +63,8 @@ int main() {
   // Generic lambda with a named result, move-only values, options.
   lox::thread_options opts;
   opts.idle_timeout = 100ms;
-  auto gen = lox::thread<std::unique_ptr<std::string>>(2, opts, [](auto x) {
-    return std::make_unique<std::string>(std::to_string(x));
-  });
+  auto gen = lox::thread<std::unique_ptr<std::string>>(
+      2, opts, [](auto x) { return std::make_unique<std::string>(std::to_string(x)); });
   gen.scatter(7);
   gen.scatter(8u);
   auto strings = gen.gather();
@@ -175,10 +174,15 @@ int main() {
     auto rd2 = rw.read();
     expect(rw.readers() == 2 && !rw.try_write(1ms), "readers share, writer times out");
   }
-  if (auto w = rw.try_write(30s)) expect(rw.readers() == 0, "writer alone");
-  else expect(false, "try_write on a free rw_lock");
+  if (auto w = rw.try_write(30s))
+    expect(rw.readers() == 0, "writer alone");
+  else
+    expect(false, "try_write on a free rw_lock");
   lox::qlock fifo;
-  { std::scoped_lock both(fifo, room); expect(fifo.locked() && room.locked(), "scoped_lock of two lox locks"); }
+  {
+    std::scoped_lock both(fifo, room);
+    expect(fifo.locked() && room.locked(), "scoped_lock of two lox locks");
+  }
   lox::index_semaphore gpus(2);
   {
     auto g0 = gpus.acquire();
@@ -249,9 +253,9 @@ int main() {
   expect(!fun.try_get(10ms) && sub_2.index() == 1 && fun.index() == -1 && fun.inputs() == 2, "funnel waits");
   sub_2.put(7, "bar");
   lox::funnel_set<const char*> set = fun.get();
-  expect(set.jid == 7 && set.items.size() == 2 && std::string(set.items[0]) == "foo" &&
-             std::string(set.items[1]) == "bar",
-         "funnel set");
+  expect(
+      set.jid == 7 && set.items.size() == 2 && std::string(set.items[0]) == "foo" && std::string(set.items[1]) == "bar",
+      "funnel set");
 
   if (failures == 0) std::puts("lox.hpp C++17: ok");
   return failures == 0 ? 0 : 1;

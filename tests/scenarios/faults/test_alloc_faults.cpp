@@ -104,32 +104,40 @@ TEST_F(AllocFaults, CreatesOfEveryObject) {
     };
   };
   lox_thread* tp = nullptr;
-  faults += inject("thread create", [&] { return lox_thread_create(4, loxtest::identity_task, nullptr, &tp); },
-                   created(tp, lox_thread_destroy));
+  faults += inject(
+      "thread create", [&] { return lox_thread_create(4, loxtest::identity_task, nullptr, &tp); },
+      created(tp, lox_thread_destroy));
   lox_lock* l = nullptr;
-  faults += inject("lock create", [&] { return lox_lock_create(&l); }, created(l, lox_lock_destroy));
+  faults += inject(
+      "lock create", [&] { return lox_lock_create(&l); }, created(l, lox_lock_destroy));
   lox_rwlock* rw = nullptr;
-  faults += inject("rwlock create", [&] { return lox_rwlock_create(&rw); }, created(rw, lox_rwlock_destroy));
+  faults += inject(
+      "rwlock create", [&] { return lox_rwlock_create(&rw); }, created(rw, lox_rwlock_destroy));
   lox_qlock* ql = nullptr;
-  faults += inject("qlock create", [&] { return lox_qlock_create(&ql); }, created(ql, lox_qlock_destroy));
+  faults += inject(
+      "qlock create", [&] { return lox_qlock_create(&ql); }, created(ql, lox_qlock_destroy));
   lox_index_semaphore* is = nullptr;
-  faults += inject("index semaphore create", [&] { return lox_index_semaphore_create(8, &is); },
-                   created(is, lox_index_semaphore_destroy));
+  faults += inject(
+      "index semaphore create", [&] { return lox_index_semaphore_create(8, &is); },
+      created(is, lox_index_semaphore_destroy));
   lox_lock* base = nullptr;
   ASSERT_EQ(lox_lock_create(&base), LOX_OK);
   lox_lightswitch* ls = nullptr;
-  faults += inject("lightswitch create", [&] { return lox_lightswitch_create(base, &ls); },
-                   created(ls, lox_lightswitch_destroy));
+  faults += inject(
+      "lightswitch create", [&] { return lox_lightswitch_create(base, &ls); }, created(ls, lox_lightswitch_destroy));
   lox_lock_destroy(base);
   for (size_t maxsize : {size_t{0}, size_t{16}, size_t{100000}}) {
     lox_queue* q = nullptr;
-    faults += inject("queue create", [&] { return lox_queue_create(maxsize, &q); }, created(q, lox_queue_destroy));
+    faults += inject(
+        "queue create", [&] { return lox_queue_create(maxsize, &q); }, created(q, lox_queue_destroy));
   }
   lox_announcement* a = nullptr;
-  faults += inject("announcement create", [&] { return lox_announcement_create(0, LOX_BACKLOG_UNBOUNDED, &a); },
-                   created(a, lox_announcement_destroy));
+  faults += inject(
+      "announcement create", [&] { return lox_announcement_create(0, LOX_BACKLOG_UNBOUNDED, &a); },
+      created(a, lox_announcement_destroy));
   lox_funnel* f = nullptr;
-  faults += inject("funnel create", [&] { return lox_funnel_create(&f); }, created(f, lox_funnel_destroy));
+  faults += inject(
+      "funnel create", [&] { return lox_funnel_create(&f); }, created(f, lox_funnel_destroy));
   EXPECT_GT(faults, 10);
   loxfault::report("alloc", "creates", faults);
 }
@@ -147,20 +155,30 @@ TEST_F(AllocFaults, LockOperations) {
   ASSERT_EQ(lox_index_semaphore_create(2, &s), LOX_OK);
   long faults = 0;
   for (int round = 0; round < 50; ++round) {
-    faults += inject("lock acquire", [&] { return lox_lock_acquire(l, 1.0); }, [](int) {}, true);
+    faults += inject(
+        "lock acquire", [&] { return lox_lock_acquire(l, 1.0); }, [](int) {}, true);
     EXPECT_EQ(lox_lock_locked(l), 1);
-    faults += inject("lock release", [&] { return lox_lock_release(l); }, [](int) {}, true);
-    faults += inject("rwlock read", [&] { return lox_rwlock_acquire(rw, LOX_READ, 1.0); }, [](int) {}, true);
+    faults += inject(
+        "lock release", [&] { return lox_lock_release(l); }, [](int) {}, true);
+    faults += inject(
+        "rwlock read", [&] { return lox_rwlock_acquire(rw, LOX_READ, 1.0); }, [](int) {}, true);
     EXPECT_EQ(lox_rwlock_readers(rw), 1u);
-    faults += inject("rwlock release", [&] { return lox_rwlock_release(rw, LOX_READ); }, [](int) {}, true);
-    faults += inject("rwlock write", [&] { return lox_rwlock_acquire(rw, LOX_WRITE, 1.0); }, [](int) {}, true);
-    faults += inject("rwlock release", [&] { return lox_rwlock_release(rw, LOX_WRITE); }, [](int) {}, true);
-    faults += inject("qlock acquire", [&] { return lox_qlock_acquire(q, 1.0); }, [](int) {}, true);
-    faults += inject("qlock release", [&] { return lox_qlock_release(q); }, [](int) {}, true);
+    faults += inject(
+        "rwlock release", [&] { return lox_rwlock_release(rw, LOX_READ); }, [](int) {}, true);
+    faults += inject(
+        "rwlock write", [&] { return lox_rwlock_acquire(rw, LOX_WRITE, 1.0); }, [](int) {}, true);
+    faults += inject(
+        "rwlock release", [&] { return lox_rwlock_release(rw, LOX_WRITE); }, [](int) {}, true);
+    faults += inject(
+        "qlock acquire", [&] { return lox_qlock_acquire(q, 1.0); }, [](int) {}, true);
+    faults += inject(
+        "qlock release", [&] { return lox_qlock_release(q); }, [](int) {}, true);
     size_t idx = 99;
-    faults += inject("index acquire", [&] { return lox_index_semaphore_acquire(s, 1.0, &idx); }, [](int) {}, true);
+    faults += inject(
+        "index acquire", [&] { return lox_index_semaphore_acquire(s, 1.0, &idx); }, [](int) {}, true);
     EXPECT_EQ(idx, 0u);
-    faults += inject("index release", [&] { return lox_index_semaphore_release(s, idx); }, [](int) {}, true);
+    faults += inject(
+        "index release", [&] { return lox_index_semaphore_release(s, idx); }, [](int) {}, true);
   }
   EXPECT_EQ(lox_lock_locked(l), 0);
   EXPECT_EQ(lox_qlock_locked(q), 0);
@@ -193,7 +211,8 @@ TEST_F(AllocFaults, ThreadScatterAndGather) {
     lox_gather_opts o;
     lox_gather_opts_init(&o);
     o.timeout = std::chrono::duration<double>(loxtest::kMust).count();  // a lost task fails, not hangs
-    faults += inject("thread gather", [&] { return lox_thread_gather(pool.get(), &o, &r); }, [](int) {}, true);
+    faults += inject(
+        "thread gather", [&] { return lox_thread_gather(pool.get(), &o, &r); }, [](int) {}, true);
     ASSERT_NE(r, nullptr) << lox_last_error();
     loxtest::Results owned(r);
     EXPECT_EQ(loxtest::values(r), expected) << "round " << round;
@@ -320,8 +339,7 @@ TEST_F(AllocFaults, Funnel) {
   for (unsigned long long jid = 0; jid < kJobs; ++jid)
     for (size_t i = 0; i < inputs.size(); ++i)
       faults += inject(
-          "funnel put",
-          [&] { return lox_funnel_put(inputs[i], jid, to_ptr(static_cast<intptr_t>(jid * 10 + i)), 0); },
+          "funnel put", [&] { return lox_funnel_put(inputs[i], jid, to_ptr(static_cast<intptr_t>(jid * 10 + i)), 0); },
           [](int) {}, true);
   EXPECT_EQ(lox_funnel_ready(top), kJobs);
   std::vector<bool> seen(kJobs, false);
@@ -373,11 +391,12 @@ int echo_task(void*, const void* in, size_t len, lox_buffer* out) { return lox_b
 TEST_F(AllocFaults, ProcessPool) {
   long faults = 0;
   lox_process* p = nullptr;
-  faults += inject("process create", [&] { return lox_process_create(2, echo_task, nullptr, &p); },
-                   [&](int rc) {
-                     if (rc == LOX_OK) lox_process_destroy(std::exchange(p, nullptr));
-                     EXPECT_EQ(p, nullptr);
-                   });
+  faults += inject(
+      "process create", [&] { return lox_process_create(2, echo_task, nullptr, &p); },
+      [&](int rc) {
+        if (rc == LOX_OK) lox_process_destroy(std::exchange(p, nullptr));
+        EXPECT_EQ(p, nullptr);
+      });
   EXPECT_TRUE(loxfault::no_children_left());
   ASSERT_EQ(lox_process_create(2, echo_task, nullptr, &p), LOX_OK) << lox_last_error();
   for (int round = 0; round < 2; ++round) {
@@ -400,7 +419,8 @@ TEST_F(AllocFaults, ProcessPool) {
     lox_gather_opts o;
     lox_gather_opts_init(&o);
     o.timeout = std::chrono::duration<double>(loxtest::kMust).count();
-    faults += inject("process gather", [&] { return lox_process_gather(p, &o, &r); }, [](int) {}, true);
+    faults += inject(
+        "process gather", [&] { return lox_process_gather(p, &o, &r); }, [](int) {}, true);
     ASSERT_NE(r, nullptr) << lox_last_error();
     loxtest::Results owned(r);
     ASSERT_EQ(lox_results_count(r), expected.size()) << "round " << round;

@@ -122,22 +122,22 @@ TEST_F(SignalStormTest, QueuePutGet) {
   std::atomic<int> bad{0};
   // Rounds are quick: repeat until the storm has sent a few thousand signals.
   for (int rep = 0; rep < 1 || (storm.sent() < 2000 && rep < 500); ++rep) {
-  std::vector<std::thread> producers;
-  for (int p = 0; p < kProducers; ++p)
-    producers.emplace_back([&, p] {
-      for (int i = 0; i < kItems; ++i)
-        if (lox_queue_put(q, to_ptr(p * kItems + i + 1), i % 2 ? kMustSeconds : LOX_FOREVER) != LOX_OK) ++bad;
-    });
-  std::vector<int> last(kProducers, 0);
-  for (int n = 0; n < kProducers * kItems; ++n) {
-    void* item = nullptr;
-    ASSERT_EQ(lox_queue_get(q, &item, n % 2 ? kMustSeconds : LOX_FOREVER), LOX_OK) << lox_last_error();
-    const int v = static_cast<int>(from_ptr(item)) - 1;
-    const int p = v / kItems, i = v % kItems;
-    ASSERT_EQ(i, last[static_cast<size_t>(p)]) << "producer " << p;
-    last[static_cast<size_t>(p)] = i + 1;
-  }
-  for (auto& t : producers) t.join();
+    std::vector<std::thread> producers;
+    for (int p = 0; p < kProducers; ++p)
+      producers.emplace_back([&, p] {
+        for (int i = 0; i < kItems; ++i)
+          if (lox_queue_put(q, to_ptr(p * kItems + i + 1), i % 2 ? kMustSeconds : LOX_FOREVER) != LOX_OK) ++bad;
+      });
+    std::vector<int> last(kProducers, 0);
+    for (int n = 0; n < kProducers * kItems; ++n) {
+      void* item = nullptr;
+      ASSERT_EQ(lox_queue_get(q, &item, n % 2 ? kMustSeconds : LOX_FOREVER), LOX_OK) << lox_last_error();
+      const int v = static_cast<int>(from_ptr(item)) - 1;
+      const int p = v / kItems, i = v % kItems;
+      ASSERT_EQ(i, last[static_cast<size_t>(p)]) << "producer " << p;
+      last[static_cast<size_t>(p)] = i + 1;
+    }
+    for (auto& t : producers) t.join();
   }
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(lox_queue_size(q), 0u);
@@ -164,28 +164,28 @@ TEST_F(SignalStormTest, LockAcquire) {
   long reps = 0;
   // Repeat until the storm has sent a few thousand signals.
   for (; reps < 1 || (storm.sent() < 2000 && reps < 500); ++reps) {
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kRounds; ++i) {
-        const double timeout = (i + t) % 2 ? kMustSeconds : LOX_FOREVER;
-        if (lox_lock_acquire(l, timeout) != LOX_OK) ++bad;
-        ++counters[0];
-        std::this_thread::yield();
-        if (lox_lock_release(l) != LOX_OK) ++bad;
-        if (lox_qlock_acquire(q, timeout) != LOX_OK) ++bad;
-        ++counters[1];
-        if (lox_qlock_release(q) != LOX_OK) ++bad;
-        if (lox_rwlock_acquire(rw, LOX_WRITE, timeout) != LOX_OK) ++bad;
-        ++counters[2];
-        if (lox_rwlock_release(rw, LOX_WRITE) != LOX_OK) ++bad;
-        size_t idx = 9;
-        if (lox_index_semaphore_acquire(s, timeout, &idx) != LOX_OK || idx != 0) ++bad;
-        ++counters[3];
-        if (lox_index_semaphore_release(s, 0) != LOX_OK) ++bad;
-      }
-    });
-  for (auto& t : threads) t.join();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kRounds; ++i) {
+          const double timeout = (i + t) % 2 ? kMustSeconds : LOX_FOREVER;
+          if (lox_lock_acquire(l, timeout) != LOX_OK) ++bad;
+          ++counters[0];
+          std::this_thread::yield();
+          if (lox_lock_release(l) != LOX_OK) ++bad;
+          if (lox_qlock_acquire(q, timeout) != LOX_OK) ++bad;
+          ++counters[1];
+          if (lox_qlock_release(q) != LOX_OK) ++bad;
+          if (lox_rwlock_acquire(rw, LOX_WRITE, timeout) != LOX_OK) ++bad;
+          ++counters[2];
+          if (lox_rwlock_release(rw, LOX_WRITE) != LOX_OK) ++bad;
+          size_t idx = 9;
+          if (lox_index_semaphore_acquire(s, timeout, &idx) != LOX_OK || idx != 0) ++bad;
+          ++counters[3];
+          if (lox_index_semaphore_release(s, 0) != LOX_OK) ++bad;
+        }
+      });
+    for (auto& t : threads) t.join();
   }
   EXPECT_EQ(bad.load(), 0);
   for (long c : counters) EXPECT_EQ(c, kThreads * kRounds * reps);

@@ -130,8 +130,7 @@ TEST_F(SysFaults, NoWorkerThreadCanStart) {
   loxfault::clear_plans();
   ASSERT_EQ(lox_thread_gather(pool, nullptr, &r), LOX_OK) << lox_last_error();
   ASSERT_EQ(lox_results_count(r), kTasks);
-  for (uintptr_t i = 0; i < kTasks; ++i)
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(lox_results_value(r, i)), i * 2);
+  for (uintptr_t i = 0; i < kTasks; ++i) EXPECT_EQ(reinterpret_cast<uintptr_t>(lox_results_value(r, i)), i * 2);
   lox_results_destroy(r);
   lox_thread_destroy(pool);
   loxfault::report("sys", "pthread_create (thread pool)", injected);

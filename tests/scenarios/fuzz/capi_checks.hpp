@@ -70,9 +70,9 @@ inline double timeout_short(Input& in) {
   return v[in.below(sizeof v / sizeof v[0])];
 }
 inline double timeout_any(Input& in) {
-  static const double v[] = {0.0,  -0.0, LOX_FOREVER, -1e300, -std::numeric_limits<double>::infinity(),
-                             1e-3, 2.5,  1e9,         1e10,   1e300, std::numeric_limits<double>::infinity(),
-                             5e-324, -5e-324};
+  static const double v[] = {0.0,    -0.0, LOX_FOREVER, -1e300, -std::numeric_limits<double>::infinity(), 1e-3,
+                             2.5,    1e9,  1e10,        1e300,  std::numeric_limits<double>::infinity(),  5e-324,
+                             -5e-324};
   return v[in.below(sizeof v / sizeof v[0])];
 }
 inline double timeout_nan(Input& in) {

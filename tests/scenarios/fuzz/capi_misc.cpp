@@ -16,17 +16,17 @@ namespace loxfuzz {
 namespace {
 
 // An int-returning call that must be refused with LOX_EINVAL.
-#define REFUSED(call) \
-  do {                \
-    arm();            \
+#define REFUSED(call)           \
+  do {                          \
+    arm();                      \
     expect((call), LOX_EINVAL); \
   } while (0)
 // A count getter that must read 0 and say why.
-#define ZERO(call)                    \
-  do {                                \
-    arm();                            \
-    FUZZ_CHECK((call) == 0);          \
-    detail_set();                     \
+#define ZERO(call)           \
+  do {                       \
+    arm();                   \
+    FUZZ_CHECK((call) == 0); \
+    detail_set();            \
   } while (0)
 
 // Every function of one kind on handle `h` (NULL or destroyed): refused.
@@ -126,7 +126,8 @@ void refused_calls(Kind k, void* h, Input& in) {
       lox_results* r = nullptr;
       REFUSED(lox_thread_call(p, nullptr, &item));
       REFUSED(lox_thread_scatter(p, nullptr, &n));
-      REFUSED(lox_thread_scatter_fn(p, [](void*, void*, void**) { return 0; }, nullptr, nullptr, &n));
+      REFUSED(lox_thread_scatter_fn(
+          p, [](void*, void*, void**) { return 0; }, nullptr, nullptr, &n));
       REFUSED(lox_thread_gather(p, nullptr, &r));
       FUZZ_CHECK(r == nullptr);
       ZERO(lox_thread_pending(p));
@@ -165,17 +166,39 @@ void refused_calls(Kind k, void* h, Input& in) {
 void destroy_again(Kind k, void* h) {
   arm();
   switch (k) {
-    case Kind::lock: lox_lock_destroy(static_cast<lox_lock*>(h)); break;
-    case Kind::lightswitch: lox_lightswitch_destroy(static_cast<lox_lightswitch*>(h)); break;
-    case Kind::rwlock: lox_rwlock_destroy(static_cast<lox_rwlock*>(h)); break;
-    case Kind::qlock: lox_qlock_destroy(static_cast<lox_qlock*>(h)); break;
-    case Kind::semaphore: lox_index_semaphore_destroy(static_cast<lox_index_semaphore*>(h)); break;
-    case Kind::queue: lox_queue_destroy(static_cast<lox_queue*>(h)); break;
-    case Kind::announcement: lox_announcement_destroy(static_cast<lox_announcement*>(h)); break;
-    case Kind::funnel: lox_funnel_destroy(static_cast<lox_funnel*>(h)); break;
-    case Kind::thread: lox_thread_destroy(static_cast<lox_thread*>(h)); break;
-    case Kind::process: lox_process_destroy(static_cast<lox_process*>(h)); break;
-    case Kind::results: lox_results_destroy(static_cast<lox_results*>(h)); break;
+    case Kind::lock:
+      lox_lock_destroy(static_cast<lox_lock*>(h));
+      break;
+    case Kind::lightswitch:
+      lox_lightswitch_destroy(static_cast<lox_lightswitch*>(h));
+      break;
+    case Kind::rwlock:
+      lox_rwlock_destroy(static_cast<lox_rwlock*>(h));
+      break;
+    case Kind::qlock:
+      lox_qlock_destroy(static_cast<lox_qlock*>(h));
+      break;
+    case Kind::semaphore:
+      lox_index_semaphore_destroy(static_cast<lox_index_semaphore*>(h));
+      break;
+    case Kind::queue:
+      lox_queue_destroy(static_cast<lox_queue*>(h));
+      break;
+    case Kind::announcement:
+      lox_announcement_destroy(static_cast<lox_announcement*>(h));
+      break;
+    case Kind::funnel:
+      lox_funnel_destroy(static_cast<lox_funnel*>(h));
+      break;
+    case Kind::thread:
+      lox_thread_destroy(static_cast<lox_thread*>(h));
+      break;
+    case Kind::process:
+      lox_process_destroy(static_cast<lox_process*>(h));
+      break;
+    case Kind::results:
+      lox_results_destroy(static_cast<lox_results*>(h));
+      break;
   }
   if (h)
     detail_set();

@@ -154,8 +154,11 @@ GatherArgs gather_args(Input& in, Progress* progress) {
   GatherArgs a;
   lox_gather_opts_init(&a.opts);
   switch (in.below(6)) {
-    case 0: break;  // NULL: defaults
-    case 1: a.ptr = &a.opts; break;
+    case 0:
+      break;  // NULL: defaults
+    case 1:
+      a.ptr = &a.opts;
+      break;
     case 2: {
       static const size_t sizes[] = {0, sizeof(lox_gather_opts) - 1, sizeof(lox_gather_opts) + 8, SIZE_MAX};
       a.opts.struct_size = sizes[in.below(4)];
@@ -230,7 +233,8 @@ void thread_ops(World& w, unsigned code) {
       const lox_thread_opts* optp = nullptr;
       bool invalid = false;
       switch (in.below(5)) {
-        case 0: break;
+        case 0:
+          break;
         case 1: {
           static const double idles[] = {0.0, -0.0, 1e-3, 2.0, 1e300, INFINITY};
           opts.idle_timeout = idles[in.below(6)];
@@ -353,12 +357,23 @@ void process_ops(World& w, unsigned code) {
       opts.max_message = limits[in.below(4)];
       bool invalid = false;
       switch (in.below(6)) {
-        case 0: opts.task_timeout = timeout_nan(in), invalid = true; break;
-        case 1: opts.task_timeout = in.flip() ? 0.0 : -0.0, invalid = true; break;
-        case 2: opts.max_message = 0, invalid = true; break;
-        case 3: opts.struct_size = in.flip() ? 8 : sizeof opts * 2, invalid = true; break;
-        case 4: opts.task_timeout = in.flip() ? 1e-3 : 1e300; break;
-        default: break;
+        case 0:
+          opts.task_timeout = timeout_nan(in), invalid = true;
+          break;
+        case 1:
+          opts.task_timeout = in.flip() ? 0.0 : -0.0, invalid = true;
+          break;
+        case 2:
+          opts.max_message = 0, invalid = true;
+          break;
+        case 3:
+          opts.struct_size = in.flip() ? 8 : sizeof opts * 2, invalid = true;
+          break;
+        case 4:
+          opts.task_timeout = in.flip() ? 1e-3 : 1e300;
+          break;
+        default:
+          break;
       }
       const bool null_fn = in.below(8) == 0, null_out = in.below(8) == 0;
       // Workers are asked for only when the call must fail before forking.
@@ -416,9 +431,12 @@ void results_ops(World& w, unsigned code) {
 
 void op_pool(World& w, unsigned code) {
   switch ((code / 8) % 3) {
-    case 0: return thread_ops(w, code);
-    case 1: return process_ops(w, code);
-    case 2: return results_ops(w, code);
+    case 0:
+      return thread_ops(w, code);
+    case 1:
+      return process_ops(w, code);
+    case 2:
+      return results_ops(w, code);
   }
 }
 

@@ -302,8 +302,8 @@ void funnel_ops(World& w, unsigned code) {
       size_t count = 12345;
       unsigned long long jid = 777;
       arm();
-      int rc = lox_funnel_get(f ? f->h : nullptr, t, null_jid ? nullptr : &jid, null_items ? nullptr : items,
-                              capacity, null_count ? nullptr : &count);
+      int rc = lox_funnel_get(f ? f->h : nullptr, t, null_jid ? nullptr : &jid, null_items ? nullptr : items, capacity,
+                              null_count ? nullptr : &count);
       if (!f || null_count || (null_items && capacity > 0) || nan) return (void)expect(rc, LOX_EINVAL);
       if (f->index >= 0) return (void)expect(rc, LOX_ESTATE);
       if (f->g->ready.empty()) return (void)expect(rc, LOX_TIMEOUT);
@@ -331,9 +331,12 @@ void funnel_ops(World& w, unsigned code) {
 
 void op_queue(World& w, unsigned code) {
   switch ((code / 8) % 3) {
-    case 0: return queue_ops(w, code);
-    case 1: return announcement_ops(w, code);
-    case 2: return funnel_ops(w, code);
+    case 0:
+      return queue_ops(w, code);
+    case 1:
+      return announcement_ops(w, code);
+    case 2:
+      return funnel_ops(w, code);
   }
 }
 

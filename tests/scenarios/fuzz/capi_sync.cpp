@@ -274,11 +274,16 @@ void semaphore_ops(World& w, unsigned code) {
 
 void op_sync(World& w, unsigned code) {
   switch ((code / 8) % 5) {
-    case 0: return lock_ops(w, code);
-    case 1: return switch_ops(w, code);
-    case 2: return rwlock_ops(w, code);
-    case 3: return qlock_ops(w, code);
-    case 4: return semaphore_ops(w, code);
+    case 0:
+      return lock_ops(w, code);
+    case 1:
+      return switch_ops(w, code);
+    case 2:
+      return rwlock_ops(w, code);
+    case 3:
+      return qlock_ops(w, code);
+    case 4:
+      return semaphore_ops(w, code);
   }
 }
 

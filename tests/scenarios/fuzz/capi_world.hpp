@@ -66,7 +66,7 @@ struct Ann {
   lox_announcement* h;
   std::shared_ptr<AGroup> g;
   bool member = false;  // the creator or a subscriber, until it unsubscribes
-  size_t maxsize = 0;  // of its receive queue, 0 = unbounded
+  size_t maxsize = 0;   // of its receive queue, 0 = unbounded
   std::deque<uintptr_t> items;
 };
 struct FGroup {

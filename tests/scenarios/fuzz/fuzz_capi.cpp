@@ -41,10 +41,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t ops = 0; ops < kMaxOps && !in.empty(); ++ops) {
     const unsigned code = in.u8();
     switch (code % 4) {
-      case 0: op_sync(w, code / 4); break;
-      case 1: op_queue(w, code / 4); break;
-      case 2: op_pool(w, code / 4); break;
-      case 3: op_misc(w, code / 4); break;
+      case 0:
+        op_sync(w, code / 4);
+        break;
+      case 1:
+        op_queue(w, code / 4);
+        break;
+      case 2:
+        op_pool(w, code / 4);
+        break;
+      case 3:
+        op_misc(w, code / 4);
+        break;
     }
     arm();
     check_sync(w);

@@ -50,7 +50,7 @@ class Input {
 
 }  // namespace loxfuzz
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)                                       \
+  do {                                                         \
     if (!(cond)) ::loxfuzz::broken(__FILE__, __LINE__, #cond); \
   } while (0)

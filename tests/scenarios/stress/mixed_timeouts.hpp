@@ -11,11 +11,16 @@ namespace loxtest {
 
 inline double mixed_timeout(std::mt19937& rng) {
   switch (rng() % 5) {
-    case 0: return 0.0;
-    case 1: return 0.00005;
-    case 2: return 0.001;
-    case 3: return 0.01;
-    default: return LOX_FOREVER;
+    case 0:
+      return 0.0;
+    case 1:
+      return 0.00005;
+    case 2:
+      return 0.001;
+    case 3:
+      return 0.01;
+    default:
+      return LOX_FOREVER;
   }
 }
 

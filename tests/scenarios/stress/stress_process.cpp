@@ -131,7 +131,8 @@ TEST(StressProcess, HundredThousandTasksWhileWorkersAreKilled) {
       size_t len = 0;
       uint64_t got = 0;
       const bool right = st == 0 && !dies[idx] && lox_results_bytes(r.get(), idx, &data, &len) == LOX_OK &&
-                         len == sizeof got && (std::memcpy(&got, data, len), got == answer_of(static_cast<uint64_t>(first + i)));
+                         len == sizeof got &&
+                         (std::memcpy(&got, data, len), got == answer_of(static_cast<uint64_t>(first + i)));
       if (right) {
         ++ok;
       } else {

@@ -75,8 +75,8 @@ void queue_many_to_many(size_t maxsize, const char* name) {
     ps.emplace_back([&, p] {
       auto rng = rng_for(400 + static_cast<uint64_t>(p));
       for (long s = 0; s < per; ++s) {
-        const int rc = with_retries([&](double t) { return lox_queue_put(q.get(), to_ptr(ids.make(p, s)), t); },
-                                    rng, timeouts);
+        const int rc =
+            with_retries([&](double t) { return lox_queue_put(q.get(), to_ptr(ids.make(p, s)), t); }, rng, timeouts);
         if (rc != LOX_OK) {
           ADD_FAILURE() << "put: " << lox_status_str(rc) << ": " << lox_last_error();
           bad.fetch_add(1);
@@ -156,7 +156,9 @@ TEST(StressAnnouncement, ThreePublishersFourSmallSubscribersRandomTimeouts) {
       auto rng = rng_for(600 + static_cast<uint64_t>(p));
       for (long s = 0; s < per; ++s) {
         const int rc = with_retries(
-            [&](double t) { return lox_announcement_put(publishers[static_cast<size_t>(p)], to_ptr(ids.make(p, s)), t); },
+            [&](double t) {
+              return lox_announcement_put(publishers[static_cast<size_t>(p)], to_ptr(ids.make(p, s)), t);
+            },
             rng, put_timeouts);
         if (rc != LOX_OK) {
           ADD_FAILURE() << "publisher " << p << " put: " << lox_status_str(rc);
@@ -201,8 +203,8 @@ TEST(StressFunnel, FourInputsShuffledJobsRandomTimeouts) {
       std::iota(order.begin(), order.end(), 0L);
       std::shuffle(order.begin(), order.end(), rng);
       for (long jid : order)
-        if (lox_funnel_put(inputs[static_cast<size_t>(i)].get(), static_cast<unsigned long long>(jid),
-                           item_of(jid, i), random_timeout(rng)) != LOX_OK)
+        if (lox_funnel_put(inputs[static_cast<size_t>(i)].get(), static_cast<unsigned long long>(jid), item_of(jid, i),
+                           random_timeout(rng)) != LOX_OK)
           bad.fetch_add(1);
     });
   ts.emplace_back([&] {
@@ -219,7 +221,8 @@ TEST(StressFunnel, FourInputsShuffledJobsRandomTimeouts) {
         return;
       }
       bool whole = count == kInputs && jid < static_cast<unsigned long long>(jobs);
-      for (size_t i = 0; whole && i < count; ++i) whole = items[i] == item_of(static_cast<long>(jid), static_cast<int>(i));
+      for (size_t i = 0; whole && i < count; ++i)
+        whole = items[i] == item_of(static_cast<long>(jid), static_cast<int>(i));
       if (!whole || !marks.mark(static_cast<size_t>(jid))) bad.fetch_add(1);
     }
   });
@@ -229,8 +232,8 @@ TEST(StressFunnel, FourInputsShuffledJobsRandomTimeouts) {
   EXPECT_EQ(lox_funnel_ready(top.get()), 0u);
   summary("funnel 4 inputs, shuffled job ids",
           "sets=" + std::to_string(jobs) + " items=" + std::to_string(jobs * kInputs) +
-              " ok=" + std::to_string(marks.exactly_once()) + " lost=" + std::to_string(marks.lost()) +
-              " duplicated=" + std::to_string(marks.duplicated()) + " get_timeouts_retried=" + std::to_string(timeouts.load()),
+              " ok=" + std::to_string(marks.exactly_once()) + " lost=" + std::to_string(marks.lost()) + " duplicated=" +
+              std::to_string(marks.duplicated()) + " get_timeouts_retried=" + std::to_string(timeouts.load()),
           sw);
 }
 

@@ -51,9 +51,15 @@ void hammer(Tally& tally, uint64_t salt, StepFn step) {
       EXPECT_TRUE(start.wait());
       for (long i = 0; i < iterations; ++i) {
         switch (step(rng)) {
-          case Step::acquired: tally.acquired.fetch_add(1, std::memory_order_relaxed); break;
-          case Step::timed_out: tally.timed_out.fetch_add(1, std::memory_order_relaxed); break;
-          case Step::error: tally.errors.fetch_add(1); break;
+          case Step::acquired:
+            tally.acquired.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case Step::timed_out:
+            tally.timed_out.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case Step::error:
+            tally.errors.fetch_add(1);
+            break;
         }
       }
     });
@@ -65,8 +71,10 @@ void hammer(Tally& tally, uint64_t salt, StepFn step) {
 // sleep long enough to make the waiters' short timeouts run out.
 void hold_a_while(std::mt19937_64& rng) {
   const auto r = rng() % 64;
-  if (r == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
-  else if (r < 8) std::this_thread::yield();
+  if (r == 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  else if (r < 8)
+    std::this_thread::yield();
 }
 
 Step classify(int rc) { return rc == LOX_OK ? Step::acquired : rc == LOX_TIMEOUT ? Step::timed_out : Step::error; }
@@ -96,17 +104,17 @@ void hammer_exclusive(const char* name, const char* what, uint64_t salt, Acquire
   std::atomic<int> holders{0};
   Tally tally;
   Stopwatch sw;
-  hammer(tally, salt, [&](std::mt19937_64& rng) {
-    return exclusive(acquire(random_timeout(rng)), holders, tally, rng, release);
-  });
+  hammer(tally, salt,
+         [&](std::mt19937_64& rng) { return exclusive(acquire(random_timeout(rng)), holders, tally, rng, release); });
   expect_clean(tally, name);
   summary(what, tally.figures(), sw);
 }
 
 TEST(StressSync, LockRandomTimeouts) {
   Owned<lox_lock> l = created<lox_lock>(lox_lock_create);
-  hammer_exclusive("lock", "lock, 8 threads", 1000, [&](double t) { return lox_lock_acquire(l.get(), t); },
-                   [&] { return lox_lock_release(l.get()); });
+  hammer_exclusive(
+      "lock", "lock, 8 threads", 1000, [&](double t) { return lox_lock_acquire(l.get(), t); },
+      [&] { return lox_lock_release(l.get()); });
   EXPECT_EQ(lox_lock_locked(l.get()), 0);
   EXPECT_EQ(lox_lock_acquire(l.get(), 0), LOX_OK) << "a timed-out acquire left the lock taken";
   EXPECT_EQ(lox_lock_release(l.get()), LOX_OK);
@@ -114,8 +122,9 @@ TEST(StressSync, LockRandomTimeouts) {
 
 TEST(StressSync, QLockRandomTimeouts) {
   Owned<lox_qlock> q = created<lox_qlock>(lox_qlock_create);
-  hammer_exclusive("qlock", "qlock, 8 threads", 2000, [&](double t) { return lox_qlock_acquire(q.get(), t); },
-                   [&] { return lox_qlock_release(q.get()); });
+  hammer_exclusive(
+      "qlock", "qlock, 8 threads", 2000, [&](double t) { return lox_qlock_acquire(q.get(), t); },
+      [&] { return lox_qlock_release(q.get()); });
   EXPECT_EQ(lox_qlock_waiting(q.get()), 0u) << "a timed-out acquirer kept its place in line";
   EXPECT_EQ(lox_qlock_locked(q.get()), 0);
   EXPECT_EQ(lox_qlock_acquire(q.get(), 0), LOX_OK) << "a timed-out acquire left the qlock taken";

@@ -33,7 +33,9 @@ namespace {
 // A task's value carries its id and a check of it, so a wrong or swapped
 // value is told apart from a lost one.
 constexpr int kIdBits = 24;
-intptr_t check_of(intptr_t id) { return static_cast<intptr_t>((static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> 40); }
+intptr_t check_of(intptr_t id) {
+  return static_cast<intptr_t>((static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> 40);
+}
 intptr_t encode(intptr_t id) { return (id << kIdBits) | (check_of(id) & ((intptr_t{1} << kIdBits) - 1)); }
 bool decode(intptr_t v, intptr_t& id) {
   id = v >> kIdBits;
@@ -64,8 +66,7 @@ int million_task(void* ctx, void* arg, void** result) {
 
 // What the gatherers saw, checked round by round.
 struct RoundChecker {
-  explicit RoundChecker(size_t n, int scatterers, long per)
-      : seen(n), scatterers(scatterers), per(per) {}
+  explicit RoundChecker(size_t n, int scatterers, long per) : seen(n), scatterers(scatterers), per(per) {}
   Marks seen;
   int scatterers;
   long per;
@@ -243,7 +244,7 @@ TEST(StressThreadPool, ThousandPoolsFromEightThreads) {
   EXPECT_EQ(pools.load(), pools_per_thread * kThreads);
   summary("thread pool 1000 pools from 8 threads",
           "pools=" + std::to_string(pools.load()) + " destroyed_with_work=" + std::to_string(destroyed_busy.load()) +
-               " tasks=" + std::to_string(tasks.load()) + " ok=" + std::to_string(ok.load()) +
+              " tasks=" + std::to_string(tasks.load()) + " ok=" + std::to_string(ok.load()) +
               " wrong=" + std::to_string(wrong.load()) + " lost=" + std::to_string(lost.load()),
           sw);
 }
@@ -302,8 +303,7 @@ TEST(StressThreadPool, PendingCountsNoTaskTwice) {
   EXPECT_EQ(errors, 0);
   EXPECT_EQ(over, 0) << "pending read " << worst << " when at most " << worst_bound << " task(s) were unstarted";
   summary("thread pool pending under claims and steals",
-          "rounds=" + std::to_string(rounds) + " reads=" + std::to_string(reads) + " over=" + std::to_string(over),
-          sw);
+          "rounds=" + std::to_string(rounds) + " reads=" + std::to_string(reads) + " over=" + std::to_string(over), sw);
 }
 
 }  // namespace

@@ -68,11 +68,16 @@ inline std::mt19937_64 rng_for(uint64_t salt) {
 // retried (the "leaves no trace" path) while some succeed after waiting.
 inline double random_timeout(std::mt19937_64& rng) {
   switch (rng() % 5) {
-    case 0: return 0.0;
-    case 1: return 0.00002;
-    case 2: return 0.0002;
-    case 3: return 0.001;
-    default: return 0.005;
+    case 0:
+      return 0.0;
+    case 1:
+      return 0.00002;
+    case 2:
+      return 0.0002;
+    case 3:
+      return 0.001;
+    default:
+      return 0.005;
   }
 }
 
@@ -108,9 +113,15 @@ class Marks {
   }
   size_t size() const { return m_.size(); }
   unsigned at(size_t id) const { return m_[id].load(std::memory_order_relaxed); }
-  size_t exactly_once() const { return count_if([](unsigned c) { return c == 1; }); }
-  size_t lost() const { return count_if([](unsigned c) { return c == 0; }); }
-  size_t duplicated() const { return count_if([](unsigned c) { return c > 1; }); }
+  size_t exactly_once() const {
+    return count_if([](unsigned c) { return c == 1; });
+  }
+  size_t lost() const {
+    return count_if([](unsigned c) { return c == 0; });
+  }
+  size_t duplicated() const {
+    return count_if([](unsigned c) { return c > 1; });
+  }
   long out_of_range() const { return out_of_range_.load(); }
   // First id not marked exactly once, or size() (for failure messages).
   size_t first_bad() const {
@@ -139,9 +150,7 @@ inline void expect_exactly_once(const Marks& m, const char* what) {
 
 class Stopwatch {
  public:
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

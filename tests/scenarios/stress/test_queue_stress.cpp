@@ -263,8 +263,8 @@ void size_is_a_snapshot(size_t maxsize) {
   producer.join();
   consumer.join();
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_LE(max_seen, maxsize) << "lox_queue_size read " << max_seen << " on a queue of maxsize " << maxsize
-                               << " (" << reads << " reads)";
+  EXPECT_LE(max_seen, maxsize) << "lox_queue_size read " << max_seen << " on a queue of maxsize " << maxsize << " ("
+                               << reads << " reads)";
   EXPECT_EQ(lox_queue_size(q.get()), 0u);
 }
 
