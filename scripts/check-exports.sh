@@ -55,7 +55,7 @@ else
 fi
 
 # --- exported == declared in the installed headers ------------------------------
-declared=$(cat "$prefix"/include/lox/*.h* |
+declared=$(find "$prefix/include/lox" -type f \( -name '*.h' -o -name '*.hpp' \) -exec cat {} + |
            sed -nE 's/.*LOX_API[^(]*[^A-Za-z0-9_](lox_[A-Za-z0-9_]+)[[:space:]]*\(.*/\1/p' | sort -u)
 exported=$(nm -D --defined-only "$lib" | awk '{ sub(/@.*/, "", $3) } $3 ~ /^lox_/ { print $3 }' | sort -u)
 not_exported=$(comm -23 <(echo "$declared") <(echo "$exported") | tr '\n' ' ')
