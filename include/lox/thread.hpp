@@ -16,43 +16,6 @@
 
 namespace lox {
 
-namespace detail {
-
-// How a thread pool's rounds are gathered and how the pool ends.
-struct thread_kind : pool_calls<lox_thread, gathered_round, lox_thread_gather, lox_thread_pending, lox_thread_workers> {
-  static constexpr const char* name = "thread";
-
-  // Waits for and frees everything scattered and not gathered, then
-  // destroys the C pool. Gathering (rather than tracking the records) keeps
-  // scatter free of any bookkeeping: the C pool is the only list of
-  // outstanding records, and gather is how it hands them back.
-  template <class R, class F>
-  static void close(lox_thread*& handle, std::unique_ptr<F>& fn) noexcept {
-    if (!handle) return;
-    for (;;) {
-      lox_results* res = nullptr;
-      const int st = lox_thread_gather(handle, nullptr, &res);
-      if (st == LOX_ESTATE) {
-        // Inside one of our own tasks: the C destroy refuses (and logs); the
-        // tasks still running need the callable, so leak both.
-        lox_thread_destroy(handle);
-        handle = nullptr;
-        static_cast<void>(fn.release());
-        return;
-      }
-      if (st != LOX_OK && st != LOX_ETASK) break;  // out of memory: destroy still runs every task
-      gathered_round<R> round;
-      round.adopt(res);
-      if (round.size() == 0) break;  // nothing left: no task of this pool runs any more
-    }
-    lox_thread_destroy(handle);
-    handle = nullptr;
-    fn.reset();
-  }
-};
-
-}  // namespace detail
-
 // Settings for `lox::thread(n, options, fn)`.
 struct thread_options {
   // How long a worker thread waits without work before it exits (0 = at
