@@ -21,7 +21,9 @@ inline int status_of(Status s) noexcept { return to_c(s); }
 inline int status_of(int s) noexcept { return s; }
 
 // lox_X_create: `*out` = a new T built from `args` under the guard (a
-// failed allocation is LOX_ENOMEM and leaves `*out` untouched).
+// failed allocation is LOX_ENOMEM and leaves `*out` untouched). The caller
+// evaluates `args`, outside the guard: pass values and references, never a
+// call that may throw (build such an object inside guard() instead).
 template <typename T, typename... Args>
 int create(const char* op, T** out, Args&&... args) noexcept {
   if (!out) return null_argument(op, "out");

@@ -65,11 +65,13 @@ LOX_API void lox_rwlock_destroy(lox_rwlock* rw) { capi::destroy_handle("rwlock d
 
 LOX_API int lox_rwlock_acquire(lox_rwlock* rw, int mode, double timeout) {
   constexpr const char* op = "rwlock acquire";
+  // capi::timed's checks with the mode's between the handle's and the
+  // timeout's (the documented order), so that the handle is checked once.
   if (!capi::live(op, "rwlock", rw)) return LOX_EINVAL;
   if (!valid_mode(op, mode)) return LOX_EINVAL;
-  return capi::timed(op, "rwlock", rw, timeout, [&](const core::Deadline& d) {
-    return mode == LOX_READ ? rw->core.acquire_read(d) : rw->core.acquire_write(d);
-  });
+  core::Deadline d = core::Deadline::never();
+  if (!capi::to_deadline(op, timeout, d)) return LOX_EINVAL;
+  return capi::to_c(mode == LOX_READ ? rw->core.acquire_read(d) : rw->core.acquire_write(d));
 }
 
 LOX_API int lox_rwlock_release(lox_rwlock* rw, int mode) {
