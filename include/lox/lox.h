@@ -83,6 +83,7 @@ LOX_END_DECLS
 #include <lox/c/status.h>  /* status codes, LOX_FOREVER, lox_last_error */
 #include <lox/c/log.h>     /* logging */
 #include <lox/c/results.h> /* gather options and results */
+#include <lox/c/task.h>    /* task handles, dependencies, completion order, cancellation */
 #include <lox/c/thread.h>  /* the thread pool */
 #include <lox/c/process.h> /* the process pool */
 #include <lox/c/sync.h>    /* lock, lightswitch, rwlock, qlock, index semaphore */

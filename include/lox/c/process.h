@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <lox/c/api.h>
 #include <lox/c/results.h>
+#include <lox/c/task.h>
 
 LOX_BEGIN_DECLS
 
@@ -14,14 +15,12 @@ LOX_BEGIN_DECLS
 /* Process pool (lox.process)                                                */
 /* ------------------------------------------------------------------------ */
 
-/** Where a worker writes the bytes of its result (lox_buffer_append). */
-typedef struct lox_buffer lox_buffer;
-
 /** Appends `len` bytes at `data` to the result being built (`data` may be
  *  NULL when `len` is 0). LOX_OK; LOX_EINVAL: `out` NULL, `data` NULL with
  *  `len` > 0, or `len` above PTRDIFF_MAX (no buffer is that large);
  *  LOX_ENOMEM: the result cannot grow that much (nothing is appended). Only
- *  valid inside the lox_process_fn call that received `out`. */
+ *  valid inside the lox_process_fn (or lox_scatter_opts.encode) call that
+ *  received `out`. */
 LOX_API int lox_buffer_append(lox_buffer *out, const void *data, size_t len);
 
 /** A process-pool task: runs in a worker process on a copy of the `in_len`
@@ -52,10 +51,15 @@ typedef struct lox_process_opts {
    *  large crosses or is allocated in this process. 0, or
    *  above 2^38 (256 GiB): LOX_EINVAL. */
   size_t max_message;
+  /** Seconds a cancelled running task's worker has between SIGTERM and
+   *  SIGKILL (default 1.0; 0: SIGKILL at once). NaN or negative:
+   *  LOX_EINVAL. Options structs without this field (an older
+   *  struct_size) get the default. */
+  double cancel_grace;
 } lox_process_opts;
 
 #define LOX_PROCESS_OPTS_INIT \
-  { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30 }
+  { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30, 1.0 }
 
 /** Fills `*opts` with the defaults (same as LOX_PROCESS_OPTS_INIT). NULL is
  *  ignored. */
@@ -180,6 +184,27 @@ LOX_API size_t lox_process_workers(const lox_process *pool);
  *  LOX_TIMEOUT; read results with lox_results_bytes) / LOX_TIMEOUT (nothing
  *  returned, the round goes on) / LOX_EINVAL. The caller owns `*out`. */
 LOX_API int lox_process_gather(lox_process *pool, const lox_gather_opts *opts, lox_results **out);
+
+/** `lox_process_scatter` with options and a handle (see
+ *  lox_thread_scatter_ex). With predecessors the task's input is built
+ *  when the last one completes: their results framed as lox_inputs_get
+ *  describes, then `in`; thread predecessors need `opts->encode`. That
+ *  input is checked against max_message then (a larger one fails the task
+ *  with LOX_EDEPENDENCY). LOX_EINVAL also for a bad `struct_size`, NULL or
+ *  dead predecessors, a thread predecessor without `encode`; LOX_ENOMEM. */
+LOX_API int lox_process_scatter_ex(lox_process *pool, const void *in, size_t len, const lox_scatter_opts *opts,
+                                   size_t *index, lox_task **task);
+
+/** Cancels every task of the pool not gathered yet, as lox_thread_cancel:
+ *  unstarted tasks never run (LOX_ECANCELLED); a running task's worker
+ *  gets SIGTERM, then SIGKILL after `cancel_grace`, and is replaced; the
+ *  task's status is LOX_ECANCELLED. A task already handed to a worker in
+ *  a batch of quick tasks counts as started. LOX_OK; LOX_EINVAL. */
+LOX_API int lox_process_cancel(lox_process *pool);
+
+/** The round the next gather would return, as a completions object (see
+ *  lox_thread_completions). LOX_OK; LOX_EINVAL; LOX_ENOMEM. */
+LOX_API int lox_process_completions(lox_process *pool, lox_completions **out);
 
 LOX_END_DECLS
 

@@ -29,7 +29,9 @@ LOX_BEGIN_DECLS
   X(ECLOSED, -4, "closed", "queue closed, announcement finalized, pool shut down")                          \
   X(ETASK, -5, "a task failed", "gather: at least one task failed; results are still delivered")            \
   X(EWORKER, -6, "a worker process died", "a worker process died while running the task (per-task status)") \
-  X(ESYS, -7, "operating-system call failed", "an operating-system call failed (errno text in the detail message)")
+  X(ESYS, -7, "operating-system call failed", "an operating-system call failed (errno text in the detail message)") \
+  X(ECANCELLED, -8, "cancelled", "the task was cancelled (per-task status)")                                 \
+  X(EDEPENDENCY, -9, "a predecessor failed", "a predecessor failed or was cancelled; the task did not run (per-task status)")
 
 #define LOX_STATUS_ENUM_ENTRY_(name, value, text, meaning) LOX_##name = (value),
 enum { LOX_STATUS_MAP(LOX_STATUS_ENUM_ENTRY_) };

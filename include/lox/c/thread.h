@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <lox/c/api.h>
 #include <lox/c/results.h>
+#include <lox/c/task.h>
 
 LOX_BEGIN_DECLS
 
@@ -155,6 +156,40 @@ LOX_API size_t lox_thread_workers(const lox_thread *pool);
  *
  *  The caller owns `*out` and frees it with lox_results_destroy. */
 LOX_API int lox_thread_gather(lox_thread *pool, const lox_gather_opts *opts, lox_results **out);
+
+/** `lox_thread_scatter_fn` with options and a handle. `fn` NULL: the pool's
+ *  task function (LOX_EINVAL if it has none). `opts` (NULL: defaults) may
+ *  name predecessors (see lox_scatter_opts): the task is then queued when
+ *  the last of them completes, and reads their values inside the task with
+ *  lox_task_input. `*task` (when `task` is not NULL) receives a handle the
+ *  caller releases with lox_task_release; a scatter that asks for no handle
+ *  and names no predecessor costs what lox_thread_scatter costs. The task
+ *  takes its index in the current round at once, whatever it waits for.
+ *  In debug mode a task whose predecessors are all complete runs before
+ *  this returns; one that waits runs in the thread that completes its last
+ *  predecessor. LOX_EINVAL also for a bad `struct_size`, `after` NULL with
+ *  `n_after` > 0, a NULL or dead predecessor, or `n_after` above 1,000,000;
+ *  LOX_ENOMEM. On error nothing is scattered and `*task`, `*index` are
+ *  untouched. */
+LOX_API int lox_thread_scatter_ex(lox_thread *pool, lox_task_fn fn, void *ctx, void *arg, const lox_scatter_opts *opts,
+                                  size_t *index, lox_task **task);
+
+/** Cancels every task of the pool not gathered yet: the current round is
+ *  closed (later scatters start a new round, and the next gather returns
+ *  the cancelled round alone, as after a gather timeout), its tasks and
+ *  those of earlier rounds not yet gathered that have not started never
+ *  run (status LOX_ECANCELLED; their dependents LOX_EDEPENDENCY), and
+ *  running ones see lox_task_cancelled() turn true. Tasks already finished
+ *  keep their results. Gathers return these rounds as usual (LOX_ETASK).
+ *  LOX_OK; LOX_EINVAL for a NULL pool. May be called from a task. */
+LOX_API int lox_thread_cancel(lox_thread *pool);
+
+/** Takes the round the next gather would return and hands it over as a
+ *  completions object, delivering its tasks in completion order (see
+ *  lox_completions_next; `index` is the scatter index). Tasks scattered
+ *  from now on belong to the next round. LOX_OK; LOX_EINVAL for NULL
+ *  arguments; LOX_ESTATE from inside one of the pool's tasks; LOX_ENOMEM. */
+LOX_API int lox_thread_completions(lox_thread *pool, lox_completions **out);
 
 LOX_END_DECLS
 
