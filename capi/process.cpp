@@ -82,8 +82,10 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   if (!out) return capi::null_argument(op, "out");
   lox_process_opts o = LOX_PROCESS_OPTS_INIT;
   // Options of an older struct_size (without cancel_grace) keep its default.
-  if (opts && !capi::check_struct_size(op, "lox_process_opts", opts->struct_size,
-                                       offsetof(lox_process_opts, cancel_grace), sizeof(lox_process_opts)))
+  constexpr size_t kBeforeCancelGrace = offsetof(lox_process_opts, cancel_grace);
+  if (opts && opts->struct_size != kBeforeCancelGrace &&
+      !capi::check_struct_size(op, "lox_process_opts", opts->struct_size, sizeof(lox_process_opts),
+                               sizeof(lox_process_opts)))
     return LOX_EINVAL;
   if (opts) std::memcpy(&o, opts, opts->struct_size);
   o.struct_size = sizeof o;
