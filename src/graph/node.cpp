@@ -161,6 +161,7 @@ void Node::complete(int status, void* value, std::string bytes, std::string deta
     } catch (...) {
     }
   }
+  host_->record_slot(*this);
   Edge* dependents;
   Callback* callbacks;
   bool parked;

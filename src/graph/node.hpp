@@ -48,8 +48,13 @@ class Host {
   // for a worker (or run it, for an inline pool). Runs in the thread that
   // completed the last predecessor, with no lock held.
   virtual void launch(Node& node) noexcept = 0;
-  // The node completed while its slot was parked: record the outcome in
-  // the slot, count it done, and drop the slot's reference to the node.
+  // The node's outcome is written: record it in its slot (before anyone
+  // waiting for the node is woken, so that a round's completions know of
+  // it once its handle says it is done). Counting it done in the round
+  // comes later: finish_slot, or the pool's own path.
+  virtual void record_slot(Node& node) noexcept = 0;
+  // The node completed while its slot was parked: count the slot done
+  // (after the node's callbacks ran) and drop its reference to the node.
   virtual void finish_slot(Node& node) noexcept = 0;
   // lox_task_cancel on a node that is running (process pool: stop its
   // worker). Thread pools do nothing: the task polls lox_task_cancelled().

@@ -615,16 +615,20 @@ void Pool::drop_cancelled(std::vector<Claim>& batch) {
   }
 }
 
-bool Pool::record_locked(Round& r, size_t index, Task& t) noexcept {
+bool Pool::note_finished_locked(Round& r, size_t index, Task& t) noexcept {
   t.finished = true;
+  t.finish_order = ++finish_order_;
   std::string().swap(t.input);
+  if (r.streamed) r.log.push_back(index);  // within the capacity reserved for the round
+  return r.streamed;  // a consumer of the round's completions is woken per task
+}
+
+bool Pool::count_done_locked(Round& r) noexcept {
   ++r.done;
   --outstanding_;
-  if (r.streamed) r.log.push_back(index);  // within the capacity reserved for the round
   // The gatherer sleeps until its round is complete, unless it reports
-  // progress: no wake-up per task otherwise. A consumer of the round's
-  // completions is woken per task.
-  return r.streamed || (&r == watched_ && (watch_each_ || r.complete()));
+  // progress: no wake-up per task otherwise.
+  return &r == watched_ && (watch_each_ || r.complete());
 }
 
 void Pool::finish(const Claim& c, int status, std::string output, std::string detail) {
@@ -661,7 +665,7 @@ void Pool::finish(const Claim& c, int status, std::string output, std::string de
   if (wake) done_.notify_all();
 }
 
-void Pool::finish_slot(graph::Node& node) noexcept {
+void Pool::record_slot(graph::Node& node) noexcept {
   auto& r = *static_cast<Round*>(node.round().get());
   auto& t = *static_cast<Task*>(node.slot());
   bool wake;
@@ -674,8 +678,19 @@ void Pool::finish_slot(graph::Node& node) noexcept {
     } catch (...) {  // the handle keeps the bytes; the round's copy is lost
       t.output.clear();
     }
+    wake = note_finished_locked(r, node.index(), t);
+  }
+  if (wake) done_.notify_all();
+}
+
+void Pool::finish_slot(graph::Node& node) noexcept {
+  auto& r = *static_cast<Round*>(node.round().get());
+  auto& t = *static_cast<Task*>(node.slot());
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     t.node = nullptr;
-    wake = record_locked(r, node.index(), t);
+    wake = count_done_locked(r);
   }
   if (wake) done_.notify_all();
   node.release();  // the slot's reference
@@ -1015,8 +1030,11 @@ std::unique_ptr<Completions> Pool::completions() {
   auto c = std::make_unique<RoundCompletions>(shared_, r);
   // Nothing below throws.
   r->sealed = true;
+  // Those finished already come first, in the order they finished.
   for (size_t i = 0; i < r->tasks.size(); ++i)
     if (r->tasks[i].finished) r->log.push_back(i);
+  std::sort(r->log.begin(), r->log.end(),
+            [&](size_t a, size_t b) { return r->tasks[a].finish_order < r->tasks[b].finish_order; });
   r->streamed = true;
   streamed_.push_back(r);
   rounds_.pop_front();

@@ -49,7 +49,8 @@ struct Task {
   // ready_ when runnable (see graph::Node).
   graph::Node* node = nullptr;
   bool launched = false;   // node: runnable, queued on ready_ (or dropped by destroy)
-  bool finished = false;
+  bool finished = false;   // outcome recorded
+  uint64_t finish_order = 0;  // when it finished, among the pool's tasks
   bool cancelled = false;  // not to be run, or to be stopped
 };
 
@@ -79,6 +80,7 @@ class Pool final : public graph::Host {
 
   // graph::Host
   void launch(graph::Node& node) noexcept override;
+  void record_slot(graph::Node& node) noexcept override;
   void finish_slot(graph::Node& node) noexcept override;
   void cancel_running(graph::Node& node) noexcept override;
 
@@ -118,9 +120,16 @@ class Pool final : public graph::Host {
   // cancelled since they were claimed.
   void drop_cancelled(std::vector<Claim>& batch);
   void finish(const Claim& c, int status, std::string output, std::string detail);
-  // Records a finished task in its round (mu_ held); true when a gatherer
-  // or consumer must be woken.
-  bool record_locked(Round& r, size_t index, Task& t) noexcept;
+  // Records a finished task's outcome in its round (mu_ held): logged for a
+  // consumer; true when one must be woken.
+  bool note_finished_locked(Round& r, size_t index, Task& t) noexcept;
+  // Counts it done (mu_ held); true when a gatherer must be woken.
+  bool count_done_locked(Round& r) noexcept;
+  // Both.
+  bool record_locked(Round& r, size_t index, Task& t) noexcept {
+    const bool consumer = note_finished_locked(r, index, t);
+    return count_done_locked(r) || consumer;
+  }
   // SIGTERM to the workers running a task `pick` selects, SIGKILL after
   // the grace period (mu_ not held).
   template <typename Pick>
@@ -161,6 +170,7 @@ class Pool final : public graph::Host {
   std::atomic<bool> stopping_flag_{false};  // stopping_, readable without mu_
   std::atomic<size_t> live_workers_{0};
   std::atomic<double> cancel_grace_{1.0};
+  uint64_t finish_order_ = 0;  // guarded by mu_
 };
 
 }  // namespace lox::core::process

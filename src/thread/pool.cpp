@@ -777,9 +777,14 @@ graph::Node* Pool::take_ready() noexcept {
 
 void Pool::run_ready(graph::Node& node) { static_cast<const Round*>(node.round().get())->run_node(node); }
 
+void Pool::record_slot(graph::Node& node) noexcept {
+  auto& round = *static_cast<Round*>(node.round().get());
+  round.record_node(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status());
+}
+
 void Pool::finish_slot(graph::Node& node) noexcept {
   auto& round = *static_cast<Round*>(node.round().get());
-  round.finish_parked(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status());
+  round.finish_parked(node.index(), node.status());
   slot_finished(node);
   node.release();  // the slot's reference
 }
@@ -818,6 +823,23 @@ void Pool::cancel() noexcept {
         open_->reopen();
       }
     }
+  }
+  // Unclaimed tasks of the cancelled rounds complete now, in this thread,
+  // even while every worker is busy: execute() records them cancelled
+  // without running anything of the caller's.
+  std::vector<RoundPtr> cancelled;
+  {
+    std::lock_guard lk(mu_);
+    try {
+      for (const RoundPtr& r : queue_)
+        if (r->cancelled() && r->has_unclaimed()) cancelled.push_back(r);
+    } catch (const std::bad_alloc&) {  // the workers do it as they claim them
+    }
+  }
+  for (const RoundPtr& r : cancelled) {
+    Round::Batch b;
+    Chunk* cursor = nullptr;
+    while (r->claim(Round::kMaxBatch, b)) r->run(b, cursor);
   }
   // Tasks waiting for predecessors complete now, cancelled, instead of
   // when their predecessors do.

@@ -175,6 +175,7 @@ class Pool final : public graph::Host {
 
   // graph::Host
   void launch(graph::Node& node) noexcept override;
+  void record_slot(graph::Node& node) noexcept override;
   void finish_slot(graph::Node& node) noexcept override;
   void slot_finished(graph::Node& node) noexcept override;
   // Pops a node from ready_ (nullptr if none).

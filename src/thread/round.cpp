@@ -107,7 +107,7 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
     }
   } catch (...) {  // only the forced unwind gets through invoke_task
     count(tally, i);
-    cursor->outcomes()[slot].set(nullptr, to_int(Status::worker_died), true);
+    if (!node) cursor->outcomes()[slot].set(nullptr, to_int(Status::worker_died), true);
     ++tally.failed;
     flush(tally);
     if (node) {
@@ -117,7 +117,7 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
     throw;
   }
   count(tally, i);
-  cursor->outcomes()[slot].set(result, status);
+  if (!node) cursor->outcomes()[slot].set(result, status);  // a node recorded its own (record_node)
   if (status != 0) ++tally.failed;
   if (node) {
     node->host()->slot_finished(*node);
@@ -157,8 +157,11 @@ void Round::run_node(graph::Node& node) const {
   node.complete(status, result, {}, {});
 }
 
-void Round::finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept {
+void Round::record_node(Chunk* chunk, size_t i, void* result, int status) noexcept {
   chunk->outcomes()[i - chunk->base].set(result, status);
+}
+
+void Round::finish_parked(size_t i, int status) noexcept {
   Tally t{1, status != 0 ? size_t{1} : 0, i};
   flush(t);
 }

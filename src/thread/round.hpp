@@ -102,9 +102,10 @@ class Round {
   // Records completion of the tally's tasks, logs them for a consumer of
   // the completions, and wakes the gatherer when it waits for this.
   void complete(const Tally& tally) noexcept;
-  // Records the outcome of slot i (in `chunk`), whose node completed after
-  // its slot was parked, and counts it done.
-  void finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept;
+  // Records the outcome of slot i (in `chunk`), whose node completed.
+  void record_node(Chunk* chunk, size_t i, void* result, int status) noexcept;
+  // Counts slot i done: its node completed after the slot was parked.
+  void finish_parked(size_t i, int status) noexcept;
 
   Chunk* first_chunk() const noexcept { return head_; }
   // Runs a runnable node's task on this thread (or completes it without

@@ -196,9 +196,13 @@ typedef struct lox_completed {
  *  a NULL or dead handle; LOX_ENOMEM. */
 LOX_API int lox_completions_of(lox_task *const *tasks, size_t n, lox_completions **out);
 
-/** Delivers the next completed task (the earliest completed that was not
- *  delivered yet; tasks that had completed before the object existed come
- *  first) into `*out`, waiting up to `timeout`. LOX_OK; LOX_TIMEOUT
+/** Delivers the next completed task into `*out`, waiting up to `timeout`.
+ *  Order: the tasks that had completed before the object existed come
+ *  first (a set of handles and a process round: in the order they
+ *  completed; a thread round: in index order, since its slots keep no
+ *  completion time), then each later one as it completes. A thread
+ *  pool's worker reports a batch of quick tasks (under ~2 us each) when
+ *  the batch ends, so those may arrive together, in index order. LOX_OK; LOX_TIMEOUT
  *  (nothing delivered, nothing lost); LOX_ECLOSED when every task was
  *  delivered; LOX_EINVAL for NULL arguments, a bad `out->struct_size` or a
  *  NaN timeout. */
