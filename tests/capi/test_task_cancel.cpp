@@ -410,6 +410,34 @@ TEST(TaskCancel, ProcessCancelPropagatesToThreadDependents) {
   Results rt = gather_round(tp.get(), LOX_ETASK);
 }
 
+TEST(TaskCancel, DestroyingAProcessPoolFailsThreadDependentsOfItsUnfinishedTasks) {
+  // Process destroy drops unfinished tasks. Their thread dependents must
+  // still complete, without running (a dropped predecessor did not
+  // succeed), or the thread pool's round could never end.
+  QuietLog quiet;
+  warm_up_process_pool();
+  LeakCheck leaks;
+  Ran ran;
+  Pool tp = make_pool(1, record_task, &ran);
+  Task pt, dep;
+  {
+    Shared sh;
+    Proc pp = make_proc(1, task_fn, sh.get());
+    pt = pscatter(pp.get(), pcmd(kPWaitTurn, 1, 1));
+    dep = tscatter(tp.get(), nullptr, nullptr, to_ptr(1), {pt.get()});
+    ASSERT_TRUE(pt && dep);
+    ASSERT_TRUE(eventually([&] { return sh->started.load() >= 1; }));
+    leaks.remember();
+  }  // destroyed with its task running
+  ASSERT_TRUE(wait_done(pt.get())) << "the dropped task's handle never completes";
+  EXPECT_NE(lox_task_status(pt.get()), 0);
+  ASSERT_TRUE(wait_done(dep.get())) << "the dependent of a dropped task never completes";
+  EXPECT_EQ(lox_task_status(dep.get()), LOX_EDEPENDENCY) << task_error(dep.get());
+  EXPECT_EQ(ran.count(), 0u);
+  Results r = gather_round(tp.get(), LOX_ETASK);
+  leaks.check_clean("after destroy");
+}
+
 TEST(TaskCancel, CancelGraceOption) {
   lox_process_opts o;
   lox_process_opts_init(&o);

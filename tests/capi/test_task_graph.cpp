@@ -349,6 +349,9 @@ TEST(TaskGraph, AFailedPredecessorFailsItsDependentsWhichNeverRun) {
   Task dep2 = tscatter(p.get(), nullptr, nullptr, to_ptr(1), {dep.get()}, &ei);
   Task fine = tscatter(p.get(), nullptr, nullptr, to_ptr(1), {ok.get()});
   ASSERT_TRUE(ok && bad && dep && dep2 && fine);
+  std::atomic<int> calls{0};
+  auto count = [](void* ctx, lox_task*) { static_cast<std::atomic<int>*>(ctx)->fetch_add(1); };
+  ASSERT_EQ(lox_task_on_done(dep2.get(), count, &calls), LOX_OK);
   Results r = gather_round(p.get(), LOX_ETASK);
   ASSERT_EQ(lox_results_count(r.get()), 5u);
   expect_dependency_failure(dep.get(), 1);
@@ -357,12 +360,32 @@ TEST(TaskGraph, AFailedPredecessorFailsItsDependentsWhichNeverRun) {
   expect_dependency_failure(dep2.get(), 0);
   EXPECT_EQ(lox_results_status(r.get(), di), LOX_EDEPENDENCY);
   EXPECT_EQ(lox_results_status(r.get(), ei), LOX_EDEPENDENCY);
-  EXPECT_NE(error_at(r.get(), di).find("predecessor 1"), std::string::npos) << error_at(r.get(), di);
   EXPECT_EQ(lox_task_value(dep.get()), nullptr);
   EXPECT_EQ(lox_task_status(fine.get()), 0);
   EXPECT_EQ(task_value(fine.get()), 2);
   EXPECT_EQ(runs.runs.load(), 2) << "a dependent of a failed task ran";
+  EXPECT_EQ(calls.load(), 1) << "the callback of a task failed by its predecessor runs once";
   EXPECT_EQ(std::string(lox_status_name(LOX_EDEPENDENCY)), "LOX_EDEPENDENCY");
+}
+
+TEST(TaskGraph, GatherDetailOfADependencyFailureNamesThePredecessor) {
+  // lox_scatter_opts.after: the task "completes with LOX_EDEPENDENCY and a
+  // detail naming the first such predecessor"; the round's gather returns
+  // its outcome, detail included (lox_results_error), also for a scatter
+  // that asked for no handle.
+  Pool p = make_pool(2, sum_task);
+  Task ok = tscatter(p.get(), nullptr, nullptr, to_ptr(1));
+  Task bad = tscatter(p.get(), fail_task, nullptr, to_ptr(7));
+  std::vector<lox_task*> after{ok.get(), bad.get()};
+  lox_scatter_opts o = after_opts(after);
+  size_t index = 99;
+  ASSERT_EQ(lox_thread_scatter_ex(p.get(), nullptr, nullptr, to_ptr(1), &o, &index, nullptr), LOX_OK)
+      << lox_last_error();
+  Results r = gather_round(p.get(), LOX_ETASK);
+  ASSERT_EQ(index, 2u);
+  EXPECT_EQ(lox_results_status(r.get(), index), LOX_EDEPENDENCY);
+  const std::string e = error_at(r.get(), index);
+  EXPECT_NE(e.find("predecessor 1"), std::string::npos) << "detail was: \"" << e << "\"";
 }
 
 TEST(TaskGraph, ProcessFailuresFailThreadAndProcessDependents) {

@@ -384,6 +384,64 @@ TEST(TaskCallbacks, ACallbackMayScatter) {
   EXPECT_EQ(sum, 2 * (1 + 2 + 3 + 4 + 5));
 }
 
+// A callback may cancel another task.
+struct CancelOther {
+  lox_task* other;
+  std::atomic<int> rc{-100};
+};
+void cancel_other(void* ctx, lox_task*) {
+  auto* c = static_cast<CancelOther*>(ctx);
+  c->rc = lox_task_cancel(c->other);
+}
+
+TEST(TaskCallbacks, ACallbackMayCancelAnotherTask) {
+  Gated g;
+  Pool p = make_pool(1, gated_task, &g);
+  Task first = tscatter(p.get(), nullptr, nullptr, to_ptr(1));
+  Task second = tscatter(p.get(), identity_task, nullptr, to_ptr(2));
+  CancelOther c{second.get()};
+  ASSERT_EQ(lox_task_on_done(first.get(), cancel_other, &c), LOX_OK);
+  g.gate.open();
+  int rc = 0;
+  Results r = gather(p.get(), &rc, kMustSeconds);
+  EXPECT_EQ(c.rc.load(), LOX_OK);
+  EXPECT_EQ(lox_results_status(r.get(), 0), 0);
+  // The worker completes the first task (and runs its callback) before it
+  // can take the second: the cancel comes first.
+  EXPECT_EQ(lox_results_status(r.get(), 1), LOX_ECANCELLED);
+  EXPECT_EQ(rc, LOX_ETASK);
+}
+
+// A task of one pool waits for a task of another.
+struct WaitFor {
+  const lox_task* other = nullptr;
+  std::atomic<int> rc{-100};
+};
+int wait_for_other(void* ctx, void*, void** result) {
+  auto* w = static_cast<WaitFor*>(ctx);
+  w->rc = lox_task_wait(w->other, kMustSeconds);
+  *result = lox_task_value(w->other);
+  return 0;
+}
+
+TEST(TaskHandles, ATaskMayWaitForATaskOfAnotherPool) {
+  Gated g;
+  Pool other = make_pool(1, gated_task, &g);
+  Pool p = make_pool(1, nullptr);
+  Task t = tscatter(other.get(), nullptr, nullptr, to_ptr(31));
+  WaitFor w;
+  w.other = t.get();
+  Task waiter = tscatter(p.get(), wait_for_other, &w, nullptr);
+  ASSERT_TRUE(g.started.wait_at_least(1));
+  EXPECT_EQ(lox_task_wait(waiter.get(), 0), LOX_TIMEOUT);
+  g.gate.open();
+  ASSERT_TRUE(wait_done(waiter.get()));
+  EXPECT_EQ(w.rc.load(), LOX_OK);
+  EXPECT_EQ(task_value(waiter.get()), 31);
+  Results r1 = gather_ok(p.get());
+  Results r2 = gather_ok(other.get());
+}
+
 // ---------------------------------------------------- retain and release --
 
 TEST(TaskHandles, ReleasedBeforeItsTaskEndsTheTaskStillRunsAndCallsBack) {

@@ -34,8 +34,7 @@ using Completions = Owned<lox_completions>;
 
 // Scatter options naming `after` (the vector must outlive the scatter).
 inline lox_scatter_opts after_opts(const std::vector<lox_task*>& after) {
-  lox_scatter_opts o;
-  lox_scatter_opts_init(&o);
+  lox_scatter_opts o = LOX_SCATTER_OPTS_INIT;
   o.after = after.empty() ? nullptr : after.data();
   o.n_after = after.size();
   return o;
