@@ -202,6 +202,25 @@ TEST(TaskHandles, IndexMatchesTheScatterIndexAndTheGathersPosition) {
   }
 }
 
+TEST(TaskHandles, ScatterExWithoutOptionsOrHandleIsAPlainScatter) {
+  Pool p = make_pool(2, identity_task);
+  size_t index = 99;
+  ASSERT_EQ(lox_thread_scatter_ex(p.get(), nullptr, nullptr, to_ptr(3), nullptr, &index, nullptr), LOX_OK)
+      << lox_last_error();
+  EXPECT_EQ(index, 0u);
+  ASSERT_EQ(lox_thread_scatter_ex(p.get(), sum_task, nullptr, to_ptr(4), nullptr, nullptr, nullptr), LOX_OK);
+  Results r = gather_ok(p.get());
+  EXPECT_EQ(values(r.get()), (std::vector<intptr_t>{3, 4}));
+  Shared sh;
+  Proc pp = make_proc(1, task_fn, sh.get());
+  const std::string in = pcmd(kPSum, 8);
+  ASSERT_EQ(lox_process_scatter_ex(pp.get(), in.data(), in.size(), nullptr, &index, nullptr), LOX_OK)
+      << lox_last_error();
+  EXPECT_EQ(index, 0u);
+  Results pr = pgather_ok(pp.get());
+  EXPECT_EQ(bytes_at(pr.get(), 0), i64_bytes(8));
+}
+
 TEST(TaskHandles, ProcessTaskBytesIndexAndFailure) {
   Shared sh;
   Proc p = make_proc(2, task_fn, sh.get());
