@@ -252,6 +252,27 @@ TEST(TaskCompletions, ProcessRoundInTheForcedCompletionOrder) {
   EXPECT_EQ(lox_results_count(r.get()), 0u) << "the round was taken";
 }
 
+TEST(TaskCompletions, ProcessTasksCompletedBeforeTheObjectComeFirstInTheirOrder) {
+  Shared sh;
+  Proc p = make_proc(4, task_fn, sh.get());
+  const int64_t turn_of[4] = {2, 4, 1, 3};  // completion order: 2, 0, 3, 1
+  std::vector<Task> ts;
+  for (int64_t i = 0; i < 4; ++i) ts.push_back(pscatter(p.get(), pcmd(kPWaitTurn, turn_of[i], 100 + i)));
+  ASSERT_TRUE(eventually([&] { return sh->started.load() == 4; })) << "the four tasks did not run at once";
+  sh->gate.store(1);
+  ASSERT_TRUE(wait_done(ts[2].get()));
+  sh->gate.store(2);
+  ASSERT_TRUE(wait_done(ts[0].get()));
+  Completions c = process_completions(p.get());
+  sh->gate.store(3);
+  ASSERT_TRUE(wait_done(ts[3].get()));
+  sh->gate.store(4);
+  ASSERT_TRUE(wait_done(ts[1].get()));
+  auto got = drain_completions(c.get());
+  EXPECT_EQ(indices_of(got), (std::vector<size_t>{2, 0, 3, 1}));
+  for (const Delivery& d : got) EXPECT_EQ(d.data, i64_bytes(100 + static_cast<int64_t>(d.index)));
+}
+
 TEST(TaskCompletions, DeliveredPointersStayValidUntilDestroy) {
   QuietLog quiet;
   Shared sh;
