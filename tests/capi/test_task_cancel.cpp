@@ -298,6 +298,10 @@ TEST(TaskCancel, NullPools) {
 
 // ----------------------------------------------------------- process pool --
 
+int scatter_cmd_bytes(lox_process* p, const std::string& in) {
+  return lox_process_scatter(p, in.data(), in.size(), nullptr);
+}
+
 // Waits for the worker pid `pid` (recorded by the task) to be gone.
 bool worker_gone(pid_t pid, const ProcEntry& before) {
   return eventually([&] {
@@ -388,6 +392,65 @@ TEST(TaskCancel, ProcessTaskIgnoringSigtermIsKilledAfterTheGrace) {
     leaks.remember();
   }
   leaks.check_clean("after destroy");
+}
+
+TEST(TaskCancel, ProcessCancelOfSeveralRunningTasksThatIgnoreSigterm) {
+  // Four running tasks, each catching SIGTERM: four workers to kill after
+  // the grace, all at once.
+  QuietLog quiet;
+  warm_up_process_pool();
+  LeakCheck leaks;
+  {
+    Shared sh;
+    lox_process_opts o = proc_opts();
+    o.cancel_grace = 0.5;
+    Proc p = make_proc(4, task_fn, sh.get(), &o);
+    std::vector<Task> ts;
+    for (int64_t i = 0; i < 4; ++i) ts.push_back(pscatter(p.get(), pcmd(kPIgnoreTerm, i)));
+    ASSERT_TRUE(eventually([&] { return sh->started.load() == 4; }));
+    leaks.remember();
+    ASSERT_EQ(lox_process_cancel(p.get()), LOX_OK);
+    for (auto& t : ts) {
+      ASSERT_TRUE(wait_done(t.get()));
+      EXPECT_EQ(lox_task_status(t.get()), LOX_ECANCELLED) << task_error(t.get());
+    }
+    EXPECT_TRUE(eventually([&] { return sh->terms.load() == 4; })) << sh->terms.load() << " SIGTERMs caught";
+    Results r = pgather_expect(p.get(), LOX_ETASK);
+    for (int64_t i = 0; i < 4; ++i) ASSERT_NE(pscatter(p.get(), pcmd(kPSum, i)), nullptr);
+    Results r2 = pgather_ok(p.get());
+    ASSERT_EQ(lox_results_count(r2.get()), 4u);
+    leaks.remember();
+  }
+  leaks.check_clean("after destroy");
+}
+
+TEST(TaskCancel, TasksScatteredAfterAProcessCancelAreNotHitByIt) {
+  // The cancel stops the running task's worker; tasks of the next round,
+  // scattered at once, must run on a replacement (never on the worker that
+  // is being stopped) and succeed.
+  QuietLog quiet;
+  Shared sh;
+  lox_process_opts o = proc_opts();
+  o.cancel_grace = 0.2;
+  Proc p = make_proc(2, task_fn, sh.get(), &o);
+  for (int attempt = 0; attempt < static_cast<int>(scaled(20)); ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    sh->started.store(0);
+    Task running = pscatter(p.get(), pcmd(kPWaitTurn, 1, 1));
+    ASSERT_TRUE(eventually([&] { return sh->started.load() >= 1; }));
+    ASSERT_EQ(lox_process_cancel(p.get()), LOX_OK);
+    for (int64_t i = 0; i < 20; ++i) ASSERT_EQ(scatter_cmd_bytes(p.get(), pcmd(kPSum, i)), LOX_OK);
+    // The running task would wait 60 s for its gate; stopped by the cancel
+    // (SIGTERM, SIGKILL after 0.2 s) its round ends long before 30 s.
+    int rc = -100;
+    Results cancelled = pgather(p.get(), &rc, 30.0);
+    ASSERT_NE(rc, LOX_TIMEOUT) << "the cancelled running task was not stopped";
+    EXPECT_EQ(rc, LOX_ETASK);
+    EXPECT_EQ(lox_task_status(running.get()), LOX_ECANCELLED) << task_error(running.get());
+    Results next = pgather_ok(p.get());
+    ASSERT_EQ(lox_results_count(next.get()), 20u);
+    for (size_t i = 0; i < 20; ++i) ASSERT_EQ(bytes_at(next.get(), i), i64_bytes(static_cast<int64_t>(i)));
+  }
 }
 
 TEST(TaskCancel, ProcessCancelPropagatesToThreadDependents) {
