@@ -3,10 +3,11 @@
 // unstarted tasks never run and complete with LOX_ECANCELLED (their
 // dependents with LOX_EDEPENDENCY), a running thread task sees
 // lox_task_cancelled() and returns what it decides, a running process task
-// is stopped by SIGTERM or, when it ignores SIGTERM, by SIGKILL after
-// cancel_grace; a pool cancel closes the round; the pool survives and its
-// next round works, finished results are kept, callbacks run once, and no
-// process, zombie or descriptor is left behind.
+// is stopped by SIGTERM or, when it ignores SIGTERM, by SIGKILL after the
+// grace period (lox_process_set_cancel_grace); a pool cancel closes the
+// round; the pool survives and its next round works, finished results are
+// kept, callbacks run once, and no process, zombie or descriptor is left
+// behind.
 #include <lox/lox.h>
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <string>
@@ -316,9 +318,8 @@ TEST(TaskCancel, ProcessPoolCancelStopsRunningAndUnstartedTasksAndSurvives) {
   LeakCheck leaks;
   {
     Shared sh;
-    lox_process_opts o = proc_opts();
-    o.cancel_grace = 60.0;  // the running task dies of SIGTERM, long before this
-    Proc p = make_proc(1, task_fn, sh.get(), &o);
+    Proc p = make_proc(1, task_fn, sh.get());
+    set_cancel_grace(p.get(), 60.0);  // the running task dies of SIGTERM, long before this
     // Not a quick task (2 ms): the worker then gets the next one alone, not
     // in a batch with the queued ones.
     Task done = pscatter(p.get(), pcmd(kPSleepMs, 2, 5));
@@ -362,9 +363,8 @@ TEST(TaskCancel, ProcessTaskIgnoringSigtermIsKilledAfterTheGrace) {
   LeakCheck leaks;
   {
     Shared sh;
-    lox_process_opts o = proc_opts();
-    o.cancel_grace = 1.0;
-    Proc p = make_proc(1, task_fn, sh.get(), &o);
+    Proc p = make_proc(1, task_fn, sh.get());
+    set_cancel_grace(p.get(), 1.0);
     Task t = pscatter(p.get(), pcmd(kPIgnoreTerm, 9));
     OnceLog log;
     ASSERT_EQ(lox_task_on_done(t.get(), once_cb, &log), LOX_OK);
@@ -378,7 +378,7 @@ TEST(TaskCancel, ProcessTaskIgnoringSigtermIsKilledAfterTheGrace) {
     ASSERT_TRUE(eventually([&] { return sh->terms.load() >= 1; })) << "the worker got no SIGTERM";
     ASSERT_TRUE(wait_done(t.get()));
     const auto took = Clock::now() - t0;
-    EXPECT_GE(took, std::chrono::milliseconds(900)) << "SIGKILL came before cancel_grace (1 s)";
+    EXPECT_GE(took, std::chrono::milliseconds(900)) << "SIGKILL came before the 1 s grace";
     EXPECT_EQ(lox_task_status(t.get()), LOX_ECANCELLED) << task_error(t.get());
     EXPECT_EQ(sh->terms.load(), 1);
     EXPECT_TRUE(worker_gone(worker, before));
@@ -402,9 +402,8 @@ TEST(TaskCancel, ProcessCancelOfSeveralRunningTasksThatIgnoreSigterm) {
   LeakCheck leaks;
   {
     Shared sh;
-    lox_process_opts o = proc_opts();
-    o.cancel_grace = 0.5;
-    Proc p = make_proc(4, task_fn, sh.get(), &o);
+    Proc p = make_proc(4, task_fn, sh.get());
+    set_cancel_grace(p.get(), 0.5);
     std::vector<Task> ts;
     for (int64_t i = 0; i < 4; ++i) ts.push_back(pscatter(p.get(), pcmd(kPIgnoreTerm, i)));
     ASSERT_TRUE(eventually([&] { return sh->started.load() == 4; }));
@@ -430,9 +429,8 @@ TEST(TaskCancel, TasksScatteredAfterAProcessCancelAreNotHitByIt) {
   // is being stopped) and succeed.
   QuietLog quiet;
   Shared sh;
-  lox_process_opts o = proc_opts();
-  o.cancel_grace = 0.2;
-  Proc p = make_proc(2, task_fn, sh.get(), &o);
+  Proc p = make_proc(2, task_fn, sh.get());
+  set_cancel_grace(p.get(), 0.2);
   for (int attempt = 0; attempt < static_cast<int>(scaled(20)); ++attempt) {
     SCOPED_TRACE("attempt " + std::to_string(attempt));
     sh->started.store(0);
@@ -463,9 +461,8 @@ TEST(TaskCancel, TasksScatteredAfterAProcessCancelAreNotHitByIt) {
 TEST(TaskCancel, ProcessCancelPropagatesToThreadDependents) {
   QuietLog quiet;
   Shared sh;
-  lox_process_opts o = proc_opts();
-  o.cancel_grace = 0.0;
-  Proc pp = make_proc(1, task_fn, sh.get(), &o);
+  Proc pp = make_proc(1, task_fn, sh.get());
+  set_cancel_grace(pp.get(), 0.0);
   Ran ran;
   Pool tp = make_pool(1, record_task, &ran);
   Task pt = pscatter(pp.get(), pcmd(kPWaitTurn, 1, 1));
@@ -508,37 +505,21 @@ TEST(TaskCancel, DestroyingAProcessPoolFailsThreadDependentsOfItsUnfinishedTasks
   leaks.check_clean("after destroy");
 }
 
-TEST(TaskCancel, CancelGraceOption) {
-  lox_process_opts o;
-  lox_process_opts_init(&o);
-  EXPECT_EQ(o.cancel_grace, 1.0);
-  lox_process_opts m = LOX_PROCESS_OPTS_INIT;
-  EXPECT_EQ(m.cancel_grace, 1.0);
-  for (double bad : {kNaN, -0.5, -1.0}) {
+TEST(TaskCancel, CancelGraceSetter) {
+  Proc p = make_proc(1, task_fn);
+  EXPECT_EQ(lox_process_set_cancel_grace(nullptr, 1.0), LOX_EINVAL);
+  for (double bad : {kNaN, -0.5, -1.0, -std::numeric_limits<double>::infinity()}) {
     SCOPED_TRACE(bad);
-    lox_process_opts b = LOX_PROCESS_OPTS_INIT;
-    b.cancel_grace = bad;
-    lox_process* p = reinterpret_cast<lox_process*>(0x55);
     prime_detail();
-    EXPECT_EQ(lox_process_create_ex(1, task_fn, nullptr, &b, &p), LOX_EINVAL);
-    EXPECT_EQ(p, reinterpret_cast<lox_process*>(0x55));
-    EXPECT_NE(std::string(lox_last_error()).find("cancel_grace"), std::string::npos) << lox_last_error();
+    EXPECT_EQ(lox_process_set_cancel_grace(p.get(), bad), LOX_EINVAL);
+    EXPECT_EQ(std::string(lox_last_error()).find("thread call"), std::string::npos)
+        << "no detail: " << lox_last_error();
   }
-  {
-    // An options struct of the size before cancel_grace existed.
-    lox_process_opts old = LOX_PROCESS_OPTS_INIT;
-    old.struct_size = offsetof(lox_process_opts, cancel_grace);
-    old.cancel_grace = kNaN;  // not part of that struct: not read
-    Proc p = created<lox_process>(lox_process_create_ex, 1, task_fn, nullptr, &old);
-    ASSERT_NE(p, nullptr);
-    Task t = pscatter(p.get(), pcmd(kPSum, 2));
-    Results r = pgather_ok(p.get());
-    EXPECT_EQ(task_i64(t.get()), 2);
-  }
-  lox_process_opts zero = LOX_PROCESS_OPTS_INIT;
-  zero.cancel_grace = 0.0;
-  Proc p = created<lox_process>(lox_process_create_ex, 1, task_fn, nullptr, &zero);
-  EXPECT_NE(p, nullptr);
+  for (double ok : {0.0, 0.25, 1.0, 3600.0}) EXPECT_EQ(lox_process_set_cancel_grace(p.get(), ok), LOX_OK) << ok;
+  // The pool works as before.
+  Task t = pscatter(p.get(), pcmd(kPSum, 2));
+  Results r = pgather_ok(p.get());
+  EXPECT_EQ(task_i64(t.get()), 2);
 }
 
 }  // namespace

@@ -66,6 +66,12 @@ inline Task pscatter(lox_process* pool, const std::string& in, const std::vector
   return Task(t);
 }
 
+// Sets a process pool's cancel grace (lox_process_set_cancel_grace), which
+// must be accepted.
+inline void set_cancel_grace(lox_process* pool, double seconds) {
+  EXPECT_EQ(lox_process_set_cancel_grace(pool, seconds), LOX_OK) << lox_last_error();
+}
+
 // Waits for a task that must complete (kMustSeconds, then the test fails).
 inline bool wait_done(const lox_task* t) {
   const int rc = lox_task_wait(t, kMustSeconds);

@@ -113,9 +113,8 @@ TEST(TaskStress, RandomGraphsCancelledPartWay) {
   LeakCheck leaks;
   {
     Shared sh;
-    lox_process_opts o = proc_opts();
-    o.cancel_grace = 0.2;
-    Proc pp = make_proc(2, task_fn, sh.get(), &o);
+    Proc pp = make_proc(2, task_fn, sh.get());
+    set_cancel_grace(pp.get(), 0.2);
     Pool tp = make_pool(2, sum_task);
     std::mt19937 rng(20261207);
     const long rounds = scaled(20);
