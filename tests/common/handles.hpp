@@ -2,6 +2,7 @@
 // RAII owners of the C API's handles: Owned<lox_X> is a std::unique_ptr
 // whose deleter calls lox_X_destroy, for every handle type of lox.h, and
 // created<lox_X>(lox_X_create, args...) makes one, expecting LOX_OK.
+// Owned<lox_task> releases its reference instead (lox_task_release).
 #pragma once
 
 #include <lox/lox.h>
@@ -59,6 +60,16 @@ struct HandleTraits<lox_announcement> {
 template <>
 struct HandleTraits<lox_funnel> {
   static void destroy(lox_funnel* h) { lox_funnel_destroy(h); }
+};
+// A task handle is reference counted: its owner drops the one reference it
+// holds (lox_task_release).
+template <>
+struct HandleTraits<lox_task> {
+  static void destroy(lox_task* h) { lox_task_release(h); }
+};
+template <>
+struct HandleTraits<lox_completions> {
+  static void destroy(lox_completions* h) { lox_completions_destroy(h); }
 };
 
 struct Destroy {

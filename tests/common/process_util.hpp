@@ -176,6 +176,8 @@ struct SharedState {
   std::atomic<int> in_task{0};
   std::atomic<int> max_in_task{0};
   std::atomic<int> released{0};
+  std::atomic<int> terms{0};     // SIGTERMs a worker caught and ignored (task_util.hpp)
+  std::atomic<int> last_pid{0};  // the worker that last started a task (task_util.hpp)
 };
 static_assert(std::atomic<int>::is_always_lock_free);
 
