@@ -20,6 +20,10 @@
  *    running (it sees lox_task_cancelled() and stops), three queued (they
  *    never run), and a task of another pool that depended on one of them
  *    (it fails with LOX_EDEPENDENCY). The pool goes on working.
+ * 4. Thread -> process -> thread: a process task after a thread task gets
+ *    the thread task's value as bytes (lox_scatter_opts.encode), framed
+ *    ahead of its own input (lox_inputs_get); a thread task after it reads
+ *    its result bytes (lox_task_bytes).
  *
  * Prints only deterministic lines (CTest compares them whole) and exits 0
  * only when every result is the expected one.
@@ -347,10 +351,101 @@ static void cancel_example(void) {
   lox_queue_destroy(started);
 }
 
+/* ------------------------------------------------------------------------ */
+/* 4. Thread -> process -> thread                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The process pool's task, in a worker process: its input is the framed
+ * bytes of its predecessor (an int64 encoded from a thread task's value),
+ * then its own input (an int64 k); it returns x * x + k. */
+static int square_plus(void *ctx, const void *in, size_t len, lox_buffer *out) {
+  const void *data;
+  size_t n;
+  int64_t x, k, r;
+  (void)ctx;
+  if (lox_inputs_count(in, len) != 1) return 1;
+  if (lox_inputs_get(in, len, 0, &data, &n) != LOX_OK || n != sizeof x) return 2;
+  memcpy(&x, data, sizeof x);
+  if (lox_inputs_get(in, len, 1, &data, &n) != LOX_OK || n != sizeof k) return 3;
+  memcpy(&k, data, sizeof k);
+  r = x * x + k;
+  return lox_buffer_append(out, &r, sizeof r) == LOX_OK ? 0 : 4;
+}
+
+/* lox_scatter_opts.encode: a thread predecessor's value as the bytes a
+ * process task receives for it. */
+static int encode_int(void *ctx, void *value, lox_buffer *out) {
+  int64_t v = (intptr_t)value;
+  (void)ctx;
+  return lox_buffer_append(out, &v, sizeof v) == LOX_OK ? 0 : 1;
+}
+
+/* A thread task after a process task: reads its predecessor's bytes. */
+static int bytes_plus_one(void *ctx, void *arg, void **result) {
+  const void *data;
+  size_t n;
+  int64_t v;
+  (void)ctx;
+  (void)arg;
+  if (lox_task_bytes(lox_task_input(0), &data, &n) != LOX_OK || n != sizeof v) return 1;
+  memcpy(&v, data, sizeof v);
+  *result = (void *)(intptr_t)(v + 1);
+  return 0;
+}
+
+static void mixed_example(lox_process *procs) {
+  static const intptr_t expected[5] = {2, 3, 6, 11, 18};
+  lox_thread *first = NULL, *last = NULL;
+  lox_results *res = NULL;
+  intptr_t i;
+  size_t k;
+
+  printf("Thread -> process -> thread: x = i on a thread, x * x + 1 in a worker process, then + 1 on a thread\n");
+  must(lox_thread_create(2, NULL, NULL, &first), "lox_thread_create");
+  must(lox_thread_create(2, NULL, NULL, &last), "lox_thread_create");
+  for (i = 0; i < 5; ++i) {
+    lox_scatter_opts opts = LOX_SCATTER_OPTS_INIT;
+    int64_t one = 1; /* the process task's own input, copied at scatter */
+    lox_task *x = scatter_after(first, make_a, (void *)i, NULL, 0, 1), *sq = NULL;
+    opts.after = &x;
+    opts.n_after = 1;
+    opts.encode = encode_int; /* x's value is a pointer-sized integer in this process */
+    must(lox_process_scatter_ex(procs, &one, sizeof one, &opts, NULL, &sq), "lox_process_scatter_ex");
+    lox_task_release(scatter_after(last, bytes_plus_one, NULL, &sq, 1, 1));
+    lox_task_release(x);
+    lox_task_release(sq);
+  }
+  res = gather_ok(last);
+  print_ints("the last pool's gather()", res, expected, 5);
+  lox_results_destroy(res);
+  must(lox_process_gather(procs, NULL, &res), "lox_process_gather");
+  printf("the process pool's gather() = [");
+  for (k = 0; k < lox_results_count(res); ++k) {
+    const void *data = NULL;
+    size_t n = 0;
+    int64_t v = -1;
+    if (lox_results_bytes(res, k, &data, &n) == LOX_OK && n == sizeof v) memcpy(&v, data, sizeof v);
+    printf("%s%ld", k ? ", " : "", (long)v);
+    check(v == (int64_t)(k * k + 1), "a process result is not x * x + 1");
+  }
+  printf("]\n");
+  lox_results_destroy(res);
+  res = gather_ok(first);
+  lox_results_destroy(res);
+  lox_thread_destroy(last);
+  lox_thread_destroy(first);
+}
+
 int main(void) {
+  lox_process *procs = NULL;
+  /* The process pool first: its fork server is a copy of this process as it
+   * is now, before any other thread starts. */
+  must(lox_process_create(2, square_plus, NULL, &procs), "lox_process_create");
   chain_example();
   diamond_example();
   cancel_example();
+  mixed_example(procs);
+  lox_process_destroy(procs);
   if (check_failures()) {
     fprintf(stderr, EXAMPLE_NAME ": %d unexpected result(s)\n", check_failures());
     return 1;
