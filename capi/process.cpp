@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <new>
 
 #include <unistd.h>
@@ -81,16 +80,7 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   if (!fn) return capi::null_argument(op, "fn");
   if (!out) return capi::null_argument(op, "out");
   lox_process_opts o = LOX_PROCESS_OPTS_INIT;
-  // Options of an older struct_size (without cancel_grace) keep its default.
-  constexpr size_t kBeforeCancelGrace = offsetof(lox_process_opts, cancel_grace);
-  if (opts && opts->struct_size != kBeforeCancelGrace &&
-      !capi::check_struct_size(op, "lox_process_opts", opts->struct_size, sizeof(lox_process_opts),
-                               sizeof(lox_process_opts)))
-    return LOX_EINVAL;
-  if (opts) std::memcpy(&o, opts, opts->struct_size);
-  o.struct_size = sizeof o;
-  if (std::isnan(o.cancel_grace) || o.cancel_grace < 0)
-    return capi::to_c(core::fail(Status::invalid, "{}: cancel_grace is {} (must be >= 0)", op, o.cancel_grace));
+  if (!capi::read_options(op, "lox_process_opts", opts, o)) return LOX_EINVAL;
   if (std::isnan(o.task_timeout) || o.task_timeout == 0)
     return capi::to_c(
         core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op, o.task_timeout));
@@ -106,7 +96,6 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   core::process::Options options;
   options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;
   options.max_message = o.max_message;
-  options.cancel_grace = std::min(o.cancel_grace, 1e9);
   return capi::guard(op, [&] {
     *out = capi::new_handle<lox_process>(max_workers, std::make_unique<CRunner>(fn, ctx), options);
     return LOX_OK;
@@ -146,6 +135,15 @@ LOX_API int lox_process_scatter_ex(lox_process* pool, const void* in, size_t len
   int st = capi::guard(op, [&] { return pool->core.scatter_node(ref.task->core, in, len, index); });
   if (st != LOX_OK) return st;
   if (task) *task = ref.release();
+  return LOX_OK;
+}
+
+LOX_API int lox_process_set_cancel_grace(lox_process* pool, double seconds) {
+  constexpr const char* op = "process set_cancel_grace";
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
+  if (std::isnan(seconds) || seconds < 0)
+    return capi::to_c(core::fail(Status::invalid, "{}: seconds is {} (must be >= 0)", op, seconds));
+  pool->core.set_cancel_grace(std::min(seconds, 1e9));
   return LOX_OK;
 }
 

@@ -798,11 +798,12 @@ void Pool::launch(graph::Node& node) noexcept {
 
 template <typename Pick>
 void Pool::stop_running(Pick&& pick) noexcept {
-  const auto grace = std::chrono::duration<double>(options_.cancel_grace);
+  const double seconds = cancel_grace_.load(std::memory_order_relaxed);
+  const auto grace = std::chrono::duration<double>(seconds);
   for (auto& d : drivers_) {
     const uint64_t seq = d->terminate_if(pick);
     if (seq == 0) continue;
-    if (options_.cancel_grace <= 0) {
+    if (seconds <= 0) {
       d->kill_if(seq);
       continue;
     }

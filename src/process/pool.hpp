@@ -37,7 +37,6 @@ namespace lox::core::process {
 struct Options {
   double task_timeout = -1;  // seconds; < 0: none
   uint64_t max_message = uint64_t{1} << 30;
-  double cancel_grace = 1.0;  // seconds between SIGTERM and SIGKILL for a cancelled running task
 };
 
 struct Task {
@@ -72,6 +71,8 @@ class Pool final : public graph::Host {
   Status scatter_node(graph::Node& node, const void* in, size_t len, size_t* index);
   // Cancels every round not gathered yet (see lox_process_cancel).
   void cancel() noexcept;
+  // Seconds between SIGTERM and SIGKILL for a cancelled running task.
+  void set_cancel_grace(double seconds) noexcept { cancel_grace_.store(seconds, std::memory_order_relaxed); }
   // The round the next gather would return, delivered in completion order;
   // throws std::bad_alloc (nothing taken then).
   std::unique_ptr<Completions> completions();
@@ -159,6 +160,7 @@ class Pool final : public graph::Host {
   bool stopping_ = false;
   std::atomic<bool> stopping_flag_{false};  // stopping_, readable without mu_
   std::atomic<size_t> live_workers_{0};
+  std::atomic<double> cancel_grace_{1.0};
 };
 
 }  // namespace lox::core::process

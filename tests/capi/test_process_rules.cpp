@@ -663,25 +663,6 @@ TEST(ProcessBadInput, BadOptionsAreRejected) {
   EXPECT_TRUE(extra.empty()) << "a refused create started processes:\n" << describe(extra);
 }
 
-// cancel_grace came after the first fields: options of the size before it
-// (an older caller) are read with its default; a bad grace is refused.
-TEST(ProcessBadInput, OptionsWithoutCancelGraceGetItsDefault) {
-  lox_process_opts o = proc_opts();
-  o.struct_size = offsetof(lox_process_opts, cancel_grace);
-  lox_process* p = nullptr;
-  ASSERT_EQ(lox_process_create_ex(1, command_fn, nullptr, &o, &p), LOX_OK) << lox_last_error();
-  lox_process_destroy(p);
-  for (double bad : {kNaN, -1.0}) {
-    lox_process_opts g = proc_opts();
-    g.cancel_grace = bad;
-    lox_process* q = reinterpret_cast<lox_process*>(0x5678);
-    prime_detail();
-    EXPECT_EQ(lox_process_create_ex(1, command_fn, nullptr, &g, &q), LOX_EINVAL) << "cancel_grace " << bad;
-    EXPECT_EQ(q, reinterpret_cast<lox_process*>(0x5678));
-    EXPECT_DETAIL_HAS("cancel_grace");
-  }
-}
-
 TEST(ProcessBadInput, GoodOptionsAreAccepted) {
   for (double ok : {LOX_FOREVER, -5.0, 0.5, 1e9, std::numeric_limits<double>::infinity()}) {
     lox_process_opts o = proc_opts(ok, 4096);

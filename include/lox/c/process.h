@@ -51,15 +51,10 @@ typedef struct lox_process_opts {
    *  large crosses or is allocated in this process. 0, or
    *  above 2^38 (256 GiB): LOX_EINVAL. */
   size_t max_message;
-  /** Seconds a cancelled running task's worker has between SIGTERM and
-   *  SIGKILL (default 1.0; 0: SIGKILL at once). NaN or negative:
-   *  LOX_EINVAL. Options structs without this field (an older
-   *  struct_size) get the default. */
-  double cancel_grace;
 } lox_process_opts;
 
 #define LOX_PROCESS_OPTS_INIT \
-  { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30, 1.0 }
+  { sizeof(lox_process_opts), LOX_FOREVER, (size_t)1 << 30 }
 
 /** Fills `*opts` with the defaults (same as LOX_PROCESS_OPTS_INIT). NULL is
  *  ignored. */
@@ -195,10 +190,19 @@ LOX_API int lox_process_gather(lox_process *pool, const lox_gather_opts *opts, l
 LOX_API int lox_process_scatter_ex(lox_process *pool, const void *in, size_t len, const lox_scatter_opts *opts,
                                    size_t *index, lox_task **task);
 
+/** Sets the grace period of cancelled running tasks: their worker gets
+ *  SIGTERM, then SIGKILL `seconds` later if it still runs the task
+ *  (default 1.0; 0: SIGKILL at once). Applies to lox_process_cancel and
+ *  lox_task_cancel from now on. (A setter rather than a lox_process_opts
+ *  field: options structs never grow, see docs/abi.md.) LOX_OK;
+ *  LOX_EINVAL for a NULL pool, NaN or a negative value. */
+LOX_API int lox_process_set_cancel_grace(lox_process *pool, double seconds);
+
 /** Cancels every task of the pool not gathered yet, as lox_thread_cancel:
  *  unstarted tasks never run (LOX_ECANCELLED); a running task's worker
- *  gets SIGTERM, then SIGKILL after `cancel_grace`, and is replaced; the
- *  task's status is LOX_ECANCELLED. A task already handed to a worker in
+ *  gets SIGTERM, then SIGKILL after the grace period
+ *  (lox_process_set_cancel_grace), and is replaced; the task's status is
+ *  LOX_ECANCELLED. A task already handed to a worker in
  *  a batch of quick tasks counts as started. LOX_OK; LOX_EINVAL. */
 LOX_API int lox_process_cancel(lox_process *pool);
 

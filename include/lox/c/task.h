@@ -121,7 +121,7 @@ LOX_API int lox_task_on_done(lox_task *task, lox_done_fn fn, void *ctx);
  *  Running in a thread pool: `lox_task_cancelled()` turns true inside it,
  *  it decides itself when to stop (its outcome is what it returns).
  *  Running in a process pool: its worker gets SIGTERM, then SIGKILL after
- *  the pool's `cancel_grace`; the task completes with LOX_ECANCELLED and
+ *  the pool's grace period (lox_process_set_cancel_grace); the task completes with LOX_ECANCELLED and
  *  the worker is replaced. Completed: nothing changes. LOX_OK in all these
  *  cases; LOX_EINVAL for a NULL handle. */
 LOX_API int lox_task_cancel(lox_task *task);
