@@ -115,7 +115,6 @@ class ProcessOpts(_Opts):
         ("struct_size", c_size_t),
         ("task_timeout", c_double),
         ("max_message", c_size_t),
-        ("cancel_grace", c_double),
     ]
 
 
@@ -196,6 +195,7 @@ _SIGNATURES = [
     ('lox_process_gather', c_int, [c_void_p, POINTER(GatherOpts), _PP]),
     ('lox_process_scatter_ex', c_int, [c_void_p, c_void_p, c_size_t, POINTER(ScatterOpts),
                                        POINTER(c_size_t), _PP]),
+    ('lox_process_set_cancel_grace', c_int, [c_void_p, c_double]),
     ('lox_process_cancel', c_int, [c_void_p]),
     ('lox_process_completions', c_int, [c_void_p, _PP]),
     ('lox_scatter_opts_init', None, [POINTER(ScatterOpts)]),

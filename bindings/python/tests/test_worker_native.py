@@ -103,7 +103,6 @@ def test_option_structs_match_the_library():
     assert g.timeout == _native.LOX_FOREVER and not g.progress and g.progress_bar == 0
     assert _native.ProcessOpts.default().max_message == 1 << 30
     assert _native.ThreadOpts.default().idle_timeout == 2.0
-    assert _native.ProcessOpts.default().cancel_grace == 1.0
     s = _native.ScatterOpts.default()
     assert s.n_after == 0 and not s.after and not s.encode and not s.encode_ctx
 
