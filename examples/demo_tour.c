@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The liblox demo tour: the thread examples of lox's documentation, run
- * natively through the C ABI (lox/lox.h only) and narrated like lox's docs.
+ * natively through the C ABI (lox/lox.h only) and narrated like lox's docs:
+ * a simple scatter/gather, concurrent requests, debug mode, and lox 0.6's
+ * chaining (task graphs).
  *
  *   lox_demo_tour            the tour, with a few seconds of simulated I/O
  *   lox_demo_tour --quick    the same with every sleep 20 times shorter
@@ -261,6 +263,100 @@ static void debug_example(void) {
       "what the pools do; failed tasks are logged at warn.\n");
 }
 
+/* ------------------------------------------------------------------------ */
+/* 4. Chaining: bar.scatter(foo.scatter(i, i+1), 10)                         */
+/* ------------------------------------------------------------------------ */
+
+/* foo(x, y) returns a tuple, the pair (x*y, x+y), kept in the call's
+ * record; bar(a, b, c) = a + b + c gets it unpacked, plus its own 10. */
+typedef struct {
+  int x, y;
+  int out[2];
+} foo_call;
+
+static int foo_pair(void *ctx, void *arg, void **result) {
+  foo_call *c = arg;
+  (void)ctx;
+  c->out[0] = c->x * c->y;
+  c->out[1] = c->x + c->y;
+  *result = c->out;
+  return 0;
+}
+
+static int bar(void *ctx, void *arg, void **result) {
+  /* lox_task_input(0): the predecessor's handle, complete and successful */
+  const int *ab = lox_task_value(lox_task_input(0));
+  (void)ctx;
+  if (!ab) return 1;
+  *result = (void *)(intptr_t)(ab[0] + ab[1] + *(const int *)arg);
+  return 0;
+}
+
+static void chaining_example(void) {
+  static const int expected[5] = {11, 15, 21, 29, 39};
+  static int ten = 10;
+  foo_call calls[5];
+  lox_thread *foo_pool = NULL, *bar_pool = NULL;
+  lox_results *res = NULL;
+  size_t i;
+
+  heading("4. Chaining");
+  printf(
+      "Multiple functions can be chained together, each drawing from its own pool\n"
+      "of threads; a function that returns a tuple is unpacked into the next one\n"
+      "(lox 0.6). liblox takes any number of predecessors, from any pool, and no\n"
+      "worker ever waits for one: a task becomes runnable when its last one completes.\n\n"
+      ">>> @lox.thread(4)\n"
+      "... def foo(x, y):\n"
+      "...     return x*y, x+y\n"
+      ">>> @lox.thread(2)\n"
+      "... def bar(a, b, c):\n"
+      "...     return a + b + c\n"
+      "    liblox: lox_thread_create(4, foo, NULL, &foo_pool), lox_thread_create(2, bar, NULL, &bar_pool)\n");
+  must(lox_thread_create(4, foo_pair, NULL, &foo_pool), "lox_thread_create");
+  must(lox_thread_create(2, bar, NULL, &bar_pool), "lox_thread_create");
+  printf(
+      ">>> for i in range(5):\n"
+      "...     foo_res = foo.scatter(i, i+1)\n"
+      "...     bar.scatter(foo_res, 10)  # will automatically unpack the results of foo\n"
+      "    liblox: lox_thread_scatter_ex(foo_pool, NULL, NULL, &calls[i], NULL, NULL, &foo_res)\n"
+      "            opts.after = &foo_res; opts.n_after = 1;\n"
+      "            lox_thread_scatter_ex(bar_pool, NULL, NULL, &ten, &opts, NULL, NULL)\n"
+      "            lox_task_release(foo_res)\n");
+  for (i = 0; i < 5; ++i) {
+    lox_scatter_opts opts = LOX_SCATTER_OPTS_INIT;
+    lox_task *foo_res = NULL;
+    calls[i].x = (int)i;
+    calls[i].y = (int)i + 1;
+    must(lox_thread_scatter_ex(foo_pool, NULL, NULL, &calls[i], NULL, NULL, &foo_res), "lox_thread_scatter_ex");
+    opts.after = &foo_res;
+    opts.n_after = 1;
+    must(lox_thread_scatter_ex(bar_pool, NULL, NULL, &ten, &opts, NULL, NULL), "lox_thread_scatter_ex");
+    lox_task_release(foo_res); /* bar's task holds its own reference */
+  }
+  printf(
+      ">>> results = bar.gather()\n"
+      "    liblox: lox_thread_gather(bar_pool, NULL, &res)\n"
+      ">>> print(results)\n");
+  must(lox_thread_gather(bar_pool, NULL, &res), "lox_thread_gather");
+  check(lox_results_count(res) == 5, "bar's gather did not return 5 results");
+  printf("[");
+  for (i = 0; i < lox_results_count(res); ++i) {
+    int v = (int)(intptr_t)lox_results_value(res, i);
+    printf("%s%d", i ? ", " : "", v);
+    check(i < 5 && v == expected[i], "bar's results are not [11, 15, 21, 29, 39]");
+  }
+  printf("]\n");
+  lox_results_destroy(res);
+  must(lox_thread_gather(foo_pool, NULL, &res), "lox_thread_gather"); /* foo's round is still foo's */
+  lox_results_destroy(res);
+  lox_thread_destroy(bar_pool);
+  lox_thread_destroy(foo_pool);
+  printf(
+      "\nexamples/chain.c goes on: a chain of 10,000 tasks on one worker, a diamond\n"
+      "over two pools, completion callbacks and a cancelled round (lox_thread_cancel).\n");
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* keep the narration in step with the progress bar */
   time_scale = example_time_scale(argc, argv);
@@ -270,6 +366,7 @@ int main(int argc, char **argv) {
   simple_example();
   requests_example();
   debug_example();
+  chaining_example();
 
   if (check_failures()) {
     printf("\nThe tour found %d unexpected result(s).\n", check_failures());

@@ -19,15 +19,17 @@ type Status int
 // The liblox status codes, with the values of lox.h (its LOX_STATUS_MAP);
 // String gives each one's lox_status_str text.
 const (
-	StatusOK      Status = C.LOX_OK      // success
-	StatusTimeout Status = C.LOX_TIMEOUT // a timed wait ran out
-	StatusInval   Status = C.LOX_EINVAL  // bad argument
-	StatusNoMem   Status = C.LOX_ENOMEM  // allocation failed
-	StatusState   Status = C.LOX_ESTATE  // not valid in the object's current state
-	StatusClosed  Status = C.LOX_ECLOSED // queue closed, pool or object shut down
-	StatusTask    Status = C.LOX_ETASK   // gather: at least one task failed
-	StatusWorker  Status = C.LOX_EWORKER // a worker process died running the task
-	StatusSys     Status = C.LOX_ESYS    // an operating-system call failed
+	StatusOK         Status = C.LOX_OK          // success
+	StatusTimeout    Status = C.LOX_TIMEOUT     // a timed wait ran out
+	StatusInval      Status = C.LOX_EINVAL      // bad argument
+	StatusNoMem      Status = C.LOX_ENOMEM      // allocation failed
+	StatusState      Status = C.LOX_ESTATE      // not valid in the object's current state
+	StatusClosed     Status = C.LOX_ECLOSED     // queue closed, pool or object shut down
+	StatusTask       Status = C.LOX_ETASK       // gather: at least one task failed
+	StatusWorker     Status = C.LOX_EWORKER     // a worker process died running the task
+	StatusSys        Status = C.LOX_ESYS        // an operating-system call failed
+	StatusCancelled  Status = C.LOX_ECANCELLED  // the task was cancelled
+	StatusDependency Status = C.LOX_EDEPENDENCY // a predecessor failed or was cancelled; the task did not run
 )
 
 // String is liblox's text for the status (lox_status_str).
@@ -85,14 +87,16 @@ func (e *Error) sentinel() bool { return e.Op == "" && e.Detail == "" && e.Err =
 
 // Sentinels for errors.Is.
 var (
-	ErrTimeout = newSentinel(StatusTimeout)
-	ErrInval   = newSentinel(StatusInval)
-	ErrNoMem   = newSentinel(StatusNoMem)
-	ErrState   = newSentinel(StatusState)
-	ErrClosed  = newSentinel(StatusClosed)
-	ErrTask    = newSentinel(StatusTask)
-	ErrWorker  = newSentinel(StatusWorker)
-	ErrSys     = newSentinel(StatusSys)
+	ErrTimeout    = newSentinel(StatusTimeout)
+	ErrInval      = newSentinel(StatusInval)
+	ErrNoMem      = newSentinel(StatusNoMem)
+	ErrState      = newSentinel(StatusState)
+	ErrClosed     = newSentinel(StatusClosed)
+	ErrTask       = newSentinel(StatusTask)
+	ErrWorker     = newSentinel(StatusWorker)
+	ErrSys        = newSentinel(StatusSys)
+	ErrCancelled  = newSentinel(StatusCancelled)
+	ErrDependency = newSentinel(StatusDependency)
 )
 
 func newSentinel(c Status) *Error { return &Error{Code: c, Name: statusName(c)} }

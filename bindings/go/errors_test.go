@@ -120,6 +120,7 @@ func TestStatusConstantsMatchTheHeaderMap(t *testing.T) {
 		"LOX_OK": lox.StatusOK, "LOX_TIMEOUT": lox.StatusTimeout, "LOX_EINVAL": lox.StatusInval,
 		"LOX_ENOMEM": lox.StatusNoMem, "LOX_ESTATE": lox.StatusState, "LOX_ECLOSED": lox.StatusClosed,
 		"LOX_ETASK": lox.StatusTask, "LOX_EWORKER": lox.StatusWorker, "LOX_ESYS": lox.StatusSys,
+		"LOX_ECANCELLED": lox.StatusCancelled, "LOX_EDEPENDENCY": lox.StatusDependency,
 	}
 	codes := headerStatusMap(t)
 	if len(codes) < 9 {

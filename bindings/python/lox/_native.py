@@ -42,8 +42,8 @@ from . import exceptions as _exc
 
 __all__ = [
     "lib", "lib_gil", "library_path", "check", "check_timeout", "last_error",
-    "status_str", "STATUS_CODES", "GatherOpts", "ThreadOpts", "ProcessOpts", "TASK_FN",
-    "PROCESS_FN", "PROGRESS_FN", "LOG_FN", "LOX_FOREVER", "LOX_DEFAULT_WORKERS",
+    "status_str", "STATUS_CODES", "GatherOpts", "ThreadOpts", "ProcessOpts", "ScatterOpts",
+    "Completed", "TASK_FN", "PROCESS_FN", "ENCODE_FN", "DONE_FN", "PROGRESS_FN", "LOG_FN", "LOX_FOREVER", "LOX_DEFAULT_WORKERS",
     "LOX_READ", "LOX_WRITE", "LOX_BACKLOG_OFF", "LOX_BACKLOG_UNBOUNDED",
     "timeout_arg", "debug_mode",
 ]  # and every status code (LOX_OK, LOX_TIMEOUT, LOX_E*), see STATUS_CODES
@@ -118,6 +118,38 @@ class ProcessOpts(_Opts):
     ]
 
 
+#: int (*encode)(void *ctx, void *value, lox_buffer *out) of lox_scatter_opts
+ENCODE_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
+#: void (*lox_done_fn)(void *ctx, lox_task *task)
+DONE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+class ScatterOpts(_Opts):
+    """lox_scatter_opts (build with ``ScatterOpts.default()``)."""
+    _init = "lox_scatter_opts_init"
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("after", POINTER(c_void_p)),
+        ("n_after", c_size_t),
+        ("encode", ENCODE_FN),
+        ("encode_ctx", c_void_p),
+    ]
+
+
+class Completed(Structure):
+    """lox_completed (set ``struct_size`` to ``ctypes.sizeof(Completed)``)."""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("index", c_size_t),
+        ("status", c_int),
+        ("value", c_void_p),
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("error", c_char_p),
+        ("task", c_void_p),
+    ]
+
+
 # --- every function of lox.h: (name, restype, argtypes) -------------------------
 
 _PP = POINTER(c_void_p)
@@ -148,6 +180,10 @@ _SIGNATURES = [
     ('lox_thread_pending', c_size_t, [c_void_p]),
     ('lox_thread_workers', c_size_t, [c_void_p]),
     ('lox_thread_gather', c_int, [c_void_p, POINTER(GatherOpts), _PP]),
+    ('lox_thread_scatter_ex', c_int, [c_void_p, TASK_FN, c_void_p, c_void_p, POINTER(ScatterOpts),
+                                      POINTER(c_size_t), _PP]),
+    ('lox_thread_cancel', c_int, [c_void_p]),
+    ('lox_thread_completions', c_int, [c_void_p, _PP]),
     ('lox_buffer_append', c_int, [c_void_p, c_void_p, c_size_t]),
     ('lox_process_opts_init', None, [POINTER(ProcessOpts)]),
     ('lox_process_create', c_int, [c_size_t, PROCESS_FN, c_void_p, _PP]),
@@ -157,6 +193,32 @@ _SIGNATURES = [
     ('lox_process_pending', c_size_t, [c_void_p]),
     ('lox_process_workers', c_size_t, [c_void_p]),
     ('lox_process_gather', c_int, [c_void_p, POINTER(GatherOpts), _PP]),
+    ('lox_process_scatter_ex', c_int, [c_void_p, c_void_p, c_size_t, POINTER(ScatterOpts),
+                                       POINTER(c_size_t), _PP]),
+    ('lox_process_set_cancel_grace', c_int, [c_void_p, c_double]),
+    ('lox_process_cancel', c_int, [c_void_p]),
+    ('lox_process_completions', c_int, [c_void_p, _PP]),
+    ('lox_scatter_opts_init', None, [POINTER(ScatterOpts)]),
+    ('lox_task_wait', c_int, [c_void_p, c_double]),
+    ('lox_task_done', c_int, [c_void_p]),
+    ('lox_task_status', c_int, [c_void_p]),
+    ('lox_task_error', c_char_p, [c_void_p]),
+    ('lox_task_index', c_size_t, [c_void_p]),
+    ('lox_task_value', c_void_p, [c_void_p]),
+    ('lox_task_bytes', c_int, [c_void_p, _PP, POINTER(c_size_t)]),
+    ('lox_task_on_done', c_int, [c_void_p, DONE_FN, c_void_p]),
+    ('lox_task_cancel', c_int, [c_void_p]),
+    ('lox_task_retain', c_void_p, [c_void_p]),
+    ('lox_task_release', None, [c_void_p]),
+    ('lox_task_cancelled', c_int, []),
+    ('lox_task_input_count', c_size_t, []),
+    ('lox_task_input', c_void_p, [c_size_t]),
+    ('lox_inputs_count', c_size_t, [c_void_p, c_size_t]),
+    ('lox_inputs_get', c_int, [c_void_p, c_size_t, c_size_t, _PP, POINTER(c_size_t)]),
+    ('lox_completions_of', c_int, [POINTER(c_void_p), c_size_t, _PP]),
+    ('lox_completions_next', c_int, [c_void_p, c_double, POINTER(Completed)]),
+    ('lox_completions_remaining', c_size_t, [c_void_p]),
+    ('lox_completions_destroy', None, [c_void_p]),
     ('lox_lock_create', c_int, [_PP]),
     ('lox_lock_destroy', None, [c_void_p]),
     ('lox_lock_acquire', c_int, [c_void_p, c_double]),
@@ -274,7 +336,8 @@ _STATUS_WINDOW = range(-256, 257)
 #: The names the package itself uses; a liblox without one of them is not
 #: the library this binding was written for.
 _STATUS_NEEDED = ("LOX_OK", "LOX_TIMEOUT", "LOX_EINVAL", "LOX_ENOMEM", "LOX_ESTATE",
-                  "LOX_ECLOSED", "LOX_ETASK", "LOX_EWORKER", "LOX_ESYS")
+                  "LOX_ECLOSED", "LOX_ETASK", "LOX_EWORKER", "LOX_ESYS",
+                  "LOX_ECANCELLED", "LOX_EDEPENDENCY")
 
 
 def _status_codes():
@@ -308,6 +371,8 @@ STATUS_EXCEPTIONS = {
     LOX_ETASK: _exc.TaskError,
     LOX_EWORKER: _exc.WorkerError,
     LOX_ESYS: _exc.LoxOSError,
+    LOX_ECANCELLED: _exc.LoxCancelledError,
+    LOX_EDEPENDENCY: _exc.DependencyError,
 }
 
 

@@ -8,13 +8,16 @@ exported at the top level (``lox.Timeout`` ...).
 
 The others map liblox's status codes (``lox._native.check``); each derives
 from the builtin exception a Python caller would expect (ValueError,
-RuntimeError, OSError, MemoryError) and from ``LoxError``.
+RuntimeError, OSError, MemoryError; ``concurrent.futures.CancelledError``
+for a cancelled task) and from ``LoxError``.
 """
+
+import concurrent.futures
 
 __all__ = [
     "LoxError", "Timeout", "SubscribeFinalizedError", "FunnelPutTopError",
     "LoxValueError", "LoxMemoryError", "LoxStateError", "LoxClosedError",
-    "TaskError", "WorkerError", "LoxOSError",
+    "TaskError", "WorkerError", "LoxOSError", "LoxCancelledError", "DependencyError",
 ]
 
 
@@ -61,3 +64,12 @@ class WorkerError(LoxError, RuntimeError):
 
 class LoxOSError(LoxError, OSError):
     """An operating-system call failed (LOX_ESYS)."""
+
+
+class LoxCancelledError(LoxError, concurrent.futures.CancelledError):
+    """The task was cancelled (LOX_ECANCELLED); also a
+    ``concurrent.futures.CancelledError``."""
+
+
+class DependencyError(LoxError, RuntimeError):
+    """A predecessor failed or was cancelled; the task did not run (LOX_EDEPENDENCY)."""

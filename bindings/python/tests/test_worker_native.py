@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The native layer (lox._native) and the package surface lox.worker builds on."""
 
+import concurrent.futures
 import ctypes
 import os
 import re
@@ -95,13 +96,15 @@ def test_header_reader_follows_the_lox_includes(tmp_path):
 
 def test_option_structs_match_the_library():
     # lox_X_opts_init writes sizeof(lox_X_opts) as the C compiler sees it
-    for cls in (_native.GatherOpts, _native.ThreadOpts, _native.ProcessOpts):
+    for cls in (_native.GatherOpts, _native.ThreadOpts, _native.ProcessOpts, _native.ScatterOpts):
         o = cls.default()
         assert o.struct_size == ctypes.sizeof(cls), cls
     g = _native.GatherOpts.default()
     assert g.timeout == _native.LOX_FOREVER and not g.progress and g.progress_bar == 0
     assert _native.ProcessOpts.default().max_message == 1 << 30
     assert _native.ThreadOpts.default().idle_timeout == 2.0
+    s = _native.ScatterOpts.default()
+    assert s.n_after == 0 and not s.after and not s.encode and not s.encode_ctx
 
 
 def test_status_codes_map_to_exceptions_with_detail():
@@ -118,10 +121,13 @@ def test_status_codes_map_to_exceptions_with_detail():
     for st, exc in [(_native.LOX_ENOMEM, MemoryError), (_native.LOX_ESTATE, RuntimeError),
                     (_native.LOX_ECLOSED, lox.exceptions.LoxClosedError),
                     (_native.LOX_EWORKER, lox.exceptions.WorkerError),
-                    (_native.LOX_ESYS, OSError)]:
+                    (_native.LOX_ESYS, OSError),
+                    (_native.LOX_ECANCELLED, lox.exceptions.LoxCancelledError),
+                    (_native.LOX_EDEPENDENCY, lox.exceptions.DependencyError)]:
         with pytest.raises(exc):
             _native.check(st)
     assert _native.status_str(_native.LOX_EINVAL) != _native.status_str(_native.LOX_ESTATE)
+    assert issubclass(lox.exceptions.LoxCancelledError, concurrent.futures.CancelledError)
 
 
 def test_real_call_through_both_handles():

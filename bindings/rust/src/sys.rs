@@ -35,6 +35,8 @@ pub const LOX_ECLOSED: c_int = -4;
 pub const LOX_ETASK: c_int = -5;
 pub const LOX_EWORKER: c_int = -6;
 pub const LOX_ESYS: c_int = -7;
+pub const LOX_ECANCELLED: c_int = -8;
+pub const LOX_EDEPENDENCY: c_int = -9;
 
 /// Wait forever (any negative timeout does the same).
 pub const LOX_FOREVER: c_double = -1.0;

@@ -173,6 +173,8 @@ fn binding_constant(name: &str) -> Option<i32> {
         "LOX_ETASK" => sys::LOX_ETASK,
         "LOX_EWORKER" => sys::LOX_EWORKER,
         "LOX_ESYS" => sys::LOX_ESYS,
+        "LOX_ECANCELLED" => sys::LOX_ECANCELLED,
+        "LOX_EDEPENDENCY" => sys::LOX_EDEPENDENCY,
         _ => return None,
     })
 }
