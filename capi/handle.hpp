@@ -56,6 +56,8 @@ LOX_HANDLE_KIND(lox_queue, 8, "lox_queue")
 LOX_HANDLE_KIND(lox_announcement, 9, "lox_announcement")
 LOX_HANDLE_KIND(lox_funnel, 10, "lox_funnel")
 LOX_HANDLE_KIND(lox_process, 11, "lox_process")
+LOX_HANDLE_KIND(lox_task, 12, "lox_task")
+LOX_HANDLE_KIND(lox_completions, 13, "lox_completions")
 #undef LOX_HANDLE_KIND
 
 inline constexpr uint32_t kDeadMagic = 0xdeadbeefu;

@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "common/completions.hpp"
 #include "common/results.hpp"
+#include "graph/node.hpp"
 #include "process/pool.hpp"
 #include "queue/announcement.hpp"
 #include "queue/funnel.hpp"
@@ -72,6 +74,18 @@ struct lox_process {
   template <typename... Args>
   explicit lox_process(Args&&... args) : core(std::forward<Args>(args)...) {}
   lox::core::process::Pool core;
+};
+
+// A task handle: the graph node itself, reference counted (the handle's
+// memory goes when the node's last reference does).
+struct lox_task {
+  explicit lox_task(lox::core::graph::Node::Kind kind);
+  lox::core::graph::Node core;
+};
+
+struct lox_completions {
+  explicit lox_completions(std::unique_ptr<lox::core::Completions> c) : core(std::move(c)) {}
+  std::unique_ptr<lox::core::Completions> core;
 };
 
 // What a process task appends its result to (lives in the worker).

@@ -5,6 +5,7 @@
 #include "boundary.hpp"
 #include "calls.hpp"
 #include "handle.hpp"
+#include "task_node.hpp"
 #include "thread/context.hpp"
 
 using namespace lox;
@@ -65,6 +66,33 @@ LOX_API int lox_thread_scatter_fn(lox_thread* pool, lox_task_fn fn, void* ctx, v
   if (!capi::live("thread scatter_fn", "pool", pool)) return LOX_EINVAL;
   if (!fn) return capi::null_argument("thread scatter_fn", "fn");
   return capi::to_c(pool->core.scatter(fn, ctx, arg, index));
+}
+
+LOX_API int lox_thread_scatter_ex(lox_thread* pool, lox_task_fn fn, void* ctx, void* arg, const lox_scatter_opts* opts,
+                                  size_t* index, lox_task** task) {
+  constexpr const char* op = "thread scatter_ex";
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
+  if (!fn) {
+    fn = pool->core.default_fn();
+    ctx = pool->core.default_ctx();
+    if (!fn) return capi::null_argument(op, "fn (the pool has no task function)");
+  }
+  lox_scatter_opts o;
+  if (!capi::read_scatter_opts(op, opts, false, o)) return LOX_EINVAL;
+  // Neither a handle nor predecessors: the plain scatter, at its cost.
+  if (!task && o.n_after == 0) return capi::to_c(pool->core.scatter(fn, ctx, arg, index));
+  capi::TaskRef ref;
+  if (int st = capi::make_task(op, core::graph::Node::Kind::thread, o, ref); st != LOX_OK) return st;
+  ref.task->core.thread_call = {fn, ctx, arg};
+  // Not under a guard: in debug mode the task runs here, and a task that
+  // ends its thread unwinds through this call (as lox_thread_scatter).
+  if (core::Status s = pool->core.scatter_node(ref.task->core, index); s != Status::ok) return capi::to_c(s);
+  if (task) *task = ref.release();
+  return LOX_OK;
+}
+
+LOX_API int lox_thread_cancel(lox_thread* pool) {
+  return capi::call("thread cancel", "pool", pool, [&] { pool->core.cancel(); });
 }
 
 LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox_results** out) {

@@ -17,6 +17,8 @@ enum class Status : int {
   task_failed = LOX_ETASK,
   worker_died = LOX_EWORKER,
   system = LOX_ESYS,  // an OS call failed; errno text in the detail
+  cancelled = LOX_ECANCELLED,
+  dependency_failed = LOX_EDEPENDENCY,  // a predecessor failed or was cancelled
 };
 
 constexpr int to_int(Status s) noexcept { return static_cast<int>(s); }

@@ -45,7 +45,8 @@ Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds id
       fn_(fn),
       ctx_(ctx),
       idle_timeout_(idle_timeout),
-      chunk_cache_(std::make_shared<ChunkCache>(kChunkCacheBytes)) {}
+      chunk_cache_(std::make_shared<ChunkCache>(kChunkCacheBytes)),
+      cancel_mark_(std::make_shared<std::atomic<uint64_t>>(0)) {}
 
 Pool::~Pool() {
   {
@@ -61,11 +62,8 @@ Pool::~Pool() {
   // pool would be left half destroyed. That is said in lox.h, and logged
   // before the unwind leaves this noexcept destructor (std::terminate).
   auto drain = [this] {
-    RunningScope scope(this);
-    WorkerState ws;
-    Round::Batch b;
     try {
-      while (claim(ws, b)) run_batches(ws, b);
+      drain_here();
     } catch (...) {  // only a forced unwind gets through invoke_task
       log::emit(log::Level::error,
                 "thread destroy: a task run by lox_thread_destroy called pthread_exit; the pool "
@@ -85,36 +83,104 @@ Pool::~Pool() {
   for (auto& t : retired) t.join();
   // A worker whose thread exited in a task while we drained may have left
   // the rest of its batch behind (orphaned): no worker is left to run it.
-  drain();
+  // Tasks waiting for predecessors of other pools are run here as those
+  // complete (launch() queues them, and no worker is left to take them).
+  for (;;) {
+    drain();
+    auto ticket = nodes_event_.prepare();
+    bool idle;
+    {
+      std::lock_guard lk(nodes_mu_);
+      idle = waiting_count_ == 0;
+    }
+    if (idle && ready_count_.load(std::memory_order_seq_cst) == 0) {
+      nodes_event_.cancel();
+      break;
+    }
+    if (ready_count_.load(std::memory_order_seq_cst) != 0) {
+      nodes_event_.cancel();
+      continue;
+    }
+    nodes_event_.wait(ticket, Deadline::never());
+  }
   // Results handed out earlier may outlive us: they free their chunks
   // themselves from now on.
   chunk_cache_->close();
+}
+
+void Pool::drain_here() {
+  RunningScope scope(this);
+  WorkerState ws;
+  Round::Batch b;
+  for (;;) {
+    if (graph::Node* n = take_ready()) {
+      run_ready(*n);
+      continue;
+    }
+    if (!claim(ws, b)) break;
+    run_batches(ws, b);
+  }
 }
 
 bool Pool::inside_own_task() const noexcept { return RunningScope::inside(this); }
 
 // ---------------------------------------------------------------- scatter --
 
+Round& Pool::open_round_locked() {
+  if (!open_) {
+    auto r = std::make_shared<Round>(next_round_id_, chunk_cache_, cancel_mark_);
+    queue_.push_back(r);
+    ++next_round_id_;
+    open_ = newest_ = std::move(r);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  return *open_;
+}
+
 Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) {
+  return append_task([&](Round& round, Chunk*& chunk) { return round.append(fn, ctx, arg, chunk); }, index);
+}
+
+Status Pool::scatter_node(graph::Node& node, size_t* index) {
+  const bool dependent = node.predecessor_count() != 0;
+  return append_task(
+      [&](Round& round, Chunk*& chunk) {
+        const size_t i = round.append(&node_slot, &node, nullptr, chunk, false);
+        // Nothing below throws: the slot is complete before workers see it.
+        node.retain();  // the slot's reference
+        node.place(*this, open_, chunk, i);
+        if (dependent) {
+          std::lock_guard lk(nodes_mu_);
+          node.host_listed = true;
+          node.host_next = waiting_nodes_;
+          if (waiting_nodes_) waiting_nodes_->host_prev = &node;
+          waiting_nodes_ = &node;
+          ++waiting_count_;
+        }
+        // Before the slot is published: a worker reaching it must find the
+        // node linked (see graph::Node).
+        node.link();
+        round.publish_locked();
+        return i;
+      },
+      index);
+}
+
+template <typename Append>
+Status Pool::append_task(Append&& append, size_t* index) {
   size_t i;
   Chunk* chunk;
   RoundPtr inline_round;
   WakeAction action = WakeAction::none;
   try {
     std::lock_guard lk(mu_);
-    if (!open_) {
-      auto r = std::make_shared<Round>(next_round_id_, chunk_cache_);
-      queue_.push_back(r);
-      ++next_round_id_;
-      open_ = newest_ = std::move(r);
-      version_.fetch_add(1, std::memory_order_release);
-    }
-    i = open_->append(fn, ctx, arg, chunk);
+    Round& round = open_round_locked();
+    i = append(round, chunk);
     if (inline_) {
       // Debug mode: this thread runs the task, so it claims the slot too
       // (nobody else claims in this mode, so the claim is exactly slot i).
       Round::Batch own;
-      open_->claim(1, own);
+      round.claim(1, own);
       inline_round = open_;
     } else {
       // Decided under mu_: a worker about to sleep re-checks for work under
@@ -270,7 +336,8 @@ bool Pool::steal_locked(WorkerState& ws, Round::Batch& batch) noexcept {
 bool Pool::any_work() const noexcept {
   std::lock_guard lk(mu_);
   auto stealable = [](const Reservation& r) { return r.unstarted(std::memory_order_seq_cst) != 0; };
-  return std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); }) ||
+  return !ready_.empty() ||
+         std::any_of(queue_.begin(), queue_.end(), [](const RoundPtr& r) { return r->has_unclaimed(); }) ||
          std::any_of(reservations_.begin(), reservations_.end(), stealable);
 }
 
@@ -404,10 +471,27 @@ void Pool::worker_main(std::list<std::thread>::iterator self) {
   // sleeping, after a full spin.)
   auto can_claim = [&] {
     return (ws.round && ws.round->has_unclaimed()) || version_.load(std::memory_order_acquire) != ws.seen_version ||
-           (ws.round && ws.round->exhausted());
+           (ws.round && ws.round->exhausted()) || ready_count_.load(std::memory_order_acquire) != 0;
   };
   for (;;) {
-    // Awake and counted in spinning_ here.
+    // Awake and counted in spinning_ here. Launched graph nodes first: they
+    // waited for their predecessors already.
+    if (ready_count_.load(std::memory_order_acquire) != 0) {
+      if (graph::Node* node = take_ready()) {
+        if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && any_work()) {
+          std::atomic_thread_fence(std::memory_order_seq_cst);
+          perform(wake_action());
+        }
+        try {
+          run_ready(*node);
+        } catch (...) {  // only a forced unwind gets through invoke_task
+          leave_on_thread_exit(ws, self);
+          throw;
+        }
+        spinning_.fetch_add(1, std::memory_order_seq_cst);
+        continue;
+      }
+    }
     if (claim(ws, batch)) {
       // Work may also wait in another round, scattered while we were the
       // spinner its scatter counted on. That is only possible when a round
@@ -492,7 +576,7 @@ size_t Pool::pending() const noexcept {
   // rounds second counts no task twice: one seen in a batch was claimed
   // before the rounds are read. (The other order counts a batch claimed
   // between the two reads in both.)
-  size_t n = 0;
+  size_t n = ready_.size();
   for (const Reservation& res : reservations_) n += res.unstarted(std::memory_order_seq_cst);
   for (const RoundPtr& r : queue_) n += r->unclaimed();
   return n;
@@ -503,7 +587,7 @@ size_t Pool::pending() const noexcept {
 void Pool::return_round(const RoundPtr& round) {
   std::lock_guard lk(mu_);
   round->set_progress_wakeups(false);
-  if (!open_ && newest_ == round) {
+  if (!open_ && newest_ == round && !round->cancelled()) {
     // Nothing was scattered since it was sealed: reopen it, so later
     // scatters continue its numbering and the next gather returns all.
     round->reopen();
@@ -517,6 +601,27 @@ void Pool::return_round(const RoundPtr& round) {
   abandoned_.insert(pos, round);
 }
 
+Pool::RoundPtr Pool::take_next_locked() noexcept {
+  RoundPtr round;
+  if (!abandoned_.empty()) {
+    round = std::move(abandoned_.front());
+    abandoned_.pop_front();
+  } else if (open_) {
+    round = std::move(open_);
+    round->seal();
+  }
+  return round;
+}
+
+Status Pool::take_round(std::shared_ptr<Round>& out) noexcept {
+  if (inside_own_task())
+    return fail(Status::bad_state,
+                "thread completions: called from inside one of the pool's own tasks (it would wait for itself)");
+  std::lock_guard lk(mu_);
+  out = take_next_locked();
+  return Status::ok;
+}
+
 Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept {
   if (inside_own_task())
     return fail(Status::bad_state,
@@ -525,13 +630,7 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   try {
     {
       std::lock_guard lk(mu_);
-      if (!abandoned_.empty()) {
-        round = abandoned_.front();
-        abandoned_.pop_front();
-      } else if (open_) {
-        round = std::move(open_);
-        round->seal();
-      }
+      round = take_next_locked();
     }
     if (!round) {  // nothing scattered since the last gather
       ProgressReporter(request.progress, request.progress_ctx, request.progress_bar, 0).finish();
@@ -609,6 +708,125 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
       }
     }
     return fail(Status::no_memory, "thread gather: out of memory");
+  }
+}
+
+// ------------------------------------------------------------ task graphs --
+
+void Pool::launch(graph::Node& node) noexcept {
+  if (inline_) {
+    // Debug mode: the node runs in the thread that completed its last
+    // predecessor. A node it completes in turn is queued here and run after
+    // it, not inside it: a chain of 10,000 must not nest 10,000 calls.
+    thread_local std::deque<std::pair<Pool*, graph::Node*>>* pending = nullptr;
+    if (pending) {
+      try {
+        pending->emplace_back(this, &node);
+        return;
+      } catch (const std::bad_alloc&) {  // no room to defer it: run it nested
+      }
+    }
+    std::deque<std::pair<Pool*, graph::Node*>> queue;
+    auto* outer = std::exchange(pending, &queue);
+    RunningScope scope(this);
+    run_ready(node);
+    while (!queue.empty()) {
+      auto [pool, next] = queue.front();
+      queue.pop_front();
+      RunningScope inner(pool);
+      pool->run_ready(*next);
+    }
+    pending = outer;
+    return;
+  }
+  WakeAction action = WakeAction::none;
+  try {
+    std::lock_guard lk(mu_);
+    ready_.push_back(&node);
+    ready_count_.fetch_add(1, std::memory_order_seq_cst);
+    action = wake_action();
+  } catch (const std::bad_alloc&) {
+    log::emit(log::Level::warn, "thread pool: out of memory queueing task {}; it runs in the completing thread",
+              node.index());
+    RunningScope scope(this);
+    run_ready(node);
+    return;
+  }
+  nodes_event_.notify_all();  // a destroy waiting for its last nodes
+  perform(action);
+}
+
+graph::Node* Pool::take_ready() noexcept {
+  std::lock_guard lk(mu_);
+  if (ready_.empty()) return nullptr;
+  graph::Node* n = ready_.front();
+  ready_.pop_front();
+  ready_count_.fetch_sub(1, std::memory_order_seq_cst);
+  return n;
+}
+
+void Pool::run_ready(graph::Node& node) { static_cast<const Round*>(node.round().get())->run_node(node); }
+
+void Pool::finish_slot(graph::Node& node) noexcept {
+  auto& round = *static_cast<Round*>(node.round().get());
+  round.finish_parked(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status());
+  slot_finished(node);
+  node.release();  // the slot's reference
+}
+
+void Pool::slot_finished(graph::Node& node) noexcept {
+  if (!node.host_listed) return;
+  {
+    std::lock_guard lk(nodes_mu_);
+    if (node.host_prev)
+      node.host_prev->host_next = node.host_next;
+    else
+      waiting_nodes_ = node.host_next;
+    if (node.host_next) node.host_next->host_prev = node.host_prev;
+    node.host_prev = node.host_next = nullptr;
+    node.host_listed = false;
+    --waiting_count_;
+  }
+  nodes_event_.notify_all();
+}
+
+void Pool::cancel() noexcept {
+  {
+    std::lock_guard lk(mu_);
+    // Every round created so far is cancelled; the open one is closed, so
+    // that later scatters start a round of their own.
+    cancel_mark_->store(next_round_id_, std::memory_order_seq_cst);
+    if (open_) {
+      RoundPtr round = std::move(open_);
+      round->seal();
+      try {
+        auto pos = std::find_if(abandoned_.begin(), abandoned_.end(),
+                                [&](const RoundPtr& r) { return r->id() > round->id(); });
+        abandoned_.insert(pos, round);
+      } catch (const std::bad_alloc&) {
+        open_ = std::move(round);  // no room to queue it: it stays open (and cancelled)
+        open_->reopen();
+      }
+    }
+  }
+  // Tasks waiting for predecessors complete now, cancelled, instead of
+  // when their predecessors do.
+  std::vector<graph::Node*> waiting;
+  {
+    std::lock_guard lk(nodes_mu_);
+    try {
+      waiting.reserve(waiting_count_);
+    } catch (const std::bad_alloc&) {
+      return;  // they are cancelled when they are launched (run_node checks)
+    }
+    for (graph::Node* n = waiting_nodes_; n; n = n->host_next) {
+      n->retain();
+      waiting.push_back(n);
+    }
+  }
+  for (graph::Node* n : waiting) {
+    n->cancel_if_waiting("was cancelled with its round before it started");
+    n->release();
   }
 }
 

@@ -34,12 +34,13 @@
 #include "common/progress.hpp"
 #include "common/results.hpp"
 #include "common/status.hpp"
+#include "graph/node.hpp"
 #include "thread/chunk_cache.hpp"
 #include "thread/round.hpp"
 
 namespace lox::core::thread {
 
-class Pool {
+class Pool final : public graph::Host {
  public:
   static constexpr size_t kDefaultWorkers = 50;
 
@@ -59,7 +60,17 @@ class Pool {
   // Not noexcept: in debug mode the task runs here, and a task that ends
   // its thread (pthread_exit) unwinds through this call (see invoke_task).
   Status scatter(TaskFn fn, void* ctx, void* arg, size_t* index);
+  // Scatters the task of a graph node (node.thread_call, its predecessors
+  // set): it takes the next slot of the open round and runs when that slot
+  // is reached and every predecessor completed. Takes the slot's reference.
+  // Not noexcept, as scatter.
+  Status scatter_node(graph::Node& node, size_t* index);
+  // Cancels every round not gathered yet (see lox_thread_cancel).
+  void cancel() noexcept;
   Status gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept;
+  // Takes the round the next gather would return (nullptr: none), for a
+  // consumer of its completions.
+  Status take_round(std::shared_ptr<Round>& out) noexcept;
   size_t pending() const noexcept;
   size_t workers() const noexcept { return live_.load(std::memory_order_relaxed); }
 
@@ -148,6 +159,28 @@ class Pool {
   // Gives a timed-out round back: reopened if nothing came after it,
   // otherwise queued for the next gather ahead of later rounds.
   void return_round(const RoundPtr& round);
+  // The round the next gather collects, sealed (mu_ held); null if none.
+  RoundPtr take_next_locked() noexcept;
+
+  // The open round, created if there is none (mu_ held); throws bad_alloc.
+  Round& open_round_locked();
+  // The one scatter path: `append(round, chunk)` adds the slot to the open
+  // round (mu_ held) and returns its index; then the task is run inline
+  // (debug mode) or a worker woken.
+  template <typename Append>
+  Status append_task(Append&& append, size_t* index);
+
+  // graph::Host
+  void launch(graph::Node& node) noexcept override;
+  void finish_slot(graph::Node& node) noexcept override;
+  void slot_finished(graph::Node& node) noexcept override;
+  // Pops a node from ready_ (nullptr if none).
+  graph::Node* take_ready() noexcept;
+  // Runs a launched node in this thread (its slot is parked).
+  void run_ready(graph::Node& node);
+  // Runs ready nodes and claimable tasks in this thread until there are
+  // none (the destructor's help).
+  void drain_here();
 
   const size_t max_workers_;
   const bool inline_;
@@ -170,6 +203,19 @@ class Pool {
   uint64_t next_round_id_ = 0;
   std::list<Reservation> reservations_;           // one per running worker
   alignas(64) std::atomic<uint64_t> version_{0};  // bumped when a round is created or reopened
+  // Graph nodes whose predecessors all completed after their slot was
+  // reached, oldest first (guarded by mu_); ready_count_ mirrors its size
+  // for the workers' lock-free check.
+  std::deque<graph::Node*> ready_;
+  alignas(64) std::atomic<size_t> ready_count_{0};
+  const CancelMark cancel_mark_;
+  // Nodes with predecessors whose slot is not finished (a list through
+  // Node::host_prev/host_next): a cancel completes the ones still waiting,
+  // destroy waits for them all.
+  alignas(64) std::mutex nodes_mu_;
+  graph::Node* waiting_nodes_ = nullptr;
+  size_t waiting_count_ = 0;
+  EventCount nodes_event_;  // notified when a node is launched or leaves the list
 
   // Workers.
   alignas(64) std::mutex workers_mu_;

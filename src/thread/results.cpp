@@ -35,6 +35,12 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
         errors_.emplace(i, fmt::format("task {} called pthread_exit (or its thread was cancelled): its worker "
                                        "thread exited (status {})",
                                        i, st));
+      else if (st == to_int(Status::cancelled))
+        errors_.emplace(i, fmt::format("task {} was cancelled before it started", i));
+      else if (st == to_int(Status::dependency_failed))
+        errors_.emplace(i, fmt::format("task {} did not run: a predecessor failed or was cancelled (its handle's "
+                                       "lox_task_error names it)",
+                                       i));
       else
         errors_.emplace(i, fmt::format("task {} failed with status {}", i, st));
     } catch (const std::exception&) {

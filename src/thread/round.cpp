@@ -2,6 +2,9 @@
 #include "thread/round.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "common/status.hpp"
 
@@ -9,8 +12,35 @@
 #include "thread/context.hpp"
 
 namespace lox::core::thread {
+namespace {
+thread_local const Round* tl_round = nullptr;
 
-size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
+// Marks the round whose task runs on this thread (lox_task_cancelled).
+class CurrentRound {
+ public:
+  explicit CurrentRound(const Round* r) noexcept : outer_(tl_round) { tl_round = r; }
+  ~CurrentRound() { tl_round = outer_; }
+  CurrentRound(const CurrentRound&) = delete;
+  CurrentRound& operator=(const CurrentRound&) = delete;
+
+ private:
+  const Round* outer_;
+};
+
+std::string describe(const char* what, size_t index) noexcept {
+  try {
+    return fmt::format(fmt::runtime(what), index);
+  } catch (...) {
+    return {};
+  }
+}
+}  // namespace
+
+int node_slot(void*, void*, void**) { return to_int(Status::bad_state); }
+
+const Round* Round::current() noexcept { return tl_round; }
+
+size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk, bool publish) {
   size_t i = size_;
   if (!tail_ || i == tail_->base + tail_->capacity) {
     Chunk* c = cache_->take(i, chunk_layout::capacity_at(i));  // may throw: nothing changed yet
@@ -27,7 +57,7 @@ size_t Round::append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk) {
   t.arg = arg;
   chunk = tail_;
   size_ = i + 1;
-  published_.store(size_, std::memory_order_release);
+  if (publish) published_.store(size_, std::memory_order_release);
   return i;
 }
 
@@ -55,19 +85,81 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
   const Task& t = cursor->tasks()[slot];
   void* result = nullptr;
   int status;
+  graph::Node* node = t.fn == &node_slot ? static_cast<graph::Node*>(t.ctx) : nullptr;
   try {
-    status = invoke_task(t.fn, t.ctx, t.arg, &result);
+    if (node) {
+      switch (node->reach()) {
+        case graph::Node::Reach::parked:
+          return;  // counted by finish_parked() when the node completes
+        case graph::Node::Reach::run:
+          run_node(*node);
+          break;
+        case graph::Node::Reach::completed:
+          break;
+      }
+      result = node->value();
+      status = node->status();
+    } else if (cancelled()) {
+      status = to_int(Status::cancelled);
+    } else {
+      CurrentRound running(this);
+      status = invoke_task(t.fn, t.ctx, t.arg, &result);
+    }
   } catch (...) {  // only the forced unwind gets through invoke_task
     cursor->outcomes()[slot] = Outcome{nullptr, to_int(Status::worker_died), true};
     ++tally.finished;
     ++tally.failed;
     flush(tally);
+    if (node) {
+      node->host()->slot_finished(*node);
+      node->release();  // the slot's reference
+    }
     throw;
   }
   cursor->outcomes()[slot] = Outcome{result, status};
   ++tally.finished;
   if (status != 0) ++tally.failed;
+  if (node) {
+    node->host()->slot_finished(*node);
+    node->release();  // the slot's reference
+  }
   if (progress_wakeups_.load(std::memory_order_relaxed)) flush(tally);
+}
+
+void Round::run_node(graph::Node& node) const {
+  size_t position = 0;
+  if (const graph::Node* pred = node.failed_predecessor(&position)) {
+    std::string detail;
+    try {
+      detail = node.dependency_detail(*pred, position);
+    } catch (...) {
+    }
+    node.complete(to_int(Status::dependency_failed), nullptr, {}, std::move(detail));
+    return;
+  }
+  if (node.cancel_requested() || cancelled()) {
+    node.complete(to_int(Status::cancelled), nullptr, {}, describe("task {} was cancelled before it started", node.index()));
+    return;
+  }
+  void* result = nullptr;
+  int status;
+  try {
+    graph::Node::RunningScope running_node(&node);
+    CurrentRound running(this);
+    const auto& call = node.thread_call;
+    status = invoke_task(call.fn, call.ctx, call.arg, &result);
+  } catch (...) {  // the forced unwind: the task ended its thread
+    node.complete(to_int(Status::worker_died), nullptr, {},
+                  describe("task {} called pthread_exit (or its thread was cancelled): its worker thread exited",
+                           node.index()));
+    throw;
+  }
+  node.complete(status, result, {}, {});
+}
+
+void Round::finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept {
+  chunk->outcomes()[i - chunk->base] = Outcome{result, status};
+  complete(1, status != 0 ? 1 : 0);
 }
 
 void Round::flush(Tally& tally) noexcept {

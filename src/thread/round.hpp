@@ -14,25 +14,42 @@
 #include <limits>
 
 #include "common/futex.hpp"
+#include "graph/node.hpp"
 #include "thread/chunk_cache.hpp"
 #include "thread/task.hpp"
 
 namespace lox::core::thread {
 
+// The pool's cancellation mark, shared with its rounds: every round whose
+// id is below it was cancelled (lox_thread_cancel).
+using CancelMark = std::shared_ptr<std::atomic<uint64_t>>;
+
+// The task function of a slot that holds a graph node (Task::ctx is the
+// node, which holds the real task): compared, never called as a task.
+int node_slot(void* node, void* unused, void** result);
+
 class Round {
  public:
   static constexpr size_t kOpen = std::numeric_limits<size_t>::max();
 
-  Round(uint64_t id, ChunkCachePtr cache) : id_(id), cache_(std::move(cache)) {}
+  Round(uint64_t id, ChunkCachePtr cache, CancelMark cancel_mark)
+      : id_(id), cache_(std::move(cache)), cancel_mark_(std::move(cancel_mark)) {}
   uint64_t id() const noexcept { return id_; }
+  // The pool cancelled this round: tasks not started complete with
+  // LOX_ECANCELLED instead of running.
+  bool cancelled() const noexcept { return cancel_mark_->load(std::memory_order_relaxed) > id_; }
+  // The round whose task runs on this thread (nullptr outside a task).
+  static const Round* current() noexcept;
   Round(const Round&) = delete;
   Round& operator=(const Round&) = delete;
   ~Round() { cache_->give(head_); }
 
   // --- producer side: caller holds the pool mutex -------------------------
   // Appends a task and returns its index (and in `chunk` the chunk holding
-  // it); throws std::bad_alloc (nothing is appended then).
-  size_t append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk);
+  // it); throws std::bad_alloc (nothing is appended then). Unless
+  // `publish`, workers do not see it before publish_locked().
+  size_t append(TaskFn fn, void* ctx, void* arg, Chunk*& chunk, bool publish = true);
+  void publish_locked() noexcept { published_.store(size_, std::memory_order_release); }
   size_t size_locked() const noexcept { return size_; }
   // Freezes the round at its current size: tasks appended later go to
   // another round. reopen() undoes it (a timed-out gather whose round got no
@@ -81,8 +98,16 @@ class Round {
   // Records completion of `n` tasks (`failed` of them failed) and wakes the
   // gatherer when it waits for this.
   void complete(size_t n, size_t failed) noexcept;
+  // Records the outcome of slot i (in `chunk`), whose node completed after
+  // its slot was parked, and counts it done.
+  void finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept;
 
   Chunk* first_chunk() const noexcept { return head_; }
+  // Runs a runnable node's task on this thread (or completes it without
+  // running it: a predecessor failed, it or its round was cancelled).
+  // The node's outcome is its completion; a forced unwind completes it with
+  // LOX_EWORKER and goes on.
+  void run_node(graph::Node& node) const;
   size_t unclaimed() const noexcept {
     size_t p = published_.load(std::memory_order_acquire), c = claimed_.load(std::memory_order_relaxed);
     return p > c ? p - c : 0;
@@ -111,6 +136,7 @@ class Round {
  private:
   const uint64_t id_;  // creation order within the pool
   const ChunkCachePtr cache_;
+  const CancelMark cancel_mark_;
   // Producer fields (pool mutex).
   Chunk* head_ = nullptr;
   Chunk* tail_ = nullptr;

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "graph/node.hpp"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/status.hpp"
+
+namespace lox::core::graph {
+namespace {
+thread_local const Node* tl_current = nullptr;
+}
+
+void Host::cancel_running(Node&) noexcept {}
+void Host::slot_finished(Node&) noexcept {}
+
+Node::Node(Kind kind, void (*free_fn)(void*), void* owner) noexcept : kind_(kind), free_fn_(free_fn), owner_(owner) {}
+
+Node::~Node() {
+  release_predecessors();
+  // Callbacks never called (a node destroyed before it completed: its
+  // scatter failed after the handle was made).
+  for (Callback* c = callbacks_; c;) delete std::exchange(c, c->next);
+}
+
+void Node::release() noexcept {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) free_fn_(owner_);
+}
+
+void Node::set_predecessors(Node* const* preds, size_t n) {
+  std::vector<Node*> p(preds, preds + n);
+  std::vector<Edge> e(n, Edge{this, nullptr});
+  for (Node* x : p) x->retain();
+  preds_ = std::move(p);
+  edges_ = std::move(e);
+  waiting_ = n + 1;
+}
+
+void Node::release_predecessors() noexcept {
+  std::vector<Node*> preds = std::move(preds_);
+  preds_.clear();
+  for (Node* p : preds) p->release();
+}
+
+void Node::place(Host& host, std::shared_ptr<void> round, void* slot, size_t index) noexcept {
+  host_ = &host;
+  round_ = std::move(round);
+  slot_ = slot;
+  index_ = index;
+}
+
+void Node::link() noexcept {
+  size_t already_done = 0;
+  for (size_t k = 0; k < preds_.size(); ++k) {
+    Node& p = *preds_[k];
+    std::lock_guard lk(p.mu_);
+    if (p.done_.load(std::memory_order_relaxed)) {
+      ++already_done;
+      continue;
+    }
+    retain();  // the edge's: dropped when the predecessor completes
+    edges_[k].next = p.dependents_;
+    p.dependents_ = &edges_[k];
+  }
+  // The slot token is still held, so this cannot make the node runnable.
+  std::lock_guard lk(mu_);
+  waiting_ -= already_done;
+}
+
+Node::Reach Node::reach(bool always_park) noexcept {
+  std::lock_guard lk(mu_);
+  if (done_.load(std::memory_order_relaxed)) return Reach::completed;
+  --waiting_;
+  if (waiting_ == 0 && !claimed_) {
+    claimed_ = true;
+    parked_ = always_park;
+    return Reach::run;
+  }
+  parked_ = true;
+  return Reach::parked;
+}
+
+void Node::predecessor_done() noexcept {
+  bool runnable;
+  {
+    std::lock_guard lk(mu_);
+    --waiting_;
+    runnable = waiting_ == 0 && !claimed_;
+    if (runnable) claimed_ = true;
+  }
+  if (runnable) host_->launch(*this);
+}
+
+const Node* Node::failed_predecessor(size_t* position) const noexcept {
+  for (size_t k = 0; k < preds_.size(); ++k) {
+    if (preds_[k]->status_ != 0) {
+      if (position) *position = k;
+      return preds_[k];
+    }
+  }
+  return nullptr;
+}
+
+std::string Node::dependency_detail(const Node& pred, size_t position) const {
+  if (pred.status_ == to_int(Status::cancelled))
+    return fmt::format("task {} did not run: predecessor {} (task {} of its round) was cancelled", index_, position,
+                       pred.index_);
+  return fmt::format("task {} did not run: predecessor {} (task {} of its round) failed with status {}: {}", index_,
+                     position, pred.index_, pred.status_, pred.detail_);
+}
+
+void Node::cancel() noexcept {
+  cancel_.store(true, std::memory_order_relaxed);
+  bool not_started;
+  {
+    std::lock_guard lk(mu_);
+    if (done_.load(std::memory_order_relaxed)) return;
+    // Claimed: running, or queued to run (its runner sees cancel_requested()).
+    not_started = !claimed_;
+    claimed_ = true;
+  }
+  if (!not_started) {
+    host_->cancel_running(*this);
+    return;
+  }
+  std::string why;
+  try {
+    why = fmt::format("task {} was cancelled before it started", index_);
+  } catch (...) {
+  }
+  complete(to_int(Status::cancelled), nullptr, {}, std::move(why));
+}
+
+bool Node::cancel_if_waiting(const char* why) noexcept {
+  {
+    std::lock_guard lk(mu_);
+    if (done_.load(std::memory_order_relaxed) || claimed_) return false;
+    claimed_ = true;
+  }
+  cancel_.store(true, std::memory_order_relaxed);
+  std::string detail;
+  try {
+    detail = fmt::format("task {} {}", index_, why);
+  } catch (...) {
+  }
+  complete(to_int(Status::cancelled), nullptr, {}, std::move(detail));
+  return true;
+}
+
+void Node::complete(int status, void* value, std::string bytes, std::string detail) noexcept {
+  status_ = status;
+  value_ = value;
+  bytes_ = std::move(bytes);
+  detail_ = std::move(detail);
+  if (status != 0 && detail_.empty()) {
+    try {
+      detail_ = fmt::format("task {} failed with status {}", index_, status);
+    } catch (...) {
+    }
+  }
+  Edge* dependents;
+  Callback* callbacks;
+  bool parked;
+  {
+    std::lock_guard lk(mu_);
+    done_.store(true, std::memory_order_release);
+    dependents = std::exchange(dependents_, nullptr);
+    callbacks = std::exchange(callbacks_, nullptr);
+    callbacks_tail_ = nullptr;
+    parked = parked_;
+  }
+  done_event_.notify_all();
+  while (callbacks) {
+    Callback* c = std::exchange(callbacks, callbacks->next);
+    c->fn(c->a, c->b, *this);
+    delete c;
+  }
+  while (dependents) {
+    Edge* e = std::exchange(dependents, dependents->next);
+    Node* d = e->dependent;  // read before it may go: the edge lives in d
+    d->predecessor_done();
+    d->release();
+  }
+  release_predecessors();
+  if (parked) host_->finish_slot(*this);  // last: it may drop the last reference
+}
+
+bool Node::wait(const Deadline& deadline) const noexcept {
+  for (;;) {
+    if (done()) return true;
+    auto ticket = done_event_.prepare();
+    if (done()) {
+      done_event_.cancel();
+      return true;
+    }
+    if (!done_event_.wait(ticket, deadline)) return done();
+  }
+}
+
+bool Node::add_callback(DoneFn fn, void* a, void* b) {
+  auto* c = new Callback{fn, a, b, nullptr};
+  std::lock_guard lk(mu_);
+  if (done_.load(std::memory_order_relaxed)) {
+    delete c;
+    return false;
+  }
+  if (callbacks_tail_)
+    callbacks_tail_->next = c;
+  else
+    callbacks_ = c;
+  callbacks_tail_ = c;
+  return true;
+}
+
+Node::RunningScope::RunningScope(const Node* node) noexcept : outer_(tl_current) { tl_current = node; }
+Node::RunningScope::~RunningScope() { tl_current = outer_; }
+const Node* Node::current() noexcept { return tl_current; }
+
+}  // namespace lox::core::graph
