@@ -23,6 +23,7 @@ struct Options {
   size_t fan_width = 1'000'000;    // case f: predecessors per fan-in node (>= fan_tasks: a single fan-in)
   size_t h_tasks = 1'000'000;      // case h: tasks per round
   size_t a_tasks = 1'000'000;      // case a: tasks per round
+  std::string variant;             // cases h and a: only the rows whose name contains this (empty = all)
 
   bool want_case(char c) const { return cases.empty() || cases.count(c); }
   bool want_peer(const std::string& p) const { return peers.empty() || peers.count(p); }

@@ -52,6 +52,8 @@ Options parse(int argc, char** argv) {
                 o.peers.insert(p);
               }
             });
+  cli.text("--variant", "TEXT", "cases h and a: only the rows whose name contains TEXT (e.g. handle, pending)",
+           o.variant);
   cli.reps(o.reps);
   cli.count("--threads", "worker threads per pool (default 2)", o.threads);
   cli.count("--chain-tasks", "tasks in case c's chain (default 1000000)", o.chain_tasks);

@@ -59,11 +59,12 @@ void take_results(const Round& r, int rc, lox_results* res) {
 
 void gather_into(const Round& r) {
   lox_results* res = nullptr;
-  take_results(r, lox_thread_gather(r.pool, nullptr, &res), res);
+  const int rc = lox_thread_gather(r.pool, nullptr, &res);  // before reading res
+  take_results(r, rc, res);
 }
 
-// A variant: fills out[0..n) for a round of n tasks on the pool; its own
-// set-up outside the clock may go in `prepare` (per row).
+// A variant: one round of r.n tasks on the pool, all of it timed; fills
+// out[0..n).
 struct Variant {
   std::string name;
   std::function<void(const Round&)> round;
@@ -75,6 +76,7 @@ std::vector<Row> run_variants(const Options& o, const std::string& label, size_t
   std::vector<Row> rows;
   std::vector<uint64_t> out(n);
   for (const Variant& v : variants) {
+    if (v.name.find(o.variant) == std::string::npos) continue;
     lox_thread* pool = nullptr;
     uint64_t first = 0;
     auto one = [&](size_t count) {
@@ -115,7 +117,7 @@ void print_table(const std::string& title, const std::string& legend, const std:
                  const std::string& base_name) {
   const Row* base = find_row(rows, base_name);
   std::printf("\n%s\n\n%s\n\n", title.c_str(), legend.c_str());
-  Table t({{"variant", 34, true},
+  Table t({{"variant", 36, true},
            {"median ms/round", 15, false},
            {"median ns/task", 14, false},
            {"min ns/task", 11, false},
