@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "boundary.hpp"
 #include "calls.hpp"
 #include "handle.hpp"
+#include "task_node.hpp"
 
 using namespace lox;
 using lox::capi::Status;
@@ -79,7 +81,14 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   if (!fn) return capi::null_argument(op, "fn");
   if (!out) return capi::null_argument(op, "out");
   lox_process_opts o = LOX_PROCESS_OPTS_INIT;
-  if (!capi::read_options(op, "lox_process_opts", opts, o)) return LOX_EINVAL;
+  // Options of an older struct_size (without cancel_grace) keep its default.
+  if (opts && !capi::check_struct_size(op, "lox_process_opts", opts->struct_size,
+                                       offsetof(lox_process_opts, cancel_grace), sizeof(lox_process_opts)))
+    return LOX_EINVAL;
+  if (opts) std::memcpy(&o, opts, opts->struct_size);
+  o.struct_size = sizeof o;
+  if (std::isnan(o.cancel_grace) || o.cancel_grace < 0)
+    return capi::to_c(core::fail(Status::invalid, "{}: cancel_grace is {} (must be >= 0)", op, o.cancel_grace));
   if (std::isnan(o.task_timeout) || o.task_timeout == 0)
     return capi::to_c(
         core::fail(Status::invalid, "{}: task_timeout is {} (use a time > 0, or LOX_FOREVER)", op, o.task_timeout));
@@ -95,6 +104,7 @@ LOX_API int lox_process_create_ex(size_t max_workers, lox_process_fn fn, void* c
   core::process::Options options;
   options.task_timeout = o.task_timeout > 0 ? std::min(o.task_timeout, 1e9) : -1;
   options.max_message = o.max_message;
+  options.cancel_grace = std::min(o.cancel_grace, 1e9);
   return capi::guard(op, [&] {
     *out = capi::new_handle<lox_process>(max_workers, std::make_unique<CRunner>(fn, ctx), options);
     return LOX_OK;
@@ -112,6 +122,46 @@ LOX_API int lox_process_scatter(lox_process* pool, const void* in, size_t len, s
   if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
   if (!in && len > 0) return capi::null_argument(op, "in (with len > 0)");
   return capi::guard(op, [&] { return pool->core.scatter(in, len, index); });
+}
+
+LOX_API int lox_process_scatter_ex(lox_process* pool, const void* in, size_t len, const lox_scatter_opts* opts,
+                                   size_t* index, lox_task** task) {
+  constexpr const char* op = "process scatter_ex";
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
+  if (!in && len > 0) return capi::null_argument(op, "in (with len > 0)");
+  lox_scatter_opts o;
+  if (!capi::read_scatter_opts(op, opts, true, o)) return LOX_EINVAL;
+  if (!task && o.n_after == 0) return capi::guard(op, [&] { return pool->core.scatter(in, len, index); });
+  capi::TaskRef ref;
+  if (int st = capi::make_task(op, core::graph::Node::Kind::process, o, ref); st != LOX_OK) return st;
+  if (o.encode) {
+    ref.task->core.encoder = {[](void* f, void* c, void* value, std::string& out) {
+                                lox_buffer b{&out};
+                                return reinterpret_cast<decltype(o.encode)>(f)(c, value, &b);
+                              },
+                              reinterpret_cast<void*>(o.encode), o.encode_ctx};
+  }
+  int st = capi::guard(op, [&] { return pool->core.scatter_node(ref.task->core, in, len, index); });
+  if (st != LOX_OK) return st;
+  if (task) *task = ref.release();
+  return LOX_OK;
+}
+
+LOX_API int lox_process_cancel(lox_process* pool) {
+  return capi::call("process cancel", "pool", pool, [&] { pool->core.cancel(); });
+}
+
+LOX_API int lox_process_completions(lox_process* pool, lox_completions** out) {
+  constexpr const char* op = "process completions";
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    // The handle first: once the round is taken nothing may fail.
+    auto handle = capi::make_handle<lox_completions>(nullptr);
+    handle->core = pool->core.completions();
+    *out = handle.release();
+    return LOX_OK;
+  });
 }
 
 LOX_API int lox_process_gather(lox_process* pool, const lox_gather_opts* opts, lox_results** out) {

@@ -6,6 +6,7 @@
 #include "calls.hpp"
 #include "handle.hpp"
 #include "task_node.hpp"
+#include "thread/completions.hpp"
 #include "thread/context.hpp"
 
 using namespace lox;
@@ -93,6 +94,27 @@ LOX_API int lox_thread_scatter_ex(lox_thread* pool, lox_task_fn fn, void* ctx, v
 
 LOX_API int lox_thread_cancel(lox_thread* pool) {
   return capi::call("thread cancel", "pool", pool, [&] { pool->core.cancel(); });
+}
+
+LOX_API int lox_thread_completions(lox_thread* pool, lox_completions** out) {
+  constexpr const char* op = "thread completions";
+  if (!capi::live(op, "pool", pool)) return LOX_EINVAL;
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&]() -> int {
+    // Allocated before the round is taken: an out-of-memory leaves the
+    // round to the next gather.
+    auto handle = capi::make_handle<lox_completions>(nullptr);
+    std::shared_ptr<core::thread::Round> round;
+    if (core::Status s = pool->core.take_round(round); s != Status::ok) return capi::to_c(s);
+    try {
+      handle->core = std::make_unique<core::thread::RoundCompletions>(round);
+    } catch (...) {
+      pool->core.give_back(round);
+      throw;
+    }
+    *out = handle.release();
+    return LOX_OK;
+  });
 }
 
 LOX_API int lox_thread_gather(lox_thread* pool, const lox_gather_opts* opts, lox_results** out) {

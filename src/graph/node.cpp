@@ -86,7 +86,7 @@ void Node::predecessor_done() noexcept {
   {
     std::lock_guard lk(mu_);
     --waiting_;
-    runnable = waiting_ == 0 && !claimed_;
+    runnable = waiting_ == 0 && !claimed_ && !done_.load(std::memory_order_relaxed);
     if (runnable) claimed_ = true;
   }
   if (runnable) host_->launch(*this);
@@ -149,6 +149,8 @@ bool Node::cancel_if_waiting(const char* why) noexcept {
 }
 
 void Node::complete(int status, void* value, std::string bytes, std::string detail) noexcept {
+  // Once: a second completion (destroy racing a late launch) is ignored.
+  if (completing_.exchange(true, std::memory_order_acq_rel)) return;
   status_ = status;
   value_ = value;
   bytes_ = std::move(bytes);
@@ -165,6 +167,7 @@ void Node::complete(int status, void* value, std::string bytes, std::string deta
   {
     std::lock_guard lk(mu_);
     done_.store(true, std::memory_order_release);
+    claimed_ = true;  // nothing launches it any more
     dependents = std::exchange(dependents_, nullptr);
     callbacks = std::exchange(callbacks_, nullptr);
     callbacks_tail_ = nullptr;

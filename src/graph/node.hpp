@@ -154,6 +154,14 @@ class Node {
     void* arg = nullptr;
   };
   ThreadCall thread_call;
+  // How a process task turns a thread predecessor's value into bytes:
+  // `fn(a, b, value, out)` returns 0 or a failure code (set by its scatter).
+  struct Encoder {
+    int (*fn)(void* a, void* b, void* value, std::string& out) = nullptr;
+    void* a = nullptr;
+    void* b = nullptr;
+  };
+  Encoder encoder;
   // Links of the Host's list of nodes waiting for predecessors (the Host's
   // to use, under its own lock).
   Node* host_prev = nullptr;
@@ -204,6 +212,7 @@ class Node {
   Callback* callbacks_ = nullptr;
   Callback* callbacks_tail_ = nullptr;
 
+  std::atomic<bool> completing_{false};
   std::atomic<bool> done_{false};
   std::atomic<bool> cancel_{false};
   mutable EventCount done_event_;

@@ -36,8 +36,10 @@ Worker::~Worker() {
   if (pidfd_ >= 0) ::close(pidfd_);
 }
 
-void Worker::kill() noexcept {
-  if (pidfd_ >= 0) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+void Worker::kill() noexcept { signal(SIGKILL); }
+
+void Worker::signal(int sig) noexcept {
+  if (pidfd_ >= 0) ::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0);
 }
 
 ForkServer::ForkServer(Runner& runner, uint64_t max_message) {

@@ -38,6 +38,7 @@ class Worker {
   // Readable once the worker has died (-1 if the kernel gave none).
   int pidfd() const noexcept { return pidfd_; }
   void kill() noexcept;  // SIGKILL; harmless if it already died
+  void signal(int sig) noexcept;  // any signal, through the pidfd (never a reused pid)
 
  private:
   pid_t pid_;

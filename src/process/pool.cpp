@@ -2,6 +2,7 @@
 #include "process/pool.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <utility>
 
@@ -50,6 +51,20 @@ class Pool::Driver {
     std::lock_guard<std::mutex> lock(worker_mu_);
     if (worker_) worker_->kill();
   }
+  // Sends SIGTERM to the worker if it runs a task `pick` selects; returns
+  // that run's number (for kill_if), or 0.
+  template <typename Pick>
+  uint64_t terminate_if(Pick&& pick) {
+    std::lock_guard<std::mutex> lock(worker_mu_);
+    if (!worker_ || !running_ || !pick(*running_)) return 0;
+    worker_->signal(SIGTERM);
+    return run_seq_;
+  }
+  // SIGKILL to the worker if it still runs the task of run `seq`.
+  void kill_if(uint64_t seq) {
+    std::lock_guard<std::mutex> lock(worker_mu_);
+    if (worker_ && running_ && run_seq_ == seq) worker_->kill();
+  }
   void join() { thread_.join(); }
 
  private:
@@ -67,8 +82,23 @@ class Pool::Driver {
   size_t receive(const std::vector<Claim>& batch, size_t sent, Loss& loss);
   void lose_worker(bool report_consumed);
 
+  // Finishes the task being read (no longer running: a cancel must not
+  // see it once its round may be gathered).
+  void finish_current(const Claim& c, int status, std::string output, std::string detail) {
+    set_running(nullptr);
+    pool_.finish(c, status, std::move(output), std::move(detail));
+  }
+  // The task whose result is being read (under worker_mu_), numbered.
+  void set_running(const Task* t) {
+    std::lock_guard<std::mutex> lock(worker_mu_);
+    running_ = t;
+    if (t) ++run_seq_;
+  }
+
   Pool& pool_;
   std::mutex worker_mu_;  // guards the pointer against stop_worker
+  const Task* running_ = nullptr;
+  uint64_t run_seq_ = 0;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<BufferedReader> reader_;  // of worker_'s socket
   std::string out_;                         // a batch being written
@@ -109,6 +139,8 @@ void Pool::Driver::run() {
 
 // One pass over `batch`: false when the pool is stopping.
 bool Pool::Driver::serve(std::vector<Claim>& batch, int& fruitless) {
+  pool_.drop_cancelled(batch);
+  if (batch.empty()) return true;
   if (!worker_ && !start_worker(batch)) return true;
   if (pool_.stopping_flag_.load(std::memory_order_acquire)) return false;
   const size_t sent = send(batch);
@@ -205,8 +237,13 @@ size_t Pool::Driver::send(const std::vector<Claim>& batch) {
 size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss& loss) {
   const pid_t pid = worker_->pid();
   const double limit = pool_.options_.task_timeout;
+  struct NotRunning {
+    Driver& d;
+    ~NotRunning() { d.set_running(nullptr); }
+  } not_running{*this};
   for (size_t i = 0; i < sent; ++i) {
     const Claim& c = batch[i];
+    set_running(c.slot);
     const Deadline deadline = limit > 0 ? Deadline::after_seconds(limit) : Deadline::never();
     unsigned char raw[sizeof(FrameHeader)];
     int err = 0;
@@ -218,7 +255,7 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
       h = read_header(raw);
       if (is_oversized_notice(h)) {
         std::string detail = oversized_result(static_cast<size_t>(h.length), pool_.options_.max_message);
-        pool_.finish(c, to_int(Status::worker_died), detail, detail);
+        finish_current(c, to_int(Status::worker_died), detail, detail);
         continue;
       }
       HeaderCheck check = check_header(h, FrameKind::result, pool_.options_.max_message);
@@ -235,7 +272,7 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     }
     if (r == Io::ok && !malformed) {
       std::string detail = h.status != 0 ? failure_text(h.status, output) : std::string();
-      pool_.finish(c, h.status, std::move(output), std::move(detail));
+      finish_current(c, h.status, std::move(output), std::move(detail));
       continue;
     }
     loss.lost = true;
@@ -257,7 +294,7 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     }
     log::emit(log::Level::warn, "process pool: task {} of its round failed: {}; the worker is replaced", c.index,
               detail);
-    pool_.finish(c, status, {}, std::move(detail));
+    finish_current(c, status, {}, std::move(detail));
     return i + 1;
   }
   return sent;
@@ -278,8 +315,67 @@ void Pool::Driver::lose_worker(bool report_consumed) {
 
 // ---------------------------------------------------------------------------
 
+// Sends the SIGKILL that follows a cancelled task's SIGTERM once the grace
+// period is over, unless the task ended by then: one thread per pool, made
+// on the first such cancel, sleeping until the earliest kill is due.
+class Pool::Reaper {
+ public:
+  Reaper() : thread_([this] { run(); }) {}
+  ~Reaper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void schedule(Driver* d, uint64_t seq, std::chrono::steady_clock::time_point at) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      due_.push_back(Kill{d, seq, at});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Kill {
+    Driver* driver;
+    uint64_t seq;
+    std::chrono::steady_clock::time_point at;
+  };
+  void run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (due_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = std::min_element(due_.begin(), due_.end(), [](const Kill& a, const Kill& b) { return a.at < b.at; });
+      if (std::chrono::steady_clock::now() < first->at) {
+        cv_.wait_until(lock, first->at);
+        continue;
+      }
+      Kill k = *first;
+      due_.erase(first);
+      lock.unlock();
+      k.driver->kill_if(k.seq);
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Kill> due_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once everything above exists
+};
+
 Pool::Pool(size_t n_workers, std::unique_ptr<Runner> runner, const Options& options)
-    : n_workers_(n_workers), runner_(std::move(runner)), options_(options) {
+    : n_workers_(n_workers),
+      runner_(std::move(runner)),
+      options_(options),
+      shared_(std::make_shared<Shared>()),
+      mu_(shared_->mu),
+      done_(shared_->done) {
   if (n_workers_ == 0) return;
   // The fork happens here, before this pool has threads of its own.
   server_ = std::make_unique<ForkServer>(*runner_, options_.max_message);
@@ -302,10 +398,63 @@ void Pool::shutdown() noexcept {
   }
   work_.notify_all();
   done_.notify_all();
+  reaper_.reset();  // before the drivers it refers to
   for (auto& d : drivers_) d->stop_worker();
   for (auto& d : drivers_) d->join();
+  finish_nodes_at_shutdown();
   drivers_.clear();
   server_.reset();
+}
+
+void Pool::finish_nodes_at_shutdown() noexcept {
+  static constexpr const char* kGone = "was dropped: its pool was destroyed before it finished";
+  const std::string gone = std::string("task ") + kGone;
+  for (;;) {
+    std::vector<graph::Node*> launched, waiting;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // A completions consumer may outlive the pool: every task of its
+      // round gets an outcome.
+      for (auto& r : streamed_) {
+        for (size_t i = 0; i < r->tasks.size(); ++i) {
+          Task& t = r->tasks[i];
+          if (t.finished || t.node) continue;
+          t.status = to_int(Status::cancelled);
+          t.detail = gone;
+          record_locked(*r, i, t);
+        }
+      }
+      ready_.clear();
+      // No driver is left: a launched node (queued, or dropped with its
+      // driver's batch) is completed here; a waiting one is cancelled, and
+      // one whose launch is under way is waited for (launch() only marks
+      // it launched once it sees stopping_).
+      auto collect = [&](Round& r) {
+        for (Task& t : r.tasks) {
+          if (t.finished || !t.node) continue;
+          auto& list = t.launched ? launched : waiting;
+          try {
+            list.push_back(t.node);
+            t.node->retain();
+          } catch (...) {
+          }
+        }
+      };
+      for (auto& r : rounds_) collect(*r);
+      for (auto& r : streamed_) collect(*r);
+    }
+    done_.notify_all();
+    if (launched.empty() && waiting.empty()) return;
+    bool in_flight = false;
+    for (graph::Node* n : launched) n->complete(to_int(Status::cancelled), nullptr, {}, gone);
+    for (graph::Node* n : waiting) in_flight |= !n->cancel_if_waiting(kGone);
+    for (graph::Node* n : launched) n->release();
+    for (graph::Node* n : waiting) n->release();
+    if (in_flight) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait_for(lock, std::chrono::milliseconds(10));
+    }
+  }
 }
 
 void Pool::run_inline(Task& t) noexcept {
@@ -330,11 +479,12 @@ Status Pool::scatter(const void* in, size_t len, size_t* index) {
   if (n_workers_ == 0) run_inline(task);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (rounds_.empty() || rounds_.back()->sealed) rounds_.push_back(std::make_unique<Round>());
+    if (rounds_.empty() || rounds_.back()->sealed) rounds_.push_back(std::make_shared<Round>());
     Round& r = *rounds_.back();
     r.tasks.push_back(std::move(task));
     if (index) *index = r.tasks.size() - 1;
     if (n_workers_ == 0) {
+      r.tasks.back().finished = true;
       ++r.next;
       ++r.done;
       return Status::ok;
@@ -347,6 +497,40 @@ Status Pool::scatter(const void* in, size_t len, size_t* index) {
     ++wakes_pending_;
   }
   work_.notify_one();
+  return Status::ok;
+}
+
+Status Pool::scatter_node(graph::Node& node, const void* in, size_t len, size_t* index) {
+  if (len > options_.max_message)
+    return fail(Status::invalid, "process scatter_ex: input of {} bytes is larger than max_message ({})", len,
+                options_.max_message);
+  {
+    Task task;
+    task.input.assign(static_cast<const char*>(in), len);
+    task.node = &node;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rounds_.empty() || rounds_.back()->sealed) rounds_.push_back(std::make_shared<Round>());
+    Round& r = *rounds_.back();
+    r.tasks.push_back(std::move(task));
+    // Nothing below throws.
+    const size_t i = r.tasks.size() - 1;
+    if (index) *index = i;
+    if (r.next == i) ++r.next;  // the sequential claim never takes a node's task
+    ++outstanding_;
+    node.retain();  // the slot's reference
+    node.place(*this, std::shared_ptr<void>(std::shared_ptr<void>(), &r), &r.tasks.back(), i);
+    node.link();
+  }
+  // The slot is reached at once: the node runs when its last predecessor
+  // completes (now, if they all have).
+  switch (node.reach(true)) {
+    case graph::Node::Reach::run:
+      launch(node);
+      break;
+    case graph::Node::Reach::completed:  // cannot happen: nobody saw the node yet
+    case graph::Node::Reach::parked:
+      break;
+  }
   return Status::ok;
 }
 
@@ -373,10 +557,24 @@ bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
   // Share what is waiting with the other drivers: at most an even part.
   const size_t share = std::min(limit, (unclaimed_ + n_workers_ - 1) / n_workers_);
   size_t bytes = 0;
+  // Runnable graph nodes first: they waited for their predecessors already.
+  while (!ready_.empty() && batch.size() < share && bytes < kMaxBatchBytes) {
+    const Claim& c = ready_.front();
+    if (!batch.empty() && bytes + c.task().input.size() > kMaxBatchBytes) break;
+    bytes += c.task().input.size();
+    batch.push_back(c);  // within the capacity reserved by the driver
+    ready_.pop_front();
+    --unclaimed_;
+  }
   for (auto& round : rounds_) {
+    if (batch.size() >= share || bytes >= kMaxBatchBytes) break;
     Round& r = *round;
     while (r.next < r.tasks.size() && batch.size() < share) {
       Task& t = r.tasks[r.next];
+      if (t.node) {  // queued on ready_ when runnable
+        ++r.next;
+        continue;
+      }
       if (!batch.empty() && bytes + t.input.size() > kMaxBatchBytes) break;
       batch.push_back(Claim{&r, r.next, &t});
       ++r.next;
@@ -384,7 +582,6 @@ bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
       bytes += t.input.size();
       if (bytes >= kMaxBatchBytes) break;
     }
-    if (batch.size() >= share || bytes >= kMaxBatchBytes) break;
   }
   ++busy_drivers_;
   // Work left over for a driver that sleeps and is not being woken.
@@ -396,22 +593,289 @@ bool Pool::claim(std::vector<Claim>& batch, size_t limit, bool was_busy) {
   return true;
 }
 
-void Pool::finish(const Claim& c, int status, std::string output, std::string detail) {
+void Pool::drop_cancelled(std::vector<Claim>& batch) {
+  std::vector<Claim> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Task& t = c.task();
+    auto cancelled = [](const Claim& c) {
+      return c.task().cancelled || c.round->cancelled || (c.task().node && c.task().node->cancel_requested());
+    };
+    if (std::none_of(batch.begin(), batch.end(), cancelled)) return;
+    auto keep = std::stable_partition(batch.begin(), batch.end(), [&](const Claim& c) { return !cancelled(c); });
+    dropped.assign(keep, batch.end());
+    batch.erase(keep, batch.end());
+  }
+  for (const Claim& c : dropped) {
+    std::string why;
+    try {
+      why = fmt::format("task {} was cancelled before it started", c.index);
+    } catch (...) {
+    }
+    finish(c, to_int(Status::cancelled), {}, std::move(why));
+  }
+}
+
+bool Pool::record_locked(Round& r, size_t index, Task& t) noexcept {
+  t.finished = true;
+  std::string().swap(t.input);
+  ++r.done;
+  --outstanding_;
+  if (r.streamed) r.log.push_back(index);  // within the capacity reserved for the round
+  // The gatherer sleeps until its round is complete, unless it reports
+  // progress: no wake-up per task otherwise. A consumer of the round's
+  // completions is woken per task.
+  return r.streamed || (&r == watched_ && (watch_each_ || r.complete()));
+}
+
+void Pool::finish(const Claim& c, int status, std::string output, std::string detail) {
+  Task& t = c.task();
+  bool cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled = t.cancelled || c.round->cancelled || (t.node && t.node->cancel_requested());
+  }
+  // A cancelled task whose worker was stopped: its status says why.
+  if (cancelled && status != 0 && status != to_int(Status::cancelled)) {
+    status = to_int(Status::cancelled);
+    try {
+      detail = fmt::format("task {} was cancelled while running ({})", c.index, detail);
+    } catch (...) {
+    }
+    output.clear();
+  }
+  if (t.node) {
+    // The node records the outcome in the slot (finish_slot), after its
+    // callbacks and dependents.
+    graph::Node* node = t.node;
+    node->complete(status, nullptr, std::move(output), std::move(detail));
+    return;
+  }
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     t.status = status;
     t.output = std::move(output);
     t.detail = std::move(detail);
-    std::string().swap(t.input);
-    ++c.round->done;
-    --outstanding_;
-    // The gatherer sleeps until its round is complete, unless it reports
-    // progress: no wake-up per task otherwise.
-    if (c.round != watched_ || !(watch_each_ || c.round->complete())) return;
+    wake = record_locked(*c.round, c.index, t);
   }
-  done_.notify_all();
+  if (wake) done_.notify_all();
 }
+
+void Pool::finish_slot(graph::Node& node) noexcept {
+  auto& r = *static_cast<Round*>(node.round().get());
+  auto& t = *static_cast<Task*>(node.slot());
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t.status = node.status();
+    try {
+      t.output = node.bytes();
+      t.detail = node.error() ? node.error() : "";
+    } catch (...) {  // the handle keeps the bytes; the round's copy is lost
+      t.output.clear();
+    }
+    t.node = nullptr;
+    wake = record_locked(r, node.index(), t);
+  }
+  if (wake) done_.notify_all();
+  node.release();  // the slot's reference
+}
+
+bool Pool::build_input(graph::Node& node, const std::string& own, std::string& input, std::string& why) noexcept {
+  try {
+    auto put_le = [&](uint64_t v, size_t n) {
+      for (size_t k = 0; k < n; ++k) input.push_back(static_cast<char>(v >> (8 * k) & 0xff));
+    };
+    input.clear();
+    const size_t n = node.predecessor_count();
+    put_le(n, 4);
+    std::string encoded;
+    for (size_t k = 0; k < n; ++k) {
+      const graph::Node& p = *node.predecessor(k);
+      const std::string* bytes = &p.bytes();
+      if (p.kind() == graph::Node::Kind::thread) {
+        encoded.clear();
+        const int st = node.encoder.fn ? node.encoder.fn(node.encoder.a, node.encoder.b, p.value(), encoded) : -1;
+        if (st != 0) {
+          why = fmt::format("task {} did not run: encoding the value of predecessor {} (task {} of its round) failed "
+                            "with status {}",
+                            node.index(), k, p.index(), st);
+          return false;
+        }
+        bytes = &encoded;
+      }
+      put_le(bytes->size(), 8);
+      input.append(*bytes);
+      if (input.size() > options_.max_message) break;
+    }
+    input.append(own);
+    if (input.size() > options_.max_message) {
+      why = fmt::format("task {} did not run: its input with its predecessors' results is larger than max_message "
+                        "({} bytes)",
+                        node.index(), options_.max_message);
+      return false;
+    }
+    return true;
+  } catch (const std::exception&) {
+    why = "process pool: out of memory building a task's input";
+    return false;
+  }
+}
+
+void Pool::launch(graph::Node& node) noexcept {
+  auto& r = *static_cast<Round*>(node.round().get());
+  auto& t = *static_cast<Task*>(node.slot());
+  if (stopping_flag_.load(std::memory_order_acquire)) {
+    // Destroy completes it (finish_nodes_at_shutdown): touch nothing after.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      t.launched = true;
+    }
+    done_.notify_all();
+    return;
+  }
+  size_t position = 0;
+  std::string why;
+  int status = 0;
+  if (const graph::Node* pred = node.failed_predecessor(&position)) {
+    status = to_int(Status::dependency_failed);
+    try {
+      why = node.dependency_detail(*pred, position);
+    } catch (...) {
+    }
+  } else if (node.cancel_requested()) {
+    status = to_int(Status::cancelled);
+    try {
+      why = fmt::format("task {} was cancelled before it started", node.index());
+    } catch (...) {
+    }
+  } else if (node.predecessor_count() != 0) {
+    std::string input;
+    if (!build_input(node, t.input, input, why)) {
+      status = to_int(Status::dependency_failed);
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      t.input.swap(input);
+    }
+  }
+  if (status == 0 && n_workers_ == 0) {
+    // Inline pool: the task runs here.
+    Task run;
+    run.input = std::move(t.input);
+    run_inline(run);
+    node.complete(run.status, nullptr, std::move(run.output), std::move(run.detail));
+    return;
+  }
+  if (status != 0) {
+    node.complete(status, nullptr, {}, std::move(why));
+    return;
+  }
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t.launched = true;
+    if (!stopping_) {
+      try {
+        ready_.push_back(Claim{&r, node.index(), &t});
+      } catch (...) {
+        status = to_int(Status::no_memory);
+      }
+      if (status == 0) {
+        ++unclaimed_;
+        if (idle_drivers_ > wakes_pending_) {
+          ++wakes_pending_;
+          wake = true;
+        }
+      }
+    }
+  }
+  if (status != 0) {
+    node.complete(status, nullptr, {}, "process pool: out of memory queueing a task");
+    return;
+  }
+  if (wake) work_.notify_one();
+}
+
+template <typename Pick>
+void Pool::stop_running(Pick&& pick) noexcept {
+  const auto grace = std::chrono::duration<double>(options_.cancel_grace);
+  for (auto& d : drivers_) {
+    const uint64_t seq = d->terminate_if(pick);
+    if (seq == 0) continue;
+    if (options_.cancel_grace <= 0) {
+      d->kill_if(seq);
+      continue;
+    }
+    try {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!reaper_) reaper_ = std::make_unique<Reaper>();
+      }
+      reaper_->schedule(d.get(), seq,
+                        std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
+    } catch (...) {  // no thread or memory for a delayed kill: kill now
+      d->kill_if(seq);
+    }
+  }
+}
+
+void Pool::cancel_running(graph::Node& node) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    static_cast<Task*>(node.slot())->cancelled = true;
+  }
+  const Task* t = static_cast<const Task*>(node.slot());
+  stop_running([t](const Task& running) { return &running == t; });
+}
+
+void Pool::cancel() noexcept {
+  std::vector<graph::Node*> waiting;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto cancel_round = [&](Round& r) {
+      r.cancelled = true;
+      r.sealed = true;  // later scatters start a round of their own
+      // Tasks not claimed yet finish now, cancelled; graph nodes waiting
+      // for predecessors are cancelled below (outside the lock: their
+      // completion runs callbacks).
+      for (size_t i = r.next; i < r.tasks.size(); ++i) {
+        Task& t = r.tasks[i];
+        if (t.node || t.finished) continue;
+        t.status = to_int(Status::cancelled);
+        try {
+          t.detail = fmt::format("task {} was cancelled before it started", i);
+        } catch (...) {
+        }
+        --unclaimed_;
+        wake |= record_locked(r, i, t);
+      }
+      r.next = r.tasks.size();
+      for (Task& t : r.tasks) {
+        if (t.finished) continue;
+        t.cancelled = true;  // claimed or running: dropped or stopped
+        if (!t.node) continue;
+        try {
+          waiting.push_back(t.node);
+          t.node->retain();
+        } catch (...) {
+        }
+      }
+    };
+    for (auto& r : rounds_) cancel_round(*r);
+    for (auto& r : streamed_) cancel_round(*r);
+  }
+  if (wake) done_.notify_all();
+  for (graph::Node* n : waiting) {
+    n->cancel_if_waiting("was cancelled with its round before it started");
+    n->release();
+  }
+  // Running tasks of these rounds (marked above): stop their workers.
+  stop_running([this](const Task& running) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running.cancelled;
+  });}
 
 Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) {
   // One gather at a time (a condition variable rather than a timed mutex:
@@ -476,7 +940,7 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   // Allocated while the round is still queued: if this throws (LOX_ENOMEM),
   // the next gather returns the round; nothing may allocate after pop_front.
   auto results = std::make_unique<ProcessResults>(std::deque<Task>());
-  std::unique_ptr<Round> taken = std::move(rounds_.front());
+  std::shared_ptr<Round> taken = std::move(rounds_.front());
   rounds_.pop_front();
   lock.unlock();
   progress.finish();
@@ -494,6 +958,68 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
   if (failed == 0) return Status::ok;
   return fail(Status::task_failed, "process gather: {} of {} tasks failed (first: task {} with status {})", failed,
               total, first, out->status(first));
+}
+
+// ------------------------------------------------------------ completions --
+
+// A round in completion order: the round (shared with the pool while it
+// runs) logs each task as it finishes (record_locked); this reads the log
+// under the pool's lock, which it shares, so it outlives the pool safely
+// (destroy gives every task of the round an outcome).
+class Pool::RoundCompletions final : public Completions {
+ public:
+  RoundCompletions(std::shared_ptr<Shared> shared, std::shared_ptr<Round> round)
+      : shared_(std::move(shared)), round_(std::move(round)), total_(round_ ? round_->tasks.size() : 0) {}
+
+  Status next(const Deadline& deadline, Completed& out) noexcept override {
+    if (delivered_ == total_) return Status::closed;
+    std::unique_lock<std::mutex> lock(shared_->mu);
+    auto have = [&] { return round_->log.size() > delivered_; };
+    if (deadline.is_never()) {
+      shared_->done.wait(lock, have);
+    } else if (!shared_->done.wait_until(lock, deadline.when(), have)) {
+      return Status::timeout;
+    }
+    const size_t i = round_->log[delivered_++];
+    const Task& t = round_->tasks[i];
+    out = Completed{};
+    out.index = i;
+    out.status = t.status;
+    out.data = t.output.data();
+    out.len = t.output.size();
+    out.error = t.status != 0 ? t.detail.c_str() : nullptr;
+    return Status::ok;
+  }
+  size_t remaining() const noexcept override { return total_ - delivered_; }
+
+ private:
+  const std::shared_ptr<Shared> shared_;
+  const std::shared_ptr<Round> round_;
+  const size_t total_;
+  size_t delivered_ = 0;
+};
+
+std::unique_ptr<Completions> Pool::completions() {
+  std::unique_lock<std::mutex> lock(mu_);
+  // The gather's turn: the round a gather waits for is not taken from it.
+  gather_free_.wait(lock, [this] { return !gathering_; });
+  // Rounds streamed earlier that are complete need the pool no more.
+  streamed_.erase(std::remove_if(streamed_.begin(), streamed_.end(),
+                                 [](const std::shared_ptr<Round>& r) { return r->complete(); }),
+                  streamed_.end());
+  if (rounds_.empty()) return std::make_unique<RoundCompletions>(shared_, nullptr);
+  std::shared_ptr<Round> r = rounds_.front();
+  r->log.reserve(r->tasks.size());
+  streamed_.reserve(streamed_.size() + 1);
+  auto c = std::make_unique<RoundCompletions>(shared_, r);
+  // Nothing below throws.
+  r->sealed = true;
+  for (size_t i = 0; i < r->tasks.size(); ++i)
+    if (r->tasks[i].finished) r->log.push_back(i);
+  r->streamed = true;
+  streamed_.push_back(r);
+  rounds_.pop_front();
+  return c;
 }
 
 }  // namespace lox::core::process

@@ -31,6 +31,7 @@ void ChunkCache::give(Chunk* list) noexcept {
       std::lock_guard lk(mu_);
       if (!closed_ && free_.size() < max_chunks_) {
         try {
+          list->clear_outcomes();
           free_.push_back(list);
           kept = true;
         } catch (...) {  // no room to remember it: free it

@@ -622,6 +622,16 @@ Status Pool::take_round(std::shared_ptr<Round>& out) noexcept {
   return Status::ok;
 }
 
+void Pool::give_back(const RoundPtr& round) noexcept {
+  if (!round) return;
+  try {
+    return_round(round);
+  } catch (...) {
+    log::emit(log::Level::error, "thread completions: out of memory; a round of {} tasks was lost",
+              round->sealed_size());
+  }
+}
+
 Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out) noexcept {
   if (inside_own_task())
     return fail(Status::bad_state,

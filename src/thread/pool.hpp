@@ -71,6 +71,9 @@ class Pool final : public graph::Host {
   // Takes the round the next gather would return (nullptr: none), for a
   // consumer of its completions.
   Status take_round(std::shared_ptr<Round>& out) noexcept;
+  // Returns a round take_round() gave out and nobody consumed (an
+  // out-of-memory after the take): the next gather returns it.
+  void give_back(const std::shared_ptr<Round>& round) noexcept;
   size_t pending() const noexcept;
   size_t workers() const noexcept { return live_.load(std::memory_order_relaxed); }
 

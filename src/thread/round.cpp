@@ -106,8 +106,8 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
       status = invoke_task(t.fn, t.ctx, t.arg, &result);
     }
   } catch (...) {  // only the forced unwind gets through invoke_task
-    cursor->outcomes()[slot] = Outcome{nullptr, to_int(Status::worker_died), true};
-    ++tally.finished;
+    count(tally, i);
+    cursor->outcomes()[slot].set(nullptr, to_int(Status::worker_died), true);
     ++tally.failed;
     flush(tally);
     if (node) {
@@ -116,8 +116,8 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
     }
     throw;
   }
-  cursor->outcomes()[slot] = Outcome{result, status};
-  ++tally.finished;
+  count(tally, i);
+  cursor->outcomes()[slot].set(result, status);
   if (status != 0) ++tally.failed;
   if (node) {
     node->host()->slot_finished(*node);
@@ -158,13 +158,33 @@ void Round::run_node(graph::Node& node) const {
 }
 
 void Round::finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept {
-  chunk->outcomes()[i - chunk->base] = Outcome{result, status};
-  complete(1, status != 0 ? 1 : 0);
+  chunk->outcomes()[i - chunk->base].set(result, status);
+  Tally t{1, status != 0 ? size_t{1} : 0, i};
+  flush(t);
+}
+
+void Round::count(Tally& tally, size_t i) noexcept {
+  // A tally is one range of slots (the completion log records ranges): a
+  // gap (a parked slot) closes the range so far.
+  if (tally.finished != 0 && i != tally.first + tally.finished) flush(tally);
+  if (tally.finished == 0) tally.first = i;
+  ++tally.finished;
 }
 
 void Round::flush(Tally& tally) noexcept {
-  if (tally.finished) complete(tally.finished, tally.failed);
+  if (tally.finished) complete(tally);
   tally = Tally{};
+}
+
+void Round::watch_completions(std::unique_ptr<std::atomic<size_t>[]> log) noexcept {
+  log_ = std::move(log);
+  log_active_.store(true, std::memory_order_seq_cst);
+  // Orders the caller's scan of the done flags after this (see complete()).
+  (void)done_.load(std::memory_order_seq_cst);
+}
+
+size_t Round::logged(size_t position) const noexcept {
+  return log_[position].load(std::memory_order_acquire);
 }
 
 void Round::run(const Batch& b, Chunk*& cursor) {
@@ -173,13 +193,23 @@ void Round::run(const Batch& b, Chunk*& cursor) {
   flush(tally);
 }
 
-void Round::complete(size_t n, size_t failed) noexcept {
-  if (failed) failed_.fetch_add(failed, std::memory_order_relaxed);
-  size_t now = done_.fetch_add(n, std::memory_order_seq_cst) + n;
+void Round::complete(const Tally& t) noexcept {
+  if (t.failed) failed_.fetch_add(t.failed, std::memory_order_relaxed);
+  size_t now = done_.fetch_add(t.finished, std::memory_order_seq_cst) + t.finished;
   // From here on the gatherer may take the chunks: touch only the counters
-  // (the Round itself stays alive, the worker holds a reference).
+  // and the log (the Round itself stays alive, the worker holds a
+  // reference).
+  //
+  // Completion log: read after done_ (both seq_cst), while a consumer sets
+  // log_active_ before it reads done_ and scans the slots: either it sees
+  // these slots done, or this sees the log active (and records them).
+  const bool logging = log_active_.load(std::memory_order_seq_cst);
+  if (logging) {
+    size_t at = log_end_.fetch_add(t.finished, std::memory_order_relaxed);
+    for (size_t k = 0; k < t.finished; ++k) log_[at + k].store(t.first + k + 1, std::memory_order_release);
+  }
   size_t sealed = sealed_size_.load(std::memory_order_seq_cst);
-  if ((sealed != kOpen && now >= sealed) || progress_wakeups_.load(std::memory_order_relaxed))
+  if ((sealed != kOpen && now >= sealed) || logging || progress_wakeups_.load(std::memory_order_relaxed))
     gather_event_.notify_all();
 }
 

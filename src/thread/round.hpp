@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 
 #include "common/futex.hpp"
 #include "graph/node.hpp"
@@ -76,8 +77,9 @@ class Round {
     return s != kOpen && claimed_.load(std::memory_order_acquire) >= s;
   }
   // Finished tasks not yet reported with complete().
+  // Finished tasks not yet reported: slots [first, first + finished).
   struct Tally {
-    size_t finished = 0, failed = 0;
+    size_t finished = 0, failed = 0, first = 0;
   };
   // Runs task i, which the caller owns (claimed or stolen): its status and
   // result land in its slot. `cursor` is the caller's position in the chunk
@@ -93,11 +95,13 @@ class Round {
   void execute(size_t i, Chunk*& cursor, Tally& tally);
   // Reports what `tally` holds (no-op when empty) and clears it.
   void flush(Tally& tally) noexcept;
+  // Adds slot i to `tally` (flushing it first when i does not extend its range).
+  void count(Tally& tally, size_t i) noexcept;
   // execute() every task of the batch, then flush().
   void run(const Batch& b, Chunk*& cursor);
-  // Records completion of `n` tasks (`failed` of them failed) and wakes the
-  // gatherer when it waits for this.
-  void complete(size_t n, size_t failed) noexcept;
+  // Records completion of the tally's tasks, logs them for a consumer of
+  // the completions, and wakes the gatherer when it waits for this.
+  void complete(const Tally& tally) noexcept;
   // Records the outcome of slot i (in `chunk`), whose node completed after
   // its slot was parked, and counts it done.
   void finish_parked(Chunk* chunk, size_t i, void* result, int status) noexcept;
@@ -121,6 +125,16 @@ class Round {
     size_t s = sealed_size();
     return s != kOpen && done() >= s;
   }
+  // --- completions consumer (one, on a sealed round) ------------------------
+  // From now on every completion is appended to `log` (capacity: the
+  // sealed size; entry = slot + 1, 0 while being written). Slots that
+  // completed before are found by their Outcome::done flag: after this
+  // call, read done() and then the flags (see complete()).
+  void watch_completions(std::unique_ptr<std::atomic<size_t>[]> log) noexcept;
+  // Log entries reserved so far, and entry `position` (0: not written yet).
+  size_t log_size() const noexcept { return log_end_.load(std::memory_order_acquire); }
+  size_t logged(size_t position) const noexcept;
+
   // Gatherers sleep here; with `progress` set every completed batch wakes
   // them, otherwise only the round's completion does.
   EventCount& gather_event() noexcept { return gather_event_; }
@@ -148,6 +162,9 @@ class Round {
   alignas(64) std::atomic<size_t> done_{0};
   std::atomic<size_t> failed_{0};
   std::atomic<bool> progress_wakeups_{false};
+  std::atomic<bool> log_active_{false};
+  std::atomic<size_t> log_end_{0};
+  std::unique_ptr<std::atomic<size_t>[]> log_;
   EventCount gather_event_;
 };
 

@@ -30,8 +30,21 @@ struct Task {
 struct Outcome {
   void* result;
   int status;
-  bool thread_exited = false;  // the task ended its thread (fits in the padding)
+  bool thread_exited;  // the task ended its thread (fits in the padding)
+  // Set (release) once the fields above are written: a consumer of the
+  // round's completions reads outcomes before the round is finished.
+  // Cleared when the chunk is made or recycled.
+  std::atomic<uint8_t> done;
+
+  void set(void* r, int s, bool exited = false) noexcept {
+    result = r;
+    status = s;
+    thread_exited = exited;
+    done.store(1, std::memory_order_release);
+  }
+  bool is_done() const noexcept { return done.load(std::memory_order_acquire) != 0; }
 };
+static_assert(sizeof(Outcome) == 16);
 
 struct Chunk {
   std::atomic<Chunk*> next{nullptr};
@@ -45,7 +58,9 @@ struct Chunk {
 
   static Chunk* create(size_t base, size_t capacity) {
     void* mem = ::operator new(bytes(capacity));
-    return new (mem) Chunk(base, capacity);
+    Chunk* c = new (mem) Chunk(base, capacity);
+    for (size_t i = 0; i < capacity; ++i) new (&c->outcomes()[i]) Outcome{nullptr, 0, false, {0}};
+    return c;
   }
   static void destroy(Chunk* c) noexcept {
     c->~Chunk();
@@ -55,6 +70,10 @@ struct Chunk {
   void reset(size_t new_base) noexcept {
     next.store(nullptr, std::memory_order_relaxed);
     base = new_base;
+  }
+  // Forgets the outcomes of its last round (before it is reused).
+  void clear_outcomes() noexcept {
+    for (size_t i = 0; i < capacity; ++i) outcomes()[i].done.store(0, std::memory_order_relaxed);
   }
 
  private:
