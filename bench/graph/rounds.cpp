@@ -139,9 +139,9 @@ std::optional<double> median_of(const std::vector<Row>& rows, const std::string&
 }
 
 const char* const kPlain = "scatter (plain)";
-const char* const kExNoHandle = "scatter_ex, no handle";
-const char* const kExHandle = "scatter_ex + handle, released at once";
-const char* const kExHandleKept = "scatter_ex + handle, released after";
+const char* const kExNoHandle = "scatter_ex no handle";
+const char* const kExHandle = "scatter_ex + handle released at once";
+const char* const kExHandleKept = "scatter_ex + handle released after";
 const char* const kDepDone = "after 1 completed task";
 const char* const kDepPending = "after 1 pending task (gated root)";
 const char* const kGather = "gather (ordered)";
