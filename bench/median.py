@@ -5,7 +5,7 @@
 The run*.sh scripts run a bench program several times with --csv and then
 call this script on the logs of those runs:
 
-  median.py SUITE RUNS LOG...    SUITE: thread, sync, queue or process
+  median.py SUITE RUNS LOG...    SUITE: thread, sync, queue, process or graph
 
 It reads the "csv,..." lines of every log (one log per run, in run order),
 takes for each row (case, shape, peer) the median across runs of each run's
@@ -295,7 +295,54 @@ def process_report(runs, paths):
             r.ratio_list(dp, dl)))
 
 
-REPORTS = {"thread": thread_report, "sync": sync_report, "queue": queue_report, "process": process_report}
+# ------------------------------------------------------------------- graph
+
+GRAPH_CASES = (("h", "ns/task", "scatter (plain)"), ("a", "ns/task", "gather (ordered)"), ("c", "ns/node", "lox"),
+               ("f", "ns/node", "lox"))
+
+
+def graph_report(runs, paths):
+    # csv,<case>,<peer>,<units>,<median ns>,<min ns>,<ok|error>,<other load>,<reps redone>,<CPUs used>
+    # (cases h, a: ns per task of a round; cases c, f: ns per node of the graph.)
+    r = Runs(paths, 2, skip=1)
+    heading(runs, " (ns per task / per node; ratio: this row / the case's first row or lox, per run in brackets)")
+    print("| case | peer | median | best | runs | ratio |\n|---|---|---:|---:|---:|---|")
+    for case, unit, base in GRAPH_CASES:
+        for key in r.order:
+            if key[0] != case:
+                continue
+            b = (case, base)
+            note = ""
+            if b in r and key != b:
+                note = "%.3fx %s (%s)" % (r.med(key) / r.med(b), base, r.ratio_list(key, b))
+            print("| %s: %s | %s | %.1f | %.1f | %d | %s |" % (case, unit, key[1], r.med(key), r.mins[key],
+                                                               r.count(key), note))
+    for key, n in r.errors.items():
+        print("ERROR rows: %s in %d run(s)" % (",".join(key), n))
+    print("\nTargets (medians across runs, per run in brackets)\n")
+
+    def target(what, num, den, limit):
+        if num not in r or den not in r:
+            print("%s: not measured" % what)
+            return
+        x = r.med(num) / r.med(den)
+        print("%s = %.3f  (per run %s; target <= %s): %s" % (what, x, r.ratio_list(num, den), limit,
+                                                              verdict(x <= limit)))
+
+    plain = ("h", "scatter (plain)")
+    target("after 1 pending task / plain scatter", ("h", "after 1 pending task (gated root)"), plain, 2)
+    target("after 1 completed task / plain scatter", ("h", "after 1 completed task"), plain, 2)
+    for case, name in (("c", "chain"), ("f", "fan")):
+        for peer in ("lox", "lox-gated"):
+            target("%s, %s per node / plain scatter per task" % (name, peer), (case, peer), plain, 2)
+    for case, name in (("c", "chain"), ("f", "fan")):
+        for peer in ("lox", "lox-gated"):
+            target("%s, %s / tbb per node" % (name, peer), (case, peer), (case, "tbb"), 0.5)
+    target("completions_next / ordered gather", ("a", "completions_next (as completed)"), ("a", "gather (ordered)"),
+           1.2)
+
+
+REPORTS = {"thread": thread_report, "sync": sync_report, "queue": queue_report, "process": process_report, "graph": graph_report}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in REPORTS:
