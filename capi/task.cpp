@@ -116,18 +116,18 @@ LOX_API int lox_task_wait(const lox_task* task, double timeout) {
 }
 
 LOX_API int lox_task_done(const lox_task* task) {
-  return capi::snapshot("task done", "task", task, 0, [&] { return task->core.done() ? 1 : 0; });
+  return capi::snapshot("task done", "task", task, 0, [&] { return task->core.outcome_ready() ? 1 : 0; });
 }
 
 LOX_API int lox_task_status(const lox_task* task) {
   if (!capi::live("task status", "task", task)) return LOX_EINVAL;
-  if (!task->core.done())
+  if (!task->core.outcome_ready())
     return capi::to_c(core::fail(Status::bad_state, "task status: task {} has not completed", task->core.index()));
   return task->core.status();
 }
 
 LOX_API const char* lox_task_error(const lox_task* task) {
-  if (!capi::live("task error", "task", task) || !task->core.done()) return nullptr;
+  if (!capi::live("task error", "task", task) || !task->core.outcome_ready()) return nullptr;
   return task->core.error();
 }
 
@@ -136,7 +136,7 @@ LOX_API size_t lox_task_index(const lox_task* task) {
 }
 
 LOX_API void* lox_task_value(const lox_task* task) {
-  if (!capi::live("task value", "task", task) || !task->core.done()) return nullptr;
+  if (!capi::live("task value", "task", task) || !task->core.outcome_ready()) return nullptr;
   return task->core.value();
 }
 
@@ -147,7 +147,7 @@ LOX_API int lox_task_bytes(const lox_task* task, const void** data, size_t* len)
   if (!len) return capi::null_argument(op, "len");
   if (task->core.kind() != Node::Kind::process)
     return capi::to_c(core::fail(Status::invalid, "{}: a thread task holds a value, not bytes (lox_task_value)", op));
-  if (!task->core.done())
+  if (!task->core.outcome_ready())
     return capi::to_c(core::fail(Status::bad_state, "{}: task {} has not completed", op, task->core.index()));
   *data = task->core.bytes().data();
   *len = task->core.bytes().size();

@@ -55,7 +55,7 @@ void Node::link() noexcept {
   for (size_t k = 0; k < preds_.size(); ++k) {
     Node& p = *preds_[k];
     std::lock_guard lk(p.mu_);
-    if (p.done_.load(std::memory_order_relaxed)) {
+    if (p.closed_) {
       ++already_done;
       continue;
     }
@@ -70,7 +70,7 @@ void Node::link() noexcept {
 
 Node::Reach Node::reach(bool always_park) noexcept {
   std::lock_guard lk(mu_);
-  if (done_.load(std::memory_order_relaxed)) return Reach::completed;
+  if (closed_) return Reach::completed;
   --waiting_;
   if (waiting_ == 0 && !claimed_) {
     claimed_ = true;
@@ -86,7 +86,7 @@ void Node::predecessor_done() noexcept {
   {
     std::lock_guard lk(mu_);
     --waiting_;
-    runnable = waiting_ == 0 && !claimed_ && !done_.load(std::memory_order_relaxed);
+    runnable = waiting_ == 0 && !claimed_ && !closed_;
     if (runnable) claimed_ = true;
   }
   if (runnable) host_->launch(*this);
@@ -115,7 +115,7 @@ void Node::cancel() noexcept {
   bool not_started;
   {
     std::lock_guard lk(mu_);
-    if (done_.load(std::memory_order_relaxed)) return;
+    if (closed_) return;
     // Claimed: running, or queued to run (its runner sees cancel_requested()).
     not_started = !claimed_;
     claimed_ = true;
@@ -135,7 +135,7 @@ void Node::cancel() noexcept {
 bool Node::cancel_if_waiting(const char* why) noexcept {
   {
     std::lock_guard lk(mu_);
-    if (done_.load(std::memory_order_relaxed) || claimed_) return false;
+    if (closed_ || claimed_) return false;
     claimed_ = true;
   }
   cancel_.store(true, std::memory_order_relaxed);
@@ -161,25 +161,31 @@ void Node::complete(int status, void* value, std::string bytes, std::string deta
     } catch (...) {
     }
   }
+  final_.store(true, std::memory_order_release);
   host_->record_slot(*this);
   Edge* dependents;
   Callback* callbacks;
   bool parked;
   {
     std::lock_guard lk(mu_);
-    done_.store(true, std::memory_order_release);
+    // From here on a new callback runs at once and a new dependent counts
+    // this as complete (they check closed_); waiters see done_ only after
+    // the callbacks, so that a callback's effects (a completions set's
+    // order) are in place when lox_task_wait returns.
+    closed_ = true;
     claimed_ = true;  // nothing launches it any more
     dependents = std::exchange(dependents_, nullptr);
     callbacks = std::exchange(callbacks_, nullptr);
     callbacks_tail_ = nullptr;
     parked = parked_;
   }
-  done_event_.notify_all();
   while (callbacks) {
     Callback* c = std::exchange(callbacks, callbacks->next);
     c->fn(c->a, c->b, *this);
     delete c;
   }
+  done_.store(true, std::memory_order_release);
+  done_event_.notify_all();
   while (dependents) {
     Edge* e = std::exchange(dependents, dependents->next);
     Node* d = e->dependent;  // read before it may go: the edge lives in d
@@ -205,7 +211,7 @@ bool Node::wait(const Deadline& deadline) const noexcept {
 bool Node::add_callback(DoneFn fn, void* a, void* b) {
   auto* c = new Callback{fn, a, b, nullptr};
   std::lock_guard lk(mu_);
-  if (done_.load(std::memory_order_relaxed)) {
+  if (closed_) {
     delete c;
     return false;
   }

@@ -132,7 +132,11 @@ class Node {
   // file comment). Exactly once, by the thread that owns the run. The
   // caller must hold a reference of its own if it touches the node after.
   void complete(int status, void* value, std::string bytes, std::string detail) noexcept;
+  // Waiters see the node done once its callbacks ran ...
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+  // ... its outcome is readable from the start of complete() (inside its
+  // callbacks too).
+  bool outcome_ready() const noexcept { return final_.load(std::memory_order_acquire); }
   // False when the deadline passed first.
   bool wait(const Deadline& deadline) const noexcept;
   // Valid once done().
@@ -213,11 +217,13 @@ class Node {
   size_t waiting_ = 1;  // predecessors not complete + the slot token
   bool claimed_ = false;  // someone owns the run (runner, or a cancel)
   bool parked_ = false;   // the slot waits for complete() to finish it
+  bool closed_ = false;   // complete() took the lists: the outcome is final
   Edge* dependents_ = nullptr;
   Callback* callbacks_ = nullptr;
   Callback* callbacks_tail_ = nullptr;
 
   std::atomic<bool> completing_{false};
+  std::atomic<bool> final_{false};
   std::atomic<bool> done_{false};
   std::atomic<bool> cancel_{false};
   mutable EventCount done_event_;

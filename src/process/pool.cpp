@@ -58,6 +58,7 @@ class Pool::Driver {
     std::lock_guard<std::mutex> lock(worker_mu_);
     if (!worker_ || !running_ || !pick(*running_)) return 0;
     worker_->signal(SIGTERM);
+    signalled_seq_ = run_seq_;
     return run_seq_;
   }
   // SIGKILL to the worker if it still runs the task of run `seq`.
@@ -88,6 +89,11 @@ class Pool::Driver {
     set_running(nullptr);
     pool_.finish(c, status, std::move(output), std::move(detail));
   }
+  // Whether a cancel signalled the worker while it ran the current task.
+  bool signalled_for_current() {
+    std::lock_guard<std::mutex> lock(worker_mu_);
+    return running_ && signalled_seq_ == run_seq_;
+  }
   // The task whose result is being read (under worker_mu_), numbered.
   void set_running(const Task* t) {
     std::lock_guard<std::mutex> lock(worker_mu_);
@@ -99,6 +105,7 @@ class Pool::Driver {
   std::mutex worker_mu_;  // guards the pointer against stop_worker
   const Task* running_ = nullptr;
   uint64_t run_seq_ = 0;
+  uint64_t signalled_seq_ = 0;  // the run a cancel sent SIGTERM to
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<BufferedReader> reader_;  // of worker_'s socket
   std::string out_;                         // a batch being written
@@ -272,7 +279,16 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
     }
     if (r == Io::ok && !malformed) {
       std::string detail = h.status != 0 ? failure_text(h.status, output) : std::string();
+      const bool signalled = signalled_for_current();
       finish_current(c, h.status, std::move(output), std::move(detail));
+      // A cancel's SIGTERM (and SIGKILL) is on its way to this worker,
+      // whose task ended first: the next task must not get it. The
+      // worker is replaced (the rest of a batch already sent stays with
+      // it, and fails with it, as any task of a dying worker's batch).
+      if (signalled && i + 1 == sent) {
+        loss.lost = true;
+        return i + 1;
+      }
       continue;
     }
     loss.lost = true;
@@ -351,8 +367,9 @@ class Pool::Reaper {
         continue;
       }
       auto first = std::min_element(due_.begin(), due_.end(), [](const Kill& a, const Kill& b) { return a.at < b.at; });
-      if (std::chrono::steady_clock::now() < first->at) {
-        cv_.wait_until(lock, first->at);
+      const auto at = first->at;  // schedule() may move the vector while we wait
+      if (std::chrono::steady_clock::now() < at) {
+        cv_.wait_until(lock, at);
         continue;
       }
       Kill k = *first;

@@ -14,7 +14,7 @@ constexpr std::chrono::microseconds kSpin{50};
 std::string failure_text(size_t i, const Outcome& o) {
   if (o.thread_exited)
     return fmt::format("task {} called pthread_exit (or its thread was cancelled): its worker thread exited", i);
-  if (o.status == to_int(Status::cancelled)) return fmt::format("task {} was cancelled before it started", i);
+  if (o.status == to_int(Status::cancelled)) return fmt::format("task {} was cancelled", i);
   if (o.status == to_int(Status::dependency_failed))
     return fmt::format("task {} did not run: a predecessor failed or was cancelled (its handle's lox_task_error "
                        "names it)",

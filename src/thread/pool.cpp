@@ -695,7 +695,7 @@ Status Pool::gather(const GatherRequest& request, std::unique_ptr<Results>& out)
     // make_unique the chunks were taken first and freed by a bad_alloc,
     // losing the round), and the constructor does not throw once it holds
     // them: an out-of-memory leaves the round to the next gather.
-    std::unique_ptr<ThreadResults> results(new ThreadResults(round->take_tasks(), failed != 0));
+    std::unique_ptr<ThreadResults> results(new ThreadResults(round->take_tasks(), failed != 0, round->take_details()));
     Status status = Status::ok;
     if (failed) {
       size_t first = results->first_failed();
@@ -779,7 +779,7 @@ void Pool::run_ready(graph::Node& node) { static_cast<const Round*>(node.round()
 
 void Pool::record_slot(graph::Node& node) noexcept {
   auto& round = *static_cast<Round*>(node.round().get());
-  round.record_node(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status());
+  round.record_node(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status(), node.error());
 }
 
 void Pool::finish_slot(graph::Node& node) noexcept {

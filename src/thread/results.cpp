@@ -20,13 +20,15 @@ TaskTable::~TaskTable() {
   }
 }
 
-ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::move(tasks)) {
+ThreadResults::ThreadResults(TaskTable tasks, bool any_failed, std::unordered_map<size_t, std::string> details)
+    : tasks_(std::move(tasks)), errors_(std::move(details)) {
   if (!any_failed) return;  // the common case skips the scan
   for (size_t i = tasks_.size(); i-- > 0;) {
     int st = tasks_[i].status;
     if (st == 0) continue;
     first_failed_ = i;
     ++failed_;
+    if (errors_.count(i)) continue;  // a graph node's own detail
     // Out of memory here must not throw: this object already owns the
     // round's tasks (throwing would free them and lose the round), so a
     // text that cannot be made falls back to kNoDetail in error().
@@ -36,7 +38,7 @@ ThreadResults::ThreadResults(TaskTable tasks, bool any_failed) : tasks_(std::mov
                                        "thread exited (status {})",
                                        i, st));
       else if (st == to_int(Status::cancelled))
-        errors_.emplace(i, fmt::format("task {} was cancelled before it started", i));
+        errors_.emplace(i, fmt::format("task {} was cancelled", i));
       else if (st == to_int(Status::dependency_failed))
         errors_.emplace(i, fmt::format("task {} did not run: a predecessor failed or was cancelled (its handle's "
                                        "lox_task_error names it)",

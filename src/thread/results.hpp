@@ -14,7 +14,8 @@ namespace lox::core::thread {
 class ThreadResults final : public Results {
  public:
   // Does not throw once `tasks` is constructed (see results.cpp).
-  explicit ThreadResults(TaskTable tasks, bool any_failed);
+  // `details`: texts of failed graph nodes by slot (used as they are).
+  ThreadResults(TaskTable tasks, bool any_failed, std::unordered_map<size_t, std::string> details = {});
   size_t count() const noexcept override { return tasks_.size(); }
   int status(size_t i) const noexcept override { return tasks_[i].status; }
   void* value(size_t i) const noexcept override { return tasks_[i].result; }

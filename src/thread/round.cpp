@@ -157,7 +157,14 @@ void Round::run_node(graph::Node& node) const {
   node.complete(status, result, {}, {});
 }
 
-void Round::record_node(Chunk* chunk, size_t i, void* result, int status) noexcept {
+void Round::record_node(Chunk* chunk, size_t i, void* result, int status, const char* detail) noexcept {
+  if (status != 0 && detail) {
+    try {
+      std::lock_guard lk(details_mu_);
+      details_.emplace(i, detail);
+    } catch (...) {  // the results fall back to the status text
+    }
+  }
   chunk->outcomes()[i - chunk->base].set(result, status);
 }
 

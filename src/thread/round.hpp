@@ -13,6 +13,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "common/futex.hpp"
 #include "graph/node.hpp"
@@ -102,8 +105,14 @@ class Round {
   // Records completion of the tally's tasks, logs them for a consumer of
   // the completions, and wakes the gatherer when it waits for this.
   void complete(const Tally& tally) noexcept;
-  // Records the outcome of slot i (in `chunk`), whose node completed.
-  void record_node(Chunk* chunk, size_t i, void* result, int status) noexcept;
+  // Records the outcome of slot i (in `chunk`), whose node completed, and
+  // the node's detail when it failed (the results report it).
+  void record_node(Chunk* chunk, size_t i, void* result, int status, const char* detail) noexcept;
+  // The failed nodes' details, by slot (taken by the results).
+  std::unordered_map<size_t, std::string> take_details() noexcept {
+    std::lock_guard lk(details_mu_);
+    return std::move(details_);
+  }
   // Counts slot i done: its node completed after the slot was parked.
   void finish_parked(size_t i, int status) noexcept;
 
@@ -166,6 +175,8 @@ class Round {
   std::atomic<bool> log_active_{false};
   std::atomic<size_t> log_end_{0};
   std::unique_ptr<std::atomic<size_t>[]> log_;
+  std::mutex details_mu_;
+  std::unordered_map<size_t, std::string> details_;
   EventCount gather_event_;
 };
 

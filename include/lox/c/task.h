@@ -67,7 +67,7 @@ typedef struct lox_scatter_opts {
 LOX_API void lox_scatter_opts_init(lox_scatter_opts *opts);
 
 /** Waits until the task completed (ran, failed, was cancelled or failed for
- *  a predecessor). LOX_OK: completed; LOX_TIMEOUT; LOX_EINVAL for a NULL
+ *  a predecessor) and its completion callbacks ran. LOX_OK: completed; LOX_TIMEOUT; LOX_EINVAL for a NULL
  *  or dead handle or a NaN timeout. It does not matter which thread waits;
  *  a task may wait for a task of another pool (never for one queued behind
  *  it on its own pool: that may never start). */
