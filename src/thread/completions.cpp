@@ -34,7 +34,7 @@ RoundCompletions::RoundCompletions(std::shared_ptr<Round> round) : round_(std::m
   // Nothing below throws.
   round_->watch_completions(std::move(log));
   for (size_t i = 0; i < total_; ++i) {
-    if (outcome(i).is_done()) {
+    if (outcome(i).is_done_seq_cst()) {
       known_[i] = true;
       ready_.push_back(i);
     }

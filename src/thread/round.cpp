@@ -106,7 +106,9 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
       status = invoke_task(t.fn, t.ctx, t.arg, &result);
     }
   } catch (...) {  // only the forced unwind gets through invoke_task
+    if (node) flush(tally);
     count(tally, i);
+    tally.logged = node != nullptr;
     if (!node) cursor->outcomes()[slot].set(nullptr, to_int(Status::worker_died), true);
     ++tally.failed;
     flush(tally);
@@ -116,9 +118,18 @@ void Round::execute(size_t i, Chunk*& cursor, Tally& tally) {
     }
     throw;
   }
-  count(tally, i);
-  if (!node) cursor->outcomes()[slot].set(result, status);  // a node recorded its own (record_node)
-  if (status != 0) ++tally.failed;
+  if (node) {
+    // Counted on its own: record_node logged it already.
+    flush(tally);
+    count(tally, i);
+    tally.logged = true;
+    if (status != 0) ++tally.failed;
+    flush(tally);
+  } else {
+    count(tally, i);
+    cursor->outcomes()[slot].set(result, status);
+    if (status != 0) ++tally.failed;
+  }
   if (node) {
     node->host()->slot_finished(*node);
     node->release();  // the slot's reference
@@ -165,11 +176,20 @@ void Round::record_node(Chunk* chunk, size_t i, void* result, int status, const 
     } catch (...) {  // the results fall back to the status text
     }
   }
-  chunk->outcomes()[i - chunk->base].set(result, status);
+  // Logged now, not when the slot is counted: a consumer of the round's
+  // completions must see them in the order the nodes' waiters do. The
+  // flag store and the load of log_active_ pair (seq_cst) with the
+  // consumer's store of log_active_ and its scan of the flags.
+  chunk->outcomes()[i - chunk->base].set_seq_cst(result, status);
+  if (log_active_.load(std::memory_order_seq_cst)) {
+    const size_t at = log_end_.fetch_add(1, std::memory_order_relaxed);
+    log_[at].store(i + 1, std::memory_order_release);
+    gather_event_.notify_all();
+  }
 }
 
 void Round::finish_parked(size_t i, int status) noexcept {
-  Tally t{1, status != 0 ? size_t{1} : 0, i};
+  Tally t{1, status != 0 ? size_t{1} : 0, i, true};
   flush(t);
 }
 
@@ -214,7 +234,7 @@ void Round::complete(const Tally& t) noexcept {
   // log_active_ before it reads done_ and scans the slots: either it sees
   // these slots done, or this sees the log active (and records them).
   const bool logging = log_active_.load(std::memory_order_seq_cst);
-  if (logging) {
+  if (logging && !t.logged) {
     size_t at = log_end_.fetch_add(t.finished, std::memory_order_relaxed);
     for (size_t k = 0; k < t.finished; ++k) log_[at + k].store(t.first + k + 1, std::memory_order_release);
   }

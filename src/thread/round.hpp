@@ -83,6 +83,7 @@ class Round {
   // Finished tasks not yet reported: slots [first, first + finished).
   struct Tally {
     size_t finished = 0, failed = 0, first = 0;
+    bool logged = false;  // a graph node's slot, logged when its outcome was recorded
   };
   // Runs task i, which the caller owns (claimed or stolen): its status and
   // result land in its slot. `cursor` is the caller's position in the chunk

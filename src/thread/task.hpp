@@ -43,6 +43,15 @@ struct Outcome {
     done.store(1, std::memory_order_release);
   }
   bool is_done() const noexcept { return done.load(std::memory_order_acquire) != 0; }
+  // The outcome of a graph node's slot, written before the node's waiters
+  // wake: seq_cst, to pair with the completion log (Round::record_node).
+  void set_seq_cst(void* r, int s) noexcept {
+    result = r;
+    status = s;
+    thread_exited = false;
+    done.store(1, std::memory_order_seq_cst);
+  }
+  bool is_done_seq_cst() const noexcept { return done.load(std::memory_order_seq_cst) != 0; }
 };
 static_assert(sizeof(Outcome) == 16);
 
