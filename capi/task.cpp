@@ -171,6 +171,38 @@ LOX_API int lox_task_on_done(lox_task* task, lox_done_fn fn, void* ctx) {
   return LOX_OK;
 }
 
+LOX_API int lox_task_create(size_t index, lox_task** out) {
+  constexpr const char* op = "task create";
+  if (!out) return capi::null_argument(op, "out");
+  return capi::guard(op, [&] {
+    lox_task* t = capi::new_handle<lox_task>(Node::Kind::thread);
+    t->core.place(core::graph::ExternalHost::instance(), nullptr, nullptr, index);
+    *out = t;
+    return LOX_OK;
+  });
+}
+
+LOX_API int lox_task_complete(lox_task* task, int status, void* value, const char* detail) {
+  constexpr const char* op = "task complete";
+  if (!capi::live(op, "task", task)) return LOX_EINVAL;
+  if (task->core.host() != &core::graph::ExternalHost::instance())
+    return capi::to_c(core::fail(Status::invalid, "{}: task {} belongs to a pool, which completes it", op,
+                                 task->core.index()));
+  std::string text;
+  if (status != LOX_OK && detail) {
+    int st = capi::guard(op, [&] {
+      text = detail;
+      return LOX_OK;
+    });
+    if (st != LOX_OK) return st;
+  }
+  if (!task->core.claim())
+    return capi::to_c(core::fail(Status::bad_state, "{}: task {} was already completed or cancelled", op,
+                                 task->core.index()));
+  task->core.complete(status, value, {}, std::move(text));
+  return LOX_OK;
+}
+
 LOX_API int lox_task_cancel(lox_task* task) {
   return capi::call("task cancel", "task", task, [&] { task->core.cancel(); });
 }

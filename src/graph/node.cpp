@@ -15,6 +15,11 @@ thread_local const Node* tl_current = nullptr;
 void Host::cancel_running(Node&) noexcept {}
 void Host::slot_finished(Node&) noexcept {}
 
+ExternalHost& ExternalHost::instance() noexcept {
+  static ExternalHost host;
+  return host;
+}
+
 Node::Node(Kind kind, void (*free_fn)(void*), void* owner) noexcept : kind_(kind), free_fn_(free_fn), owner_(owner) {}
 
 Node::~Node() {
@@ -130,6 +135,13 @@ void Node::cancel() noexcept {
   } catch (...) {
   }
   complete(to_int(Status::cancelled), nullptr, {}, std::move(why));
+}
+
+bool Node::claim() noexcept {
+  std::lock_guard lk(mu_);
+  if (closed_ || claimed_) return false;
+  claimed_ = true;
+  return true;
 }
 
 bool Node::cancel_if_waiting(const char* why) noexcept {

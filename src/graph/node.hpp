@@ -67,6 +67,16 @@ class Host {
   ~Host() = default;
 };
 
+// The host of tasks no pool runs (lox_task_create): nothing to launch (they
+// have no predecessors), no slot to record.
+class ExternalHost final : public Host {
+ public:
+  static ExternalHost& instance() noexcept;
+  void launch(Node&) noexcept override {}
+  void record_slot(Node&) noexcept override {}
+  void finish_slot(Node&) noexcept override {}
+};
+
 class Node {
  public:
   enum class Kind : uint8_t { thread, process };
@@ -126,6 +136,9 @@ class Node {
   // it did.
   bool cancel_if_waiting(const char* why) noexcept;
   bool cancel_requested() const noexcept { return cancel_.load(std::memory_order_relaxed); }
+  // Takes the run of a node nobody started or completed (a task completed
+  // by its creator): true if this call owns its completion now.
+  bool claim() noexcept;
 
   // --- outcome ----------------------------------------------------------------
   // Records the outcome and releases everything waiting for it (see the

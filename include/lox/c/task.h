@@ -133,6 +133,34 @@ LOX_API lox_task *lox_task_retain(lox_task *task);
  *  with its last reference. The task itself is not affected. */
 LOX_API void lox_task_release(lox_task *task);
 
+/* Tasks completed by the caller (promises) ----------------------------- */
+
+/** Creates a task that no pool runs: the caller completes it, once, with
+ *  lox_task_complete (concurrent.futures' `Future()` + `set_result`). It
+ *  behaves as a thread task everywhere else: it can be waited for, be
+ *  called back, be named in lox_scatter_opts.after (its dependents run
+ *  once it is completed, and read its value with lox_task_value), be put
+ *  in lox_completions_of, and be cancelled (lox_task_cancel completes it
+ *  with LOX_ECANCELLED if it was not completed yet). It belongs to no
+ *  round. `index` is what lox_task_index reports and what dependents'
+ *  details name ("predecessor 0 (task 7 of its round) ..."): the number
+ *  of the work it stands for, or anything. One allocation. On success
+ *  `*out` holds the caller's reference (lox_task_release). LOX_OK;
+ *  LOX_EINVAL for NULL `out`; LOX_ENOMEM. Thread-safe. */
+LOX_API int lox_task_create(size_t index, lox_task **out);
+
+/** Completes a task made by lox_task_create, in the calling thread: its
+ *  outcome becomes `status` (LOX_OK, or any failure status: dependents
+ *  then fail with LOX_EDEPENDENCY), `value` (read by lox_task_value; not
+ *  freed by liblox) and `detail` (copied; NULL: a default text for a
+ *  failure, ignored on success). Then, before this returns: its callbacks
+ *  run, its waiters wake, and dependents whose last predecessor it was are
+ *  queued on their pools. Exactly one completion wins: LOX_OK for it;
+ *  LOX_ESTATE when the task was already completed or cancelled (nothing
+ *  changes); LOX_EINVAL for a NULL or dead handle or a task of a pool
+ *  (its pool completes it). Thread-safe. */
+LOX_API int lox_task_complete(lox_task *task, int status, void *value, const char *detail);
+
 /* Calls made from inside a running thread task ------------------------- */
 
 /** Nonzero when the task running on the calling thread was cancelled
