@@ -64,12 +64,21 @@ class Quarantine {
   bool drained_ = false;
 };
 static_assert(std::is_trivially_destructible_v<Quarantine>, "the quarantine must outlive every static destructor");
+static_assert(std::is_trivially_destructible_v<BlockCache<lox_task>>, "the task memory must outlive every static destructor");
 
 constinit Quarantine the_quarantine;
 
-// Runs when liblox is unloaded or the process exits (after main returns).
-__attribute__((destructor)) void drain_quarantine() { the_quarantine.drain(); }
+}  // namespace
 
+constinit BlockCache<lox_task> task_memory(object_offset<lox_task>() + sizeof(lox_task),
+                                           allocation_alignment<lox_task>());
+
+namespace {
+// Runs when liblox is unloaded or the process exits (after main returns).
+__attribute__((destructor)) void drain_quarantine() {
+  the_quarantine.drain();
+  task_memory.drain();
+}
 }  // namespace
 
 void quarantine(void* memory, std::align_val_t alignment) noexcept { the_quarantine.park(Parked{memory, alignment}); }

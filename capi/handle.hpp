@@ -31,6 +31,7 @@
 #include <new>
 #include <utility>
 
+#include "block_cache.hpp"
 #include "boundary.hpp"
 #include "handles.hpp"
 
@@ -96,6 +97,21 @@ void* allocation_of(T* h) noexcept {
 // Thread-safe. Defined in handle.cpp.
 void quarantine(void* memory, std::align_val_t alignment) noexcept;
 
+// Where a handle's memory comes from and where it goes once destroyed:
+// operator new and the quarantine, except for task handles, which come and
+// go at the rate of scatters and reuse their memory (block_cache.hpp).
+template <typename T>
+struct HandleMemory {
+  static void* allocate(size_t size, std::align_val_t alignment) { return ::operator new(size, alignment); }
+  static void park(void* memory, std::align_val_t alignment) noexcept { quarantine(memory, alignment); }
+};
+extern BlockCache<lox_task> task_memory;  // blocks of object_offset<lox_task>() + sizeof(lox_task)
+template <>
+struct HandleMemory<lox_task> {
+  static void* allocate(size_t, std::align_val_t) { return task_memory.allocate(); }
+  static void park(void* memory, std::align_val_t) noexcept { task_memory.park(memory); }
+};
+
 // Reports a handle that is not live: LOX_EINVAL detail plus an ERROR log.
 void report_dead(const char* op, const char* what, const void* h, const char* type, uint32_t magic) noexcept;
 
@@ -104,13 +120,14 @@ void report_dead(const char* op, const char* what, const void* h, const char* ty
 template <typename T, typename... Args>
 T* new_handle(Args&&... args) {
   constexpr size_t offset = object_offset<T>();
-  void* mem = ::operator new(offset + sizeof(T), allocation_alignment<T>());
+  void* mem = HandleMemory<T>::allocate(offset + sizeof(T), allocation_alignment<T>());
   auto* header = new (static_cast<char*>(mem) + offset - sizeof(HandleHeader)) HandleHeader{};
   T* obj;
   try {
     obj = new (static_cast<char*>(mem) + offset) T(std::forward<Args>(args)...);
   } catch (...) {
-    ::operator delete(mem, allocation_alignment<T>());
+    header->magic.store(kDeadMagic, std::memory_order_relaxed);
+    HandleMemory<T>::park(mem, allocation_alignment<T>());
     throw;
   }
   header->magic.store(HandleKind<T>::magic, std::memory_order_release);
@@ -140,7 +157,7 @@ void destroy_handle(const char* op, T* h) noexcept {
   void* memory = allocation_of(h);
   h->~T();
   header->magic.store(kDeadMagic, std::memory_order_release);
-  quarantine(memory, allocation_alignment<T>());
+  HandleMemory<T>::park(memory, allocation_alignment<T>());
 }
 
 // Owns a handle until release(): for handles made before an operation that

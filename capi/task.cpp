@@ -94,9 +94,7 @@ bool read_scatter_opts(const char* op, const lox_scatter_opts* given, bool proce
 int make_task(const char* op, Node::Kind kind, const lox_scatter_opts& o, TaskRef& out) noexcept {
   return guard(op, [&] {
     out.task = new_handle<lox_task>(kind);
-    std::vector<Node*> preds(o.n_after);
-    for (size_t i = 0; i < o.n_after; ++i) preds[i] = &o.after[i]->core;
-    out.task->core.set_predecessors(preds.data(), preds.size());
+    out.task->core.set_predecessors(o.n_after, [&](size_t i) { return &o.after[i]->core; });
     return LOX_OK;
   });
 }

@@ -27,46 +27,37 @@ Node::~Node() {
   // Callbacks never called (a node destroyed before it completed: its
   // scatter failed after the handle was made).
   for (Callback* c = callbacks_; c;) delete std::exchange(c, c->next);
+  if (links_ != &inline_link_) delete[] links_;
 }
 
 void Node::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) free_fn_(owner_);
 }
 
-void Node::set_predecessors(Node* const* preds, size_t n) {
-  std::vector<Node*> p(preds, preds + n);
-  std::vector<Edge> e(n, Edge{this, nullptr});
-  for (Node* x : p) x->retain();
-  preds_ = std::move(p);
-  edges_ = std::move(e);
-  waiting_ = n + 1;
-}
-
 void Node::release_predecessors() noexcept {
-  std::vector<Node*> preds = std::move(preds_);
-  preds_.clear();
-  for (Node* p : preds) p->release();
+  const size_t n = std::exchange(n_preds_, 0);
+  for (size_t i = 0; i < n; ++i) links_[i].pred->release();
 }
 
-void Node::place(Host& host, std::shared_ptr<void> round, void* slot, size_t index) noexcept {
+void Node::place(Host& host, void* round, void* slot, size_t index) noexcept {
   host_ = &host;
-  round_ = std::move(round);
+  round_ = round;
   slot_ = slot;
   index_ = index;
 }
 
 void Node::link() noexcept {
   size_t already_done = 0;
-  for (size_t k = 0; k < preds_.size(); ++k) {
-    Node& p = *preds_[k];
+  for (size_t k = 0; k < n_preds_; ++k) {
+    Node& p = *links_[k].pred;
     std::lock_guard lk(p.mu_);
     if (p.closed_) {
       ++already_done;
       continue;
     }
     retain();  // the edge's: dropped when the predecessor completes
-    edges_[k].next = p.dependents_;
-    p.dependents_ = &edges_[k];
+    links_[k].edge.next = p.dependents_;
+    p.dependents_ = &links_[k].edge;
   }
   // The slot token is still held, so this cannot make the node runnable.
   std::lock_guard lk(mu_);
@@ -98,10 +89,10 @@ void Node::predecessor_done() noexcept {
 }
 
 const Node* Node::failed_predecessor(size_t* position) const noexcept {
-  for (size_t k = 0; k < preds_.size(); ++k) {
-    if (preds_[k]->status_ != 0) {
+  for (size_t k = 0; k < n_preds_; ++k) {
+    if (links_[k].pred->status_ != 0) {
       if (position) *position = k;
-      return preds_[k];
+      return links_[k].pred;
     }
   }
   return nullptr;

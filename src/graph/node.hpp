@@ -105,11 +105,26 @@ class Node {
   void release() noexcept;
 
   // --- set up by the scatter, before the node is linked ---------------------
-  // Takes a reference to each predecessor; throws std::bad_alloc (nothing
-  // is kept then).
-  void set_predecessors(Node* const* preds, size_t n);
+  // Takes a reference to each predecessor, `pred(i)` for i < n (no
+  // allocation for one predecessor); throws std::bad_alloc (nothing is
+  // kept then). Once, before link().
+  template <typename PredAt>
+  void set_predecessors(size_t n, PredAt&& pred) {
+    Link* links = n <= 1 ? &inline_link_ : new Link[n];
+    for (size_t i = 0; i < n; ++i) {
+      links[i].pred = pred(i);
+      links[i].edge = Edge{this, nullptr};
+      links[i].pred->retain();
+    }
+    links_ = links;
+    n_links_ = n_preds_ = n;
+    waiting_ = n + 1;
+  }
   // Which pool runs it and where its slot is (pool-specific meaning).
-  void place(Host& host, std::shared_ptr<void> round, void* slot, size_t index) noexcept;
+  // `round` is not owned: the Host keeps it alive until the slot is
+  // finished (a shared_ptr per node would put two contended atomic
+  // operations on every node).
+  void place(Host& host, void* round, void* slot, size_t index) noexcept;
   // Registers with every predecessor (never throws: the edges were made by
   // set_predecessors). From now on predecessors may make it runnable.
   void link() noexcept;
@@ -123,8 +138,9 @@ class Node {
   // nullptr. Read by the runner before it runs the task.
   const Node* failed_predecessor(size_t* position) const noexcept;
   std::string dependency_detail(const Node& pred, size_t position) const;
-  size_t predecessor_count() const noexcept { return preds_.size(); }
-  const Node* predecessor(size_t i) const noexcept { return i < preds_.size() ? preds_[i] : nullptr; }
+  // The predecessors until the node completed (0 after).
+  size_t predecessor_count() const noexcept { return n_preds_; }
+  const Node* predecessor(size_t i) const noexcept { return i < n_preds_ ? links_[i].pred : nullptr; }
 
   // --- cancellation -----------------------------------------------------------
   // Requests cancellation: a node not started completes with LOX_ECANCELLED
@@ -165,7 +181,7 @@ class Node {
 
   // --- the slot (set by place()) --------------------------------------------
   Host* host() const noexcept { return host_; }
-  const std::shared_ptr<void>& round() const noexcept { return round_; }
+  void* round() const noexcept { return round_; }
   void* slot() const noexcept { return slot_; }
   size_t index() const noexcept { return index_; }
 
@@ -210,6 +226,13 @@ class Node {
     Node* dependent;
     Edge* next;
   };
+  // A predecessor and the edge linked into its list of dependents. The
+  // storage lives as long as the node (an edge may stay in a list after
+  // the node completed, until that predecessor completes).
+  struct Link {
+    Node* pred = nullptr;
+    Edge edge{nullptr, nullptr};
+  };
   struct Callback {
     DoneFn fn;
     void* a;
@@ -246,11 +269,13 @@ class Node {
   std::string bytes_;
   std::string detail_;
 
-  std::vector<Node*> preds_;  // referenced until the node completes
-  std::vector<Edge> edges_;   // one per predecessor, linked into its list
+  Link* links_ = nullptr;  // &inline_link_ or a heap array of n_links_
+  size_t n_links_ = 0;
+  size_t n_preds_ = 0;  // links whose predecessor is still referenced (all, or 0 once completed)
+  Link inline_link_;
 
   Host* host_ = nullptr;
-  std::shared_ptr<void> round_;
+  void* round_ = nullptr;
   void* slot_ = nullptr;
   size_t index_ = 0;
 };

@@ -535,7 +535,7 @@ Status Pool::scatter_node(graph::Node& node, const void* in, size_t len, size_t*
     if (r.next == i) ++r.next;  // the sequential claim never takes a node's task
     ++outstanding_;
     node.retain();  // the slot's reference
-    node.place(*this, std::shared_ptr<void>(std::shared_ptr<void>(), &r), &r.tasks.back(), i);
+    node.place(*this, &r, &r.tasks.back(), i);
     node.link();
   }
   // The slot is reached at once: the node runs when its last predecessor
@@ -683,7 +683,7 @@ void Pool::finish(const Claim& c, int status, std::string output, std::string de
 }
 
 void Pool::record_slot(graph::Node& node) noexcept {
-  auto& r = *static_cast<Round*>(node.round().get());
+  auto& r = *static_cast<Round*>(node.round());
   auto& t = *static_cast<Task*>(node.slot());
   bool wake;
   {
@@ -701,7 +701,7 @@ void Pool::record_slot(graph::Node& node) noexcept {
 }
 
 void Pool::finish_slot(graph::Node& node) noexcept {
-  auto& r = *static_cast<Round*>(node.round().get());
+  auto& r = *static_cast<Round*>(node.round());
   auto& t = *static_cast<Task*>(node.slot());
   bool wake;
   {
@@ -755,7 +755,7 @@ bool Pool::build_input(graph::Node& node, const std::string& own, std::string& i
 }
 
 void Pool::launch(graph::Node& node) noexcept {
-  auto& r = *static_cast<Round*>(node.round().get());
+  auto& r = *static_cast<Round*>(node.round());
   auto& t = *static_cast<Task*>(node.slot());
   if (stopping_flag_.load(std::memory_order_acquire)) {
     // Destroy completes it (finish_nodes_at_shutdown): touch nothing after.

@@ -148,7 +148,11 @@ Status Pool::scatter_node(graph::Node& node, size_t* index) {
         const size_t i = round.append(&node_slot, &node, nullptr, chunk, false);
         // Nothing below throws: the slot is complete before workers see it.
         node.retain();  // the slot's reference
-        node.place(*this, open_, chunk, i);
+        node.place(*this, open_.get(), chunk, i);
+        // Before the slot is published: a worker reaching it must find the
+        // node linked (see graph::Node). Before the node is listed: a
+        // cancel that finds it may complete it at once.
+        node.link();
         if (dependent) {
           std::lock_guard lk(nodes_mu_);
           node.host_listed = true;
@@ -157,9 +161,6 @@ Status Pool::scatter_node(graph::Node& node, size_t* index) {
           waiting_nodes_ = &node;
           ++waiting_count_;
         }
-        // Before the slot is published: a worker reaching it must find the
-        // node linked (see graph::Node).
-        node.link();
         round.publish_locked();
         return i;
       },
@@ -775,16 +776,20 @@ graph::Node* Pool::take_ready() noexcept {
   return n;
 }
 
-void Pool::run_ready(graph::Node& node) { static_cast<const Round*>(node.round().get())->run_node(node); }
+// A node's round is alive until its slot is counted done: run_ready and
+// record_slot come before that.
+void Pool::run_ready(graph::Node& node) { static_cast<const Round*>(node.round())->run_node(node); }
 
 void Pool::record_slot(graph::Node& node) noexcept {
-  auto& round = *static_cast<Round*>(node.round().get());
+  auto& round = *static_cast<Round*>(node.round());
   round.record_node(static_cast<Chunk*>(node.slot()), node.index(), node.value(), node.status(), node.error());
 }
 
 void Pool::finish_slot(graph::Node& node) noexcept {
-  auto& round = *static_cast<Round*>(node.round().get());
-  round.finish_parked(node.index(), node.status());
+  // Counting the slot done may let a gatherer free the round while the
+  // count's wake-up is still being sent: hold it for the call.
+  const std::shared_ptr<Round> round = static_cast<Round*>(node.round())->shared_from_this();
+  round->finish_parked(node.index(), node.status());
   slot_finished(node);
   node.release();  // the slot's reference
 }

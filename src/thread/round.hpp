@@ -32,7 +32,7 @@ using CancelMark = std::shared_ptr<std::atomic<uint64_t>>;
 // node, which holds the real task): compared, never called as a task.
 int node_slot(void* node, void* unused, void** result);
 
-class Round {
+class Round : public std::enable_shared_from_this<Round> {
  public:
   static constexpr size_t kOpen = std::numeric_limits<size_t>::max();
 

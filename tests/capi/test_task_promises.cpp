@@ -154,9 +154,9 @@ TEST(TaskPromises, AFailedPromiseFailsItsDependentsNamingIt) {
   EXPECT_NE(why.find("task 12"), std::string::npos) << why;
   EXPECT_NE(why.find("no input"), std::string::npos) << why;
   EXPECT_EQ(runs.runs.load(), 0);
-  lox_results* r = nullptr;
-  EXPECT_EQ(lox_thread_gather(pool.get(), &r), LOX_ETASK);
-  lox_results_destroy(r);
+  int rc = 0;
+  Results r = gather(pool.get(), &rc);
+  EXPECT_EQ(rc, LOX_ETASK);
 }
 
 TEST(TaskPromises, CancelBeforeCompletionCancelsItAndItsDependents) {
@@ -170,9 +170,9 @@ TEST(TaskPromises, CancelBeforeCompletionCancelsItAndItsDependents) {
   ASSERT_TRUE(wait_done(d.get()));
   EXPECT_EQ(lox_task_status(d.get()), LOX_EDEPENDENCY);
   EXPECT_EQ(runs.runs.load(), 0);
-  lox_results* r = nullptr;
-  EXPECT_EQ(lox_thread_gather(pool.get(), &r), LOX_ETASK);
-  lox_results_destroy(r);
+  int rc = 0;
+  Results r = gather(pool.get(), &rc);
+  EXPECT_EQ(rc, LOX_ETASK);
 }
 
 TEST(TaskPromises, ProcessDependentGetsTheEncodedValue) {
