@@ -14,6 +14,9 @@ thread_local const Node* tl_current = nullptr;
 
 void Host::cancel_running(Node&) noexcept {}
 void Host::slot_finished(Node&) noexcept {}
+void Host::launch_batch(Node* const* nodes, size_t n) noexcept {
+  for (size_t i = 0; i < n; ++i) launch(*nodes[i]);
+}
 
 ExternalHost& ExternalHost::instance() noexcept {
   static ExternalHost host;
@@ -46,7 +49,7 @@ void Node::place(Host& host, void* round, void* slot, size_t index) noexcept {
   index_ = index;
 }
 
-void Node::link() noexcept {
+bool Node::link() noexcept {
   size_t already_done = 0;
   for (size_t k = 0; k < n_preds_; ++k) {
     Node& p = *links_[k].pred;
@@ -62,6 +65,7 @@ void Node::link() noexcept {
   // The slot token is still held, so this cannot make the node runnable.
   std::lock_guard lk(mu_);
   waiting_ -= already_done;
+  return already_done != n_preds_;
 }
 
 Node::Reach Node::reach(bool always_park) noexcept {
@@ -77,15 +81,12 @@ Node::Reach Node::reach(bool always_park) noexcept {
   return Reach::parked;
 }
 
-void Node::predecessor_done() noexcept {
-  bool runnable;
-  {
-    std::lock_guard lk(mu_);
-    --waiting_;
-    runnable = waiting_ == 0 && !claimed_ && !closed_;
-    if (runnable) claimed_ = true;
-  }
-  if (runnable) host_->launch(*this);
+bool Node::predecessor_done() noexcept {
+  std::lock_guard lk(mu_);
+  --waiting_;
+  const bool runnable = waiting_ == 0 && !claimed_ && !closed_;
+  if (runnable) claimed_ = true;
+  return runnable;
 }
 
 const Node* Node::failed_predecessor(size_t* position) const noexcept {
@@ -189,12 +190,28 @@ void Node::complete(int status, void* value, std::string bytes, std::string deta
   }
   done_.store(true, std::memory_order_release);
   done_event_.notify_all();
+  // Runnable dependents are launched in batches per host; each keeps its
+  // edge's reference until it was handed over.
+  constexpr size_t kBatch = 64;
+  Node* batch[kBatch];
+  size_t batched = 0;
+  auto launch_batched = [&] {
+    if (batched == 0) return;
+    batch[0]->host_->launch_batch(batch, batched);
+    for (size_t i = 0; i < batched; ++i) batch[i]->release();
+    batched = 0;
+  };
   while (dependents) {
     Edge* e = std::exchange(dependents, dependents->next);
     Node* d = e->dependent;  // read before it may go: the edge lives in d
-    d->predecessor_done();
-    d->release();
+    if (!d->predecessor_done()) {
+      d->release();
+      continue;
+    }
+    if (batched == kBatch || (batched != 0 && batch[0]->host_ != d->host_)) launch_batched();
+    batch[batched++] = d;
   }
+  launch_batched();
   release_predecessors();
   if (parked) host_->finish_slot(*this);  // last: it may drop the last reference
 }

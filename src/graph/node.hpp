@@ -48,6 +48,10 @@ class Host {
   // for a worker (or run it, for an inline pool). Runs in the thread that
   // completed the last predecessor, with no lock held.
   virtual void launch(Node& node) noexcept = 0;
+  // launch() for each of `n` nodes, in order (a completion that releases
+  // many dependents of one pool hands them over at once; a pool may then
+  // queue them under one lock).
+  virtual void launch_batch(Node* const* nodes, size_t n) noexcept;
   // The node's outcome is written: record it in its slot (before anyone
   // waiting for the node is woken, so that a round's completions know of
   // it once its handle says it is done). Counting it done in the round
@@ -127,7 +131,8 @@ class Node {
   void place(Host& host, void* round, void* slot, size_t index) noexcept;
   // Registers with every predecessor (never throws: the edges were made by
   // set_predecessors). From now on predecessors may make it runnable.
-  void link() noexcept;
+  // True if some predecessor had not completed (the node may wait for it).
+  bool link() noexcept;
 
   // --- scheduling -------------------------------------------------------------
   // Drops the "slot reached" token. With `always_park` (process pool: the
@@ -239,8 +244,9 @@ class Node {
     void* b;
     Callback* next;
   };
-  // One predecessor completed.
-  void predecessor_done() noexcept;
+  // One predecessor completed. True when that made the node runnable
+  // (the caller launches it).
+  bool predecessor_done() noexcept;
   void release_predecessors() noexcept;
 
   const Kind kind_;

@@ -37,6 +37,30 @@ struct cycle_clock {
 };
 // A seen_version no round count reaches: forces the next claim to rescan.
 constexpr uint64_t kRescan = ~uint64_t{0};
+
+// The pool whose worker loop (worker_main, or a destroy's drain) runs on
+// this thread, and the node that thread runs next: a node launched by a
+// completion in that loop is run by the same thread right after the task
+// that completed its predecessor, with no queue, lock or wake-up (a chain
+// then runs on one thread, as oneTBB's task bypass does). One node at most;
+// further ones go to the pool's ready queue for any worker.
+struct Continuation {
+  const Pool* loop = nullptr;
+  graph::Node* next = nullptr;
+};
+thread_local Continuation tl_continuation;
+
+// Marks the calling thread as running `pool`'s loop for the scope.
+class LoopScope {
+ public:
+  explicit LoopScope(const Pool* pool) noexcept : outer_(tl_continuation) { tl_continuation = {pool, nullptr}; }
+  ~LoopScope() { tl_continuation = outer_; }
+  LoopScope(const LoopScope&) = delete;
+  LoopScope& operator=(const LoopScope&) = delete;
+
+ private:
+  Continuation outer_;
+};
 }  // namespace
 
 Pool::Pool(size_t max_workers, TaskFn fn, void* ctx, std::chrono::nanoseconds idle_timeout)
@@ -110,9 +134,14 @@ Pool::~Pool() {
 
 void Pool::drain_here() {
   RunningScope scope(this);
+  LoopScope loop(this);
   WorkerState ws;
   Round::Batch b;
   for (;;) {
+    if (graph::Node* n = take_continuation()) {
+      run_ready(*n);
+      continue;
+    }
     if (graph::Node* n = take_ready()) {
       run_ready(*n);
       continue;
@@ -142,7 +171,6 @@ Status Pool::scatter(TaskFn fn, void* ctx, void* arg, size_t* index) {
 }
 
 Status Pool::scatter_node(graph::Node& node, size_t* index) {
-  const bool dependent = node.predecessor_count() != 0;
   return append_task(
       [&](Round& round, Chunk*& chunk) {
         const size_t i = round.append(&node_slot, &node, nullptr, chunk, false);
@@ -151,9 +179,10 @@ Status Pool::scatter_node(graph::Node& node, size_t* index) {
         node.place(*this, open_.get(), chunk, i);
         // Before the slot is published: a worker reaching it must find the
         // node linked (see graph::Node). Before the node is listed: a
-        // cancel that finds it may complete it at once.
-        node.link();
-        if (dependent) {
+        // cancel that finds it may complete it at once. Only a node that
+        // found a predecessor incomplete is listed: the others run (or are
+        // cancelled with their round) when their slot is reached.
+        if (node.link()) {
           std::lock_guard lk(nodes_mu_);
           node.host_listed = true;
           node.host_next = waiting_nodes_;
@@ -398,6 +427,8 @@ void Pool::run_batches(WorkerState& ws, Round::Batch batch) {
     size_t ran = run_batch(ws, batch);
     bool quick = cycle_clock::now() - start < cycle_clock::kQuickTask * ran;
     ws.batch = quick ? std::min(ws.batch * 2, Round::kMaxBatch) : 1;
+    // A node launched by this batch runs before the next batch is claimed.
+    while (graph::Node* n = take_continuation()) run_ready(*n);
   } while (ws.round->claim(ws.batch, batch));
 }
 
@@ -431,6 +462,8 @@ void Pool::orphan_rest(WorkerState& ws, size_t begin, size_t end) noexcept {
 }
 
 void Pool::leave_on_thread_exit(WorkerState& ws, std::list<std::thread>::iterator self) noexcept {
+  // A node this thread was to run next goes to the other workers.
+  if (graph::Node* n = take_continuation()) queue_ready(*n);
   if (ws.reservation) {
     std::lock_guard lk(mu_);
     if (ws.reservation->unstarted(std::memory_order_seq_cst) != 0) {
@@ -460,6 +493,7 @@ void Pool::leave_on_thread_exit(WorkerState& ws, std::list<std::thread>::iterato
 
 void Pool::worker_main(std::list<std::thread>::iterator self) {
   RunningScope scope(this);
+  LoopScope loop(this);
   WorkerState ws;
   try {
     register_worker(ws);
@@ -477,8 +511,10 @@ void Pool::worker_main(std::list<std::thread>::iterator self) {
   for (;;) {
     // Awake and counted in spinning_ here. Launched graph nodes first: they
     // waited for their predecessors already.
-    if (ready_count_.load(std::memory_order_acquire) != 0) {
-      if (graph::Node* node = take_ready()) {
+    graph::Node* node = take_continuation();
+    if (!node && ready_count_.load(std::memory_order_acquire) != 0) node = take_ready();
+    {
+      if (node) {
         if (spinning_.fetch_sub(1, std::memory_order_seq_cst) == 1 && any_work()) {
           std::atomic_thread_fence(std::memory_order_seq_cst);
           perform(wake_action());
@@ -750,6 +786,47 @@ void Pool::launch(graph::Node& node) noexcept {
     pending = outer;
     return;
   }
+  if (tl_continuation.loop == this && !tl_continuation.next) {
+    tl_continuation.next = &node;
+    return;
+  }
+  queue_ready(node);
+}
+
+graph::Node* Pool::take_continuation() noexcept {
+  if (tl_continuation.loop != this) return nullptr;
+  return std::exchange(tl_continuation.next, nullptr);
+}
+
+void Pool::launch_batch(graph::Node* const* nodes, size_t n) noexcept {
+  if (inline_ || n == 1) return graph::Host::launch_batch(nodes, n);
+  if (n == 0) return;
+  if (tl_continuation.loop == this && !tl_continuation.next) {
+    tl_continuation.next = nodes[0];
+    ++nodes;
+    --n;
+  }
+  WakeAction action = WakeAction::none;
+  size_t queued = 0;
+  {
+    std::lock_guard lk(mu_);
+    try {
+      for (; queued < n; ++queued) ready_.push_back(nodes[queued]);
+    } catch (const std::bad_alloc&) {
+    }
+    if (queued != 0) {
+      ready_count_.fetch_add(queued, std::memory_order_seq_cst);
+      action = wake_action();
+    }
+  }
+  if (queued != 0) {
+    nodes_event_.notify_all();
+    perform(action);
+  }
+  for (size_t i = queued; i < n; ++i) queue_ready(*nodes[i]);  // out of memory above: one by one
+}
+
+void Pool::queue_ready(graph::Node& node) noexcept {
   WakeAction action = WakeAction::none;
   try {
     std::lock_guard lk(mu_);

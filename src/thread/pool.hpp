@@ -175,9 +175,14 @@ class Pool final : public graph::Host {
 
   // graph::Host
   void launch(graph::Node& node) noexcept override;
+  void launch_batch(graph::Node* const* nodes, size_t n) noexcept override;
   void record_slot(graph::Node& node) noexcept override;
   void finish_slot(graph::Node& node) noexcept override;
   void slot_finished(graph::Node& node) noexcept override;
+  // The node this thread's loop runs next (see launch()), or nullptr.
+  graph::Node* take_continuation() noexcept;
+  // Queues a launched node for any worker and wakes one.
+  void queue_ready(graph::Node& node) noexcept;
   // Pops a node from ready_ (nullptr if none).
   graph::Node* take_ready() noexcept;
   // Runs a launched node in this thread (its slot is parked).
