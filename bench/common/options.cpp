@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "options.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -31,6 +32,15 @@ void Cli::cases(const std::string& help, const std::vector<std::string>& names, 
       for (const std::string& n : names) known = known || c == n;
       if (!known) fail("unknown case '" + c + "'");
       slot.insert(c[0]);
+    }
+  });
+}
+
+void Cli::peers(const std::string& help, const std::vector<std::string>& known, std::set<std::string>& slot) {
+  value("--peer", "LIST", help, [this, known, &slot](const std::string& v) {
+    for (const std::string& p : split(v)) {
+      if (std::find(known.begin(), known.end(), p) == known.end()) fail("unknown peer '" + p + "'");
+      slot.insert(p);
     }
   });
 }

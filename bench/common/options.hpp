@@ -55,6 +55,8 @@ class Cli {
   // --case LIST: comma-separated case names among `names` (repeatable);
   // each is kept as its first letter.
   void cases(const std::string& help, const std::vector<std::string>& names, std::set<char>& slot);
+  // --peer LIST: peer names, each one of `known` (comma-separated or repeated).
+  void peers(const std::string& help, const std::vector<std::string>& known, std::set<std::string>& slot);
   // Lines printed after the options (exit status, ...).
   void epilogue(const std::string& text) { epilogue_ = text; }
 

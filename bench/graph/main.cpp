@@ -41,17 +41,10 @@ Options parse(int argc, char** argv) {
   // clang-format off
   cli.cases("cases to run, comma-separated or repeated (default: all)\nc = chain, f = fan-out/fan-in, h = handle and dependency cost,\na = as completed vs ordered gather", {"c", "chain", "f", "fan", "h", "handle", "a", "as-completed"}, o.cases);
   // clang-format on
-  cli.value("--peer", "LIST",
+  cli.peers(
             "peers of cases c and f (default: all):\n"
             "serial,lox,lox-gated,tbb,tbb-prebuilt,std,std-gated (h and a measure liblox only)",
-            [&](const std::string& v) {
-              for (const std::string& p : Cli::split(v)) {
-                if (std::find_if(std::begin(kAllPeers), std::end(kAllPeers), [&](const char* q) { return p == q; }) ==
-                    std::end(kAllPeers))
-                  cli.fail("unknown peer '" + p + "'");
-                o.peers.insert(p);
-              }
-            });
+            {std::begin(kAllPeers), std::end(kAllPeers)}, o.peers);
   cli.text("--variant", "TEXT", "cases h and a: only the rows whose name contains TEXT (e.g. handle, pending)",
            o.variant);
   cli.reps(o.reps);

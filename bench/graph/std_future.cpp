@@ -28,6 +28,7 @@
 // graph runs while it is being built (like liblox's `lox` row). std-gated:
 // the root waits on a Gate until the whole graph is built (`lox-gated`).
 #include "peers.hpp"
+#include "../common/std_pool.hpp"
 #include "work.hpp"
 
 #include <atomic>
@@ -42,47 +43,7 @@
 namespace lox_bench::graph {
 namespace {
 
-class StdPool {
- public:
-  explicit StdPool(int n) {
-    for (int i = 0; i < n; ++i) workers_.emplace_back([this] { loop(); });
-  }
-  ~StdPool() {
-    {
-      std::lock_guard lk(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void submit(std::function<void()> f) {
-    {
-      std::lock_guard lk(m_);
-      q_.push_back(std::move(f));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      std::function<void()> f;
-      {
-        std::unique_lock lk(m_);
-        cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        f = std::move(q_.front());
-        q_.pop_front();
-      }
-      f();
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  std::vector<std::thread> workers_;
-};
+using lox_bench::StdPool;
 
 struct Node {
   enum Kind { root, step, join } kind;

@@ -56,17 +56,10 @@ Options parse(int argc, char** argv) {
   // clang-format off
   cli.cases("cases to run, comma-separated or repeated (default: all)\nm = memory per pending liblox task, a = 1M trivial tasks,\nb = 10k x ~20us tasks, c = single-task round trip", {"m", "mem", "a", "b", "c"}, o.cases);
   // clang-format on
-  cli.value("--peer", "LIST",
+  cli.peers(
             "pools to run (default: all): serial,lox,tbb,asio,glib,std,pingpong\n"
             "(pingpong only runs in case c; m only measures lox)",
-            [&](const std::string& v) {
-              for (const std::string& p : Cli::split(v)) {
-                if (std::find_if(std::begin(kAllPeers), std::end(kAllPeers), [&](const char* q) { return p == q; }) ==
-                    std::end(kAllPeers))
-                  cli.fail("unknown peer '" + p + "'");
-                o.peers.insert(p);
-              }
-            });
+            {std::begin(kAllPeers), std::end(kAllPeers)}, o.peers);
   cli.reps(o.reps);
   cli.count("--threads", "worker threads per pool (default 2)", o.threads);
   cli.count("--a-tasks", "tasks in case a (default 1000000)", o.a_tasks);

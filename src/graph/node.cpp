@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/describe.hpp"
 #include "common/status.hpp"
 
 namespace lox::core::graph {
@@ -121,12 +122,7 @@ void Node::cancel() noexcept {
     host_->cancel_running(*this);
     return;
   }
-  std::string why;
-  try {
-    why = fmt::format("task {} was cancelled before it started", index_);
-  } catch (...) {
-  }
-  complete(to_int(Status::cancelled), nullptr, {}, std::move(why));
+  complete(to_int(Status::cancelled), nullptr, {}, cancelled_before_start(index_));
 }
 
 bool Node::claim() noexcept {
@@ -143,12 +139,7 @@ bool Node::cancel_if_waiting(const char* why) noexcept {
     claimed_ = true;
   }
   cancel_.store(true, std::memory_order_relaxed);
-  std::string detail;
-  try {
-    detail = fmt::format("task {} {}", index_, why);
-  } catch (...) {
-  }
-  complete(to_int(Status::cancelled), nullptr, {}, std::move(detail));
+  complete(to_int(Status::cancelled), nullptr, {}, describe("task {} {}", index_, why));
   return true;
 }
 
@@ -160,10 +151,7 @@ void Node::complete(int status, void* value, std::string bytes, std::string deta
   bytes_ = std::move(bytes);
   detail_ = std::move(detail);
   if (status != 0 && detail_.empty()) {
-    try {
-      detail_ = fmt::format("task {} failed with status {}", index_, status);
-    } catch (...) {
-    }
+    detail_ = describe("task {} failed with status {}", index_, status);
   }
   final_.store(true, std::memory_order_release);
   host_->record_slot(*this);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/describe.hpp"
 #include "common/error.hpp"
 #include "common/progress.hpp"
 #include "log/log.hpp"
@@ -623,12 +624,7 @@ void Pool::drop_cancelled(std::vector<Claim>& batch) {
     batch.erase(keep, batch.end());
   }
   for (const Claim& c : dropped) {
-    std::string why;
-    try {
-      why = fmt::format("task {} was cancelled before it started", c.index);
-    } catch (...) {
-    }
-    finish(c, to_int(Status::cancelled), {}, std::move(why));
+    finish(c, to_int(Status::cancelled), {}, cancelled_before_start(c.index));
   }
 }
 
@@ -777,10 +773,7 @@ void Pool::launch(graph::Node& node) noexcept {
     }
   } else if (node.cancel_requested()) {
     status = to_int(Status::cancelled);
-    try {
-      why = fmt::format("task {} was cancelled before it started", node.index());
-    } catch (...) {
-    }
+    why = cancelled_before_start(node.index());
   } else if (node.predecessor_count() != 0) {
     std::string input;
     if (!build_input(node, t.input, input, why)) {
@@ -877,10 +870,7 @@ void Pool::cancel() noexcept {
         Task& t = r.tasks[i];
         if (t.node || t.finished) continue;
         t.status = to_int(Status::cancelled);
-        try {
-          t.detail = fmt::format("task {} was cancelled before it started", i);
-        } catch (...) {
-        }
+        t.detail = cancelled_before_start(i);
         --unclaimed_;
         wake |= record_locked(r, i, t);
       }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/describe.hpp"
 #include "common/status.hpp"
 
 #include "log/log.hpp"
@@ -27,13 +28,6 @@ class CurrentRound {
   const Round* outer_;
 };
 
-std::string describe(const char* what, size_t index) noexcept {
-  try {
-    return fmt::format(fmt::runtime(what), index);
-  } catch (...) {
-    return {};
-  }
-}
 }  // namespace
 
 int node_slot(void*, void*, void**) { return to_int(Status::bad_state); }
@@ -149,7 +143,7 @@ void Round::run_node(graph::Node& node) const {
     return;
   }
   if (node.cancel_requested() || cancelled()) {
-    node.complete(to_int(Status::cancelled), nullptr, {}, describe("task {} was cancelled before it started", node.index()));
+    node.complete(to_int(Status::cancelled), nullptr, {}, cancelled_before_start(node.index()));
     return;
   }
   void* result = nullptr;
