@@ -36,6 +36,7 @@
 
 #include "common/deadline.hpp"
 #include "common/futex.hpp"
+#include "common/word_lock.hpp"
 
 namespace lox::core::graph {
 
@@ -192,19 +193,23 @@ class Node {
 
   // The task a thread pool runs for this node (set by its scatter).
   struct ThreadCall {
-    int (*fn)(void* ctx, void* arg, void** result) = nullptr;
-    void* ctx = nullptr;
-    void* arg = nullptr;
+    int (*fn)(void* ctx, void* arg, void** result);
+    void* ctx;
+    void* arg;
   };
-  ThreadCall thread_call;
   // How a process task turns a thread predecessor's value into bytes:
   // `fn(a, b, value, out)` returns 0 or a failure code (set by its scatter).
   struct Encoder {
-    int (*fn)(void* a, void* b, void* value, std::string& out) = nullptr;
-    void* a = nullptr;
-    void* b = nullptr;
+    int (*fn)(void* a, void* b, void* value, std::string& out);
+    void* a;
+    void* b;
   };
-  Encoder encoder;
+  // One or the other, by kind(): thread nodes use thread_call, process
+  // nodes encoder.
+  union {
+    ThreadCall thread_call{nullptr, nullptr, nullptr};
+    Encoder encoder;
+  };
   // Links of the Host's list of nodes waiting for predecessors (the Host's
   // to use, under its own lock).
   Node* host_prev = nullptr;
@@ -254,8 +259,9 @@ class Node {
   void* const owner_;
   std::atomic<size_t> refs_{1};
 
-  // Guards the scheduling state and the lists below.
-  mutable std::mutex mu_;
+  // Guards the scheduling state and the lists below (held for a few
+  // instructions at a time; a node is small, there may be millions).
+  mutable WordLock mu_;
   size_t waiting_ = 1;  // predecessors not complete + the slot token
   bool claimed_ = false;  // someone owns the run (runner, or a cancel)
   bool parked_ = false;   // the slot waits for complete() to finish it
