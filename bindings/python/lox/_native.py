@@ -208,6 +208,8 @@ _SIGNATURES = [
     ('lox_task_bytes', c_int, [c_void_p, _PP, POINTER(c_size_t)]),
     ('lox_task_on_done', c_int, [c_void_p, DONE_FN, c_void_p]),
     ('lox_task_cancel', c_int, [c_void_p]),
+    ('lox_task_create', c_int, [c_size_t, _PP]),
+    ('lox_task_complete', c_int, [c_void_p, c_int, c_void_p, c_char_p]),
     ('lox_task_retain', c_void_p, [c_void_p]),
     ('lox_task_release', None, [c_void_p]),
     ('lox_task_cancelled', c_int, []),
