@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "process_util.hpp"
+#include "queue_util.hpp"
 #include "task_util.hpp"
 #include "test_util.hpp"
 
@@ -117,10 +118,10 @@ TEST(TaskPromises, CallbacksRunInTheCompletingThreadOrAtOnce) {
 TEST(TaskPromises, AWaiterInAnotherThreadIsWoken) {
   Task p = make_promise(0);
   std::atomic<int> rc{-100};
-  std::thread waiter([&] { rc.store(lox_task_wait(p.get(), kMustSeconds)); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Sleeper s([&] { rc.store(lox_task_wait(p.get(), kMustSeconds)); });
+  ASSERT_TRUE(s.wait_asleep()) << "lox_task_wait returned before the task was completed";
   ASSERT_EQ(lox_task_complete(p.get(), LOX_OK, to_ptr(1), nullptr), LOX_OK);
-  waiter.join();
+  s.join();
   EXPECT_EQ(rc.load(), LOX_OK);
 }
 
