@@ -57,7 +57,7 @@ class Pool::Driver {
   template <typename Pick>
   uint64_t terminate_if(Pick&& pick) {
     std::lock_guard<std::mutex> lock(worker_mu_);
-    if (!worker_ || !running_ || !pick(*running_)) return 0;
+    if (!worker_ || !running_ || signalled_seq_ == run_seq_ || !pick(*running_)) return 0;
     worker_->signal(SIGTERM);
     signalled_seq_ = run_seq_;
     return run_seq_;
@@ -252,6 +252,10 @@ size_t Pool::Driver::receive(const std::vector<Claim>& batch, size_t sent, Loss&
   for (size_t i = 0; i < sent; ++i) {
     const Claim& c = batch[i];
     set_running(c.slot);
+    // A cancel that came after drop_cancelled found no worker running this
+    // task (it was being sent, or waited behind the batch's earlier ones):
+    // now that it counts as running, it is stopped here.
+    if (pool_.is_cancelled(c)) pool_.stop_task(c.slot);
     const Deadline deadline = limit > 0 ? Deadline::after_seconds(limit) : Deadline::never();
     unsigned char raw[sizeof(FrameHeader)];
     int err = 0;
@@ -615,11 +619,9 @@ void Pool::drop_cancelled(std::vector<Claim>& batch) {
   std::vector<Claim> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto cancelled = [](const Claim& c) {
-      return c.task().cancelled || c.round->cancelled || (c.task().node && c.task().node->cancel_requested());
-    };
-    if (std::none_of(batch.begin(), batch.end(), cancelled)) return;
-    auto keep = std::stable_partition(batch.begin(), batch.end(), [&](const Claim& c) { return !cancelled(c); });
+    if (std::none_of(batch.begin(), batch.end(), cancelled_locked)) return;
+    auto keep =
+        std::stable_partition(batch.begin(), batch.end(), [&](const Claim& c) { return !cancelled_locked(c); });
     dropped.assign(keep, batch.end());
     batch.erase(keep, batch.end());
   }
@@ -646,11 +648,7 @@ bool Pool::count_done_locked(Round& r) noexcept {
 
 void Pool::finish(const Claim& c, int status, std::string output, std::string detail) {
   Task& t = c.task();
-  bool cancelled;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled = t.cancelled || c.round->cancelled || (t.node && t.node->cancel_requested());
-  }
+  const bool cancelled = is_cancelled(c);
   // A cancelled task whose worker was stopped: its status says why.
   if (cancelled && status != 0 && status != to_int(Status::cancelled)) {
     status = to_int(Status::cancelled);
@@ -846,13 +844,26 @@ void Pool::stop_running(Pick&& pick) noexcept {
   }
 }
 
+bool Pool::cancelled_locked(const Claim& c) noexcept {
+  const Task& t = c.task();
+  return t.cancelled || c.round->cancelled || (t.node && t.node->cancel_requested());
+}
+
+bool Pool::is_cancelled(const Claim& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cancelled_locked(c);
+}
+
+void Pool::stop_task(const Task* t) noexcept {
+  stop_running([t](const Task& running) { return &running == t; });
+}
+
 void Pool::cancel_running(graph::Node& node) noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     static_cast<Task*>(node.slot())->cancelled = true;
   }
-  const Task* t = static_cast<const Task*>(node.slot());
-  stop_running([t](const Task& running) { return &running == t; });
+  stop_task(static_cast<const Task*>(node.slot()));
 }
 
 void Pool::cancel() noexcept {

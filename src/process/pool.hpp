@@ -119,6 +119,11 @@ class Pool final : public graph::Host {
   // Finishes (as cancelled) and removes the tasks of `batch` that were
   // cancelled since they were claimed.
   void drop_cancelled(std::vector<Claim>& batch);
+  // Whether the task was cancelled (itself, its round or its node; mu_ held).
+  static bool cancelled_locked(const Claim& c) noexcept;
+  bool is_cancelled(const Claim& c);
+  // Stops the worker running `t`, if one does (mu_ not held).
+  void stop_task(const Task* t) noexcept;
   void finish(const Claim& c, int status, std::string output, std::string detail);
   // Records a finished task's outcome in its round (mu_ held): logged for a
   // consumer; true when one must be woken.
