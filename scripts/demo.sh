@@ -17,9 +17,14 @@ echo "demo: building liblox and the examples into build-demo/ ..."
 cmake -S . -B build-demo -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release \
       -DBUILD_TESTING=OFF -DLOX_BUILD_EXAMPLES=ON -DLOX_BUILD_BENCH=OFF -DLOX_SANITIZE= >/dev/null
 cmake --build build-demo -j "${LOX_JOBS:-2}" --target lox_demo_tour lox_gpu_pool lox_restroom \
-      lox_pipeline lox_announce_funnel lox_process
+      lox_pipeline lox_announce_funnel lox_process lox_chain_cpp
 echo
 build-demo/examples/lox_demo_tour "$@"
+# The tour's chaining chapter in C++: lox::task, chaining through scatter
+# arguments, when_all/then, a cancelled round (examples/chain.cpp).
+echo
+echo "4b. Chaining in C++ (lox/task.hpp): the same graphs, typed"
+build-demo/examples/lox_chain_cpp
 # The synchronization examples: the GPU pool (index semaphore) and the
 # restroom (LightSwitch, then RWLock).
 echo

@@ -39,6 +39,8 @@
 //
 // The layer is split by concept; this header includes all of it:
 //   <lox/error.hpp>    lox::error, lox::check, lox::outcome
+//   <lox/task.hpp>     lox::task (scatter's result), chaining, when_all,
+//                      as_completed, cancellation
 //   <lox/thread.hpp>   lox::thread, lox::thread_pool
 //   <lox/codec.hpp>    lox::codec (values as bytes)
 //   <lox/process.hpp>  lox::process, lox::process_pool
@@ -49,6 +51,7 @@
 #define LOX_LOX_HPP
 
 #include <lox/error.hpp>
+#include <lox/task.hpp>
 #include <lox/thread.hpp>
 #include <lox/codec.hpp>
 #include <lox/process.hpp>

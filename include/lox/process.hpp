@@ -5,10 +5,13 @@
 
 #include <lox/codec.hpp>
 #include <lox/error.hpp>
+#include <lox/task.hpp>
 #include <lox/detail/pool.hpp>
 #include <lox/detail/signature.hpp>
 #include <lox/detail/process_task.hpp>
+#include <lox/detail/task_process.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -85,7 +88,8 @@ struct process_options {
 // calls on the pool.
 //
 // native_handle() is the C pool: scatter to it only bytes encoded as
-// `arguments_type` (lox::codec), and do not destroy it.
+// `arguments_type` (lox::codec) followed by one 0 byte (the layout byte,
+// lox/task.hpp), and do not destroy it.
 template <class F, class R>
 class process_pool : public detail::pool_base<detail::process_kind, F, R> {
   using base = detail::pool_base<detail::process_kind, F, R>;
@@ -99,27 +103,77 @@ class process_pool : public detail::pool_base<detail::process_kind, F, R> {
 
  public:
   // Queues `fn(args...)` for a worker process and returns at once with the
-  // task's index in the results of the gather that collects it (0, 1, 2, ...
-  // since the previous gather). The arguments are encoded as the callable's
-  // decayed parameter types (an argument of another type is converted
-  // first). With 0 workers the task runs before this returns.
+  // task (lox::task<R>), which converts to its index in the results of the
+  // gather that collects it (0, 1, 2, ... since the previous gather). The
+  // arguments are encoded as the callable's decayed parameter types (an
+  // argument of another type is converted first). An argument that is a
+  // lox::task (or lox::whole(t)) makes this task depend on it and passes
+  // its value, as bytes (lox/task.hpp, "Chaining": its value type must be
+  // the parameter type exactly). With 0 workers the task runs before this
+  // returns.
   //
-  // Cost: the encoding (one std::string) and the C scatter, which copies it.
-  // Throws lox::error (LOX_EINVAL for a moved-from pool or arguments over
-  // max_message, LOX_ENOMEM) and then nothing was queued.
+  // Cost: the encoding (one std::string), the C scatter, which copies it,
+  // and the task's C handle and shared state (two small allocations, not
+  // measurable next to a process task's round trip). Throws lox::error
+  // (LOX_EINVAL for a moved-from pool or arguments over max_message,
+  // LOX_ENOMEM) and then nothing was queued.
   template <class... Args>
-  std::size_t scatter(Args&&... args) {
-    constexpr bool arity_ok = sizeof...(Args) == std::tuple_size_v<arguments_type>;
-    static_assert(arity_ok, "lox::process: scatter: wrong number of arguments for the pool's callable");
+  task<R> scatter(Args&&... args) {
+    constexpr bool chained = detail::any_task_arg<Args...>;
+    constexpr bool arity_ok =
+        detail::layout_width<arguments_type, 0, Args...>() == std::tuple_size_v<arguments_type>;
+    static_assert(arity_ok,
+                  "lox::process: scatter: wrong number of arguments for the pool's callable (a task argument whose "
+                  "value is a std::tuple or std::pair counts as its elements, a task<void> as none)");
     std::string bytes;
-    if constexpr (arity_ok) {
+    lox_scatter_opts o;
+    lox_scatter_opts_init(&o);
+    std::unique_ptr<detail::held_states> held;
+    [[maybe_unused]] std::array<lox_task*, detail::task_arg_count<Args...>> after{};
+    if constexpr (arity_ok && !chained) {
       encode_args(bytes, std::make_index_sequence<sizeof...(Args)>{}, std::forward<Args>(args)...);
+      bytes.push_back(static_cast<char>(detail::plain_layout));
+    } else if constexpr (arity_ok) {
+      after = detail::predecessor_handles(args...);
+      held = std::make_unique<detail::held_states>();
+      held->states.reserve(after.size());
+      const auto hold = [&held](const auto& a) {
+        if constexpr (detail::arg_info<decltype(a)>::is_task) {
+          detail::state_base* s = detail::arg_state(a);
+          s->retain();
+          held->states.push_back(s);
+        }
+      };
+      (hold(args), ...);
+      bytes = detail::chained_input<arguments_type>(std::forward<Args>(args)...);
+      o.after = after.data();
+      o.n_after = after.size();
+      o.encode = &detail::encode_thread_value;
     }
+    auto state = std::make_unique<detail::process_state<R>>();
     std::size_t index = 0;
-    const int st = lox_process_scatter(this->handle_, bytes.data(), bytes.size(), &index);
+    lox_task* node = nullptr;
+    const int st = lox_process_scatter_ex(this->handle_, bytes.data(), bytes.size(), &o, &index, &node);
     if (st != LOX_OK) throw error(st, lox_last_error());
-    return index;
+    state->adopt(node);
+    if (held && lox_task_on_done(node, &detail::held_states::done, held.get()) == LOX_OK) {
+      static_cast<void>(held.release());  // freed when the task completes
+    } else if (held) {
+      // Out of memory: keep the predecessors as long as this process runs
+      // rather than free them under an encode.
+      static_cast<void>(held.release());
+    }
+    return detail::adopt_task<R>(state.release());
   }
+
+  // Cancels every task of the pool not gathered yet (lox_process_cancel):
+  // tasks not started never run (LOX_ECANCELLED; their dependents fail with
+  // LOX_EDEPENDENCY), running ones have their worker stopped (SIGTERM,
+  // then SIGKILL after the grace period) and fail with LOX_ECANCELLED;
+  // finished ones keep their results. The current round is closed: the
+  // next gather returns it alone, later scatters start a new one. Throws
+  // lox::error (LOX_EINVAL for a moved-from pool).
+  void cancel() { check(lox_process_cancel(this->handle_)); }
 
   // Used by lox::process(...), which is how pools are made (the tag keeps
   // this constructor out of the way). The callable is stored on the heap
@@ -143,23 +197,7 @@ class process_pool : public detail::pool_base<detail::process_kind, F, R> {
  private:
   template <std::size_t... I, class... Args>
   static void encode_args(std::string& out, std::index_sequence<I...>, Args&&... args) {
-    (encode_arg<std::tuple_element_t<I, arguments_type>>(out, std::forward<Args>(args)), ...);
-  }
-
-  // Encodes one argument as the parameter's decayed type `Stored` (without
-  // a copy when it already is one).
-  template <class Stored, class A>
-  static void encode_arg(std::string& out, A&& a) {
-    if constexpr (std::is_same_v<detail::remove_cvref_t<A>, Stored>) {
-      codec::encode_to(out, a);
-    } else {
-      static_assert(std::is_constructible_v<Stored, A&&>,
-                    "lox::process: scatter: an argument cannot be converted to the callable's parameter type");
-      if constexpr (std::is_constructible_v<Stored, A&&>) {
-        const Stored converted = static_cast<Stored>(std::forward<A>(a));  // as a direct call would convert
-        codec::encode_to(out, converted);
-      }
-    }
+    (detail::encode_param<std::tuple_element_t<I, arguments_type>>(out, std::forward<Args>(args)), ...);
   }
 };
 

@@ -4,12 +4,15 @@
 #define LOX_THREAD_HPP
 
 #include <lox/error.hpp>
+#include <lox/task.hpp>
 #include <lox/detail/pool.hpp>
 #include <lox/detail/signature.hpp>
 #include <lox/detail/thread_task.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -54,12 +57,12 @@ struct thread_options {
 // must not gather or destroy its own pool (gather throws `lox::error` with
 // LOX_ESTATE).
 //
-// Chaining (Python lox's `bar.scatter(foo.scatter(...), 10)`) is not
-// offered (docs/design.md, "Chaining", says why); chain by scattering from
-// inside the task:
+// Chaining (lox 0.6): scatter returns a lox::task<R>; pass it as an
+// argument of another scatter, of any pool, to make that task depend on it
+// and receive its value (lox/task.hpp):
 //
-//   auto bar = lox::thread(2, [](int x, int y) { return x + y; });
-//   auto foo = lox::thread(2, [&bar](int x, int y) { bar.scatter(x * y, 10); return x * y; });
+//   auto r = foo.scatter(i, i + 1);   // foo returns std::tuple<int, int>
+//   bar.scatter(r, 10);               // bar(a, b, 10) once r is done
 //
 // Destroying the pool waits for every task that was scattered and not yet
 // gathered (queued tasks are run, not cancelled), frees their records and
@@ -76,42 +79,92 @@ class thread_pool : public detail::pool_base<detail::thread_kind, F, R> {
   using base = detail::pool_base<detail::thread_kind, F, R>;
 
  public:
-  // Queues `fn(args...)` for a worker and returns at once with the task's
-  // index in the results of the gather that collects it (0, 1, 2, ... since
-  // the previous gather). The arguments are copied or moved into the task's
-  // record: as the callable's decayed parameter types when it has a single
-  // signature (so a `const char*` for a `std::string` parameter is copied as
-  // a string), otherwise as their own decayed types. Pointers, views and
-  // std::ref arguments are stored as they are: their referents must outlive
-  // the task. In debug mode (max_workers 0, or LOX_DEBUG=1) the task runs
-  // before this returns.
+  // Queues `fn(args...)` for a worker and returns at once with the task
+  // (lox::task<R>), which converts to its index in the results of the
+  // gather that collects it (0, 1, 2, ... since the previous gather). The
+  // arguments are copied or moved into the task's record: as the callable's
+  // decayed parameter types when it has a single signature (so a `const
+  // char*` for a `std::string` parameter is copied as a string), otherwise
+  // as their own decayed types. Pointers, views and std::ref arguments are
+  // stored as they are: their referents must outlive the task. An argument
+  // that is a lox::task (or lox::whole(t)) makes this task depend on it
+  // and passes its value (lox/task.hpp, "Chaining"). In debug mode
+  // (max_workers 0, or LOX_DEBUG=1) the task runs before this returns (a
+  // dependent: in the thread that completes its last predecessor).
   //
-  // Cost: one heap allocation, the argument moves, the C scatter (a short
-  // critical section). Throws lox::error (LOX_EINVAL for a moved-from pool,
-  // LOX_ENOMEM, LOX_ESYS) and then nothing was queued; std::bad_alloc or an
-  // argument's copy exception likewise leave nothing behind.
+  // Cost without task arguments: one heap allocation (the record, which is
+  // also the task's shared state), the argument moves, the C scatter (a
+  // short critical section); no C handle is made. With task arguments: the
+  // C layer's node and one completion callback besides. Throws lox::error
+  // (LOX_EINVAL for a moved-from pool, LOX_ENOMEM, LOX_ESYS) and then
+  // nothing was queued; std::bad_alloc or an argument's copy exception
+  // likewise leave nothing behind.
   template <class... Args>
-  std::size_t scatter(Args&&... args) {
+  task<R> scatter(Args&&... args) {
     using rec_t = detail::record_for<F, R, Args&&...>;
     auto rec = std::make_unique<rec_t>(std::forward<Args>(args)...);
+    rec->epoch_src_ = epoch_ ? epoch_.get() : detail::never_cancelled();
+    rec->epoch_ = rec->epoch_src_->load(std::memory_order_relaxed);
+    rec->init_refs(2);  // the round's and the returned task's
+    detail::state_base* arg = rec.get();
     std::size_t index = 0;
-    const int st = lox_thread_scatter(this->handle_, static_cast<detail::record_base<R>*>(rec.get()), &index);
-    if (st != LOX_OK) throw error(st, lox_last_error());
-    rec.release();  // owned by the C pool's task until gathered or destroyed
-    return index;
+    if constexpr (!detail::any_task_arg<Args...>) {
+      const int st = lox_thread_scatter(this->handle_, arg, &index);
+      if (st != LOX_OK) throw error(st, lox_last_error());
+    } else {
+      const auto after = std::apply([](const auto&... a) { return detail::predecessor_handles(a...); }, *rec->args);
+      lox_scatter_opts o;
+      lox_scatter_opts_init(&o);
+      o.after = after.data();
+      o.n_after = after.size();
+      lox_task* node = nullptr;
+      const int st = lox_thread_scatter_ex(this->handle_, nullptr, nullptr, arg, &o, &index, &node);
+      if (st != LOX_OK) throw error(st, lox_last_error());
+      rec->node_ = node;
+      // Out of memory here leaves only this: if the task then never runs,
+      // its record is leaked rather than freed under the pool.
+      static_cast<void>(lox_task_on_done(node, &detail::chained_done<R>, arg));
+    }
+    rec->set_index(index);
+    return detail::adopt_task<R>(rec.release());  // also owned by the C pool's task until gathered
+  }
+
+  // Cancels every task scattered to this pool before the call that has not
+  // started: each is skipped when a worker reaches it (it never runs; its
+  // status is LOX_ECANCELLED, its dependents fail with LOX_EDEPENDENCY),
+  // and the gathers return these rounds as usual with every task's
+  // status; tasks that finished keep their results. Running tasks see
+  // lox::cancelled() turn true. Tasks scattered afterwards run normally
+  // (in the same round, if it was not gathered yet). This layer's own
+  // counter rather than lox_thread_cancel: the C cancel completes queued
+  // tasks without calling them, so their records could not be freed.
+  // May be called from a task. Throws nothing.
+  void cancel() noexcept {
+    if (epoch_) epoch_->fetch_add(1, std::memory_order_relaxed);
   }
 
   // Used by lox::thread(...), which is how pools are made (the tag keeps
   // this constructor out of the way).
   template <class G>
   thread_pool(detail::make_pool_tag, std::size_t max_workers, const thread_options& options, G&& fn)
-      : base(max_workers, std::forward<G>(fn)) {
+      : base(max_workers, std::forward<G>(fn)), epoch_(std::make_unique<std::atomic<std::uint64_t>>(0)) {
     lox_thread_opts o;
     lox_thread_opts_init(&o);
     o.idle_timeout = options.idle_timeout.count();
     check(lox_thread_create_ex(max_workers, &detail::task_trampoline<R>, static_cast<void*>(this->fn_.get()), &o,
                                &this->handle_));
   }
+
+  // The destructor and moves of pool_base, with the cancel counter kept
+  // until every record was gathered (the records read it until they ran).
+  ~thread_pool() { detail::thread_kind::close<R>(this->handle_, this->fn_); }
+  thread_pool(thread_pool&&) noexcept = default;
+  thread_pool& operator=(thread_pool&&) noexcept = default;
+
+ private:
+  // pool::cancel()'s counter, on the heap so records keep its address
+  // across moves; read by a task only while it runs.
+  std::unique_ptr<std::atomic<std::uint64_t>> epoch_;
 };
 
 // Creates a thread pool running `fn`:

@@ -31,6 +31,9 @@ struct progress_bar_t {
 };
 inline constexpr progress_bar_t progress_bar{};
 
+template <class Kind, class R>
+class round_completions;
+
 namespace detail {
 
 struct no_progress_t {};
@@ -231,6 +234,22 @@ class pool_base {
     round_type round;
     if (!take(try_timeout(timeout), on_progress, round)) return std::nullopt;
     return round_values<R>::outcomes(round);
+  }
+
+  // The round the next gather would return, taken from the pool now, as a
+  // range of `lox::completion<R>` (index in the round, outcome) in the
+  // order its tasks complete (lox/task.hpp, round_completions):
+  //
+  //   for (auto& c : pool.as_completed()) use(c.index, c.result.value());
+  //
+  // Tasks scattered from now on belong to the next round. With a timeout
+  // (the whole iteration's limit) the iteration ends early when it passes.
+  // Throws lox::error (LOX_EINVAL for a moved-from pool, LOX_ENOMEM; a
+  // thread pool's LOX_ESTATE from inside one of its own tasks).
+  round_completions<Kind, R> as_completed() { return round_completions<Kind, R>(handle_, LOX_FOREVER); }
+  template <class Rep, class Period>
+  round_completions<Kind, R> as_completed(const std::chrono::duration<Rep, Period>& timeout) {
+    return round_completions<Kind, R>(handle_, try_timeout(timeout));
   }
 
   // Tasks scattered but not yet started (lox's len()); a snapshot. 0 for a

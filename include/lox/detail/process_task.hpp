@@ -9,6 +9,7 @@
 #include <lox/error.hpp>
 #include <lox/detail/pool.hpp>
 #include <lox/detail/signature.hpp>
+#include <lox/detail/task_process.hpp>
 
 #include <cstddef>
 #include <cstring>
@@ -80,6 +81,22 @@ struct process_checks<F, R, std::tuple<A...>> {
   static_assert(convertible, "lox::process: the callable's result cannot be converted to the pool's result type");
 };
 
+// Encodes one argument as the parameter's decayed type `Stored` (without
+// a copy when it already is one).
+template <class Stored, class A>
+void encode_param(std::string& out, A&& a) {
+  if constexpr (std::is_same_v<remove_cvref_t<A>, Stored>) {
+    codec::encode_to(out, a);
+  } else {
+    static_assert(std::is_constructible_v<Stored, A&&>,
+                  "lox::process: scatter: an argument cannot be converted to the callable's parameter type");
+    if constexpr (std::is_constructible_v<Stored, A&&>) {
+      const Stored converted = static_cast<Stored>(std::forward<A>(a));  // as a direct call would convert
+      codec::encode_to(out, converted);
+    }
+  }
+}
+
 // Appends `len` bytes to the worker's reply; returns the task's status.
 inline int process_reply(lox_buffer* out, int status, const void* data, std::size_t len) noexcept {
   const int st = lox_buffer_append(out, data, len);
@@ -96,7 +113,7 @@ template <class F, class R, class Args>
 int process_trampoline(void* ctx, const void* in, std::size_t in_len, lox_buffer* out) noexcept {
   try {
     const F& f = *static_cast<const F*>(ctx);
-    Args args = codec::decode<Args>(in, in_len);
+    Args args = decode_input<Args>(in, in_len);
     if constexpr (std::is_void_v<R>) {
       std::apply(f, std::move(args));
       return LOX_OK;
@@ -117,17 +134,33 @@ int process_trampoline(void* ctx, const void* in, std::size_t in_len, lox_buffer
   }
 }
 
-// The failure of task `i` of a gathered process round as a lox::error
-// (status: LOX_ETASK for an exception, whose what() text is the detail;
-// LOX_EWORKER for a dead worker, LOX_TIMEOUT for the task time limit, ...),
-// or null if it succeeded.
-inline std::exception_ptr process_failure(const lox_results* res, std::size_t i) {
-  const int st = lox_results_status(res, i);
+// The failure of process task `i` as a lox::error (status: LOX_ETASK for
+// an exception, whose what() text is the detail `text`; LOX_EWORKER for a
+// dead worker, LOX_TIMEOUT for the task time limit, LOX_EDEPENDENCY,
+// LOX_ECANCELLED, ...), or null if it succeeded.
+inline std::exception_ptr process_error(int st, const char* text, std::size_t i) {
   if (st == LOX_OK) return nullptr;
-  const char* text = lox_results_error(res, i);
   std::string detail =
       text ? std::string(text) : "process task " + std::to_string(i) + " failed with status " + std::to_string(st);
   return std::make_exception_ptr(error(st, std::move(detail)));
+}
+
+// Task `i`'s result bytes decoded into `value`, or the exception that says
+// why they cannot be.
+template <class R>
+std::exception_ptr decode_result(const void* data, std::size_t len, std::size_t i, std::optional<R>& value) {
+  try {
+    value.emplace(codec::decode<R>(data, len));
+  } catch (const error& e) {
+    return std::make_exception_ptr(
+        error(LOX_EWORKER, "process task " + std::to_string(i) + ": its result cannot be decoded: " + e.detail()));
+  }
+  return nullptr;
+}
+
+// The failure of task `i` of a gathered process round, or null.
+inline std::exception_ptr process_failure(const lox_results* res, std::size_t i) {
+  return process_error(lox_results_status(res, i), lox_results_error(res, i), i);
 }
 
 // The value of task `i` (which succeeded) into `value`, or the exception
@@ -138,13 +171,7 @@ std::exception_ptr process_value(const lox_results* res, std::size_t i, std::opt
   std::size_t len = 0;
   const int st = lox_results_bytes(res, i, &data, &len);
   if (st != LOX_OK) return std::make_exception_ptr(error(st, lox_last_error()));
-  try {
-    value.emplace(codec::decode<R>(data, len));
-  } catch (const error& e) {
-    return std::make_exception_ptr(
-        error(LOX_EWORKER, "process task " + std::to_string(i) + ": its result cannot be decoded: " + e.detail()));
-  }
-  return nullptr;
+  return decode_result<R>(data, len, i, value);
 }
 
 // Owns one gathered process round (its lox_results) and decodes the values.
@@ -184,6 +211,28 @@ class process_round {
 struct process_kind
     : pool_calls<lox_process, process_round, lox_process_gather, lox_process_pending, lox_process_workers> {
   static constexpr const char* name = "process";
+
+  // The round the next gather would return, in completion order.
+  static lox_completions* completions(lox_process* pool) {
+    lox_completions* c = nullptr;
+    check(lox_process_completions(pool, &c));
+    return c;
+  }
+  // One delivered task as an outcome (its bytes decoded).
+  template <class R>
+  static outcome<R> completed_outcome(const lox_completed& c) {
+    if (std::exception_ptr e = process_error(c.status, c.error, c.index)) return outcome<R>::failure(std::move(e));
+    if constexpr (std::is_void_v<R>) {
+      return outcome<R>(std::in_place);
+    } else {
+      std::optional<R> v;
+      if (std::exception_ptr e = decode_result<R>(c.data, c.len, c.index, v)) return outcome<R>::failure(std::move(e));
+      return outcome<R>(std::in_place, std::move(*v));
+    }
+  }
+  // Undelivered outcomes are dropped with the completions object.
+  template <class R>
+  static void drain(lox_completions*) noexcept {}
 
   // Kills the workers (nothing uses the callable any more), then frees it.
   template <class R, class F>

@@ -258,5 +258,45 @@ int main() {
       "funnel set");
 
   if (failures == 0) std::puts("lox.hpp C++17: ok");
+  // Task graphs: chaining with unpacking and lox::whole, thread -> process
+  // -> thread, then, when_all, as_completed, on_done, cancellation.
+  {
+    auto tfoo = lox::thread(2, [](int x, int y) { return std::make_tuple(x * y, x + y); });
+    auto tbar = lox::thread(2, [](int a, int b, int c) { return a + b + c; });
+    auto twhole = lox::thread(1, [](const std::tuple<int, int>& t) { return std::get<0>(t); });
+    auto sq = lox::process(1, [](int x) { return x * x; });
+    for (int i = 0; i < 5; ++i) {
+      lox::task<std::tuple<int, int>> fr = tfoo.scatter(i, i + 1);
+      tbar.scatter(fr, 10);
+      twhole.scatter(lox::whole(fr));
+    }
+    expect(tbar.gather() == std::vector<int>{11, 15, 21, 29, 39}, "task chaining");
+    expect(twhole.gather() == std::vector<int>{0, 2, 6, 12, 20}, "lox::whole");
+    tfoo.gather();
+    auto one = lox::thread(1, [](int x) { return x + 1; });
+    lox::task<int> a = one.scatter(2);
+    lox::task<int> b = sq.scatter(a);
+    lox::task<int> c = one.scatter(b);
+    expect(c.get() == 10 && b.get() == 9, "thread -> process -> thread");
+    auto th = c.then([](int cv) { return static_cast<long>(cv) * 2; });
+    expect(th.get() == 20L, "then");
+    auto all = lox::when_all(a, b, th);
+    expect(std::get<2>(all.get()) == 20L, "when_all");
+    std::vector<lox::task<int>> ts{a, b, c};
+    std::size_t n = 0;
+    for (auto& done : lox::as_completed(ts)) n += done.value.done() ? 1u : 0u;
+    expect(n == 3, "as_completed");
+    int calls = 0;
+    c.on_done([&calls] { ++calls; });
+    expect(calls == 1, "on_done inline");
+    std::size_t index = one.scatter(0);
+    expect(index == 2, "a task converts to its index");
+    expect(!lox::cancelled() && !lox::this_task::token().cancelled(), "no cancellation outside a task");
+    one.cancel();
+    for (auto& item : one.as_completed()) expect(item.index < 3, "pool as_completed");
+    sq.cancel();
+    sq.gather_results();
+  }
+
   return failures == 0 ? 0 : 1;
 }
