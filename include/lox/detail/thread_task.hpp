@@ -166,7 +166,8 @@ void chained_done(void* ctx, lox_task* node) noexcept {
   if (rec->claim()) {
     rec->status_ = lox_task_status(node);
     try {
-      rec->error_ = status_failure(rec->status_, lox_task_error(node), rec->index());
+      // The node's index: this callback may run before scatter stored it in the record.
+      rec->error_ = status_failure(rec->status_, lox_task_error(node), lox_task_index(node));
     } catch (...) {
       rec->error_ = std::current_exception();
     }
