@@ -9,6 +9,7 @@
 #include <lox/lox.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -17,7 +18,14 @@
 
 namespace loxfuzz {
 
-inline bool known_status(int s) { return s >= LOX_ESYS && s <= LOX_TIMEOUT; }
+// The lowest status of LOX_STATUS_MAP (values run from it up to LOX_TIMEOUT).
+#define LOX_FUZZ_VALUE(name, value, text, meaning) value,
+constexpr int lowest_status() {
+  int m = 0;
+  for (int v : {LOX_STATUS_MAP(LOX_FUZZ_VALUE) 0}) m = v < m ? v : m;
+  return m;
+}
+inline bool known_status(int s) { return s >= lowest_status() && s <= LOX_TIMEOUT; }
 
 // The sentinel: a failure whose text no call under test produces.
 inline const std::string& sentinel() {
