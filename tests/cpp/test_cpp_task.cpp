@@ -27,32 +27,14 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "gate.hpp"
 #include "thrown.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-// Blocks tasks until opened.
-class gate {
- public:
-  void wait() {
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return open_; });
-  }
-  void open() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using loxtest::gate;
 
 // Waits (hang guard: 60 s) until `pred()` holds; false if it never did.
 template <class P>

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "gate.hpp"
 #include "thrown.hpp"
 
 using namespace std::chrono_literals;
@@ -55,26 +56,7 @@ struct tracked {
 };
 std::atomic<int> tracked::live{0};
 
-// Blocks tasks until opened.
-class gate {
- public:
-  void wait() {
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return open_; });
-  }
-  void open() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using loxtest::gate;
 
 int square(int x) { return x * x; }
 
